@@ -1,0 +1,9 @@
+//! trailwatch: CloudTrail logs in, CloudWatch metric data out.
+//!
+//! Data flows one way: bytes ([`cloudtrail`]) → events ([`event`]) → rule matches ([`rules`]) → datums
+//! and batches ([`metrics`]). Nothing here reads environment variables: the binaries do, once.
+#![forbid(unsafe_code)]
+
+pub mod event;
+pub mod rules;
+pub mod timestamp;

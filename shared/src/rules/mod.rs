@@ -1,0 +1,4 @@
+//! Metric rules: CloudWatch Logs metric filter patterns plus what to publish when they match.
+
+pub mod pattern;
+pub mod selector;

@@ -1,0 +1,857 @@
+//! CloudWatch Logs metric filter patterns: JSON patterns (`{ $.eventName = "StartInstances" }`) and term
+//! patterns (`AccessDenied`, `"quoted phrase"`, `?A ?B`, `-term`), parsed once and evaluated per event.
+//!
+//! Choices where CloudWatch's documentation is silent are listed in the README ("Rule language") and
+//! pinned by the tests below.
+
+use std::fmt;
+
+use regex::Regex;
+
+use crate::event::{Event, FieldId, FieldTable, FieldValue};
+use crate::rules::selector::Selector;
+
+/// CloudWatch's limit on a filter pattern's length.
+pub const MAX_PATTERN_CHARS: usize = 1024;
+/// CloudWatch's limit on `%regex%` values in one pattern.
+pub const MAX_REGEXES: usize = 2;
+
+/// A syntax error, with the 1-based column (in characters) where it was found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("column {column}: {message}")]
+pub struct PatternError {
+    pub column: usize,
+    pub message: String,
+}
+
+/// A parsed filter pattern.
+#[derive(Debug)]
+pub enum Pattern {
+    /// The empty pattern matches every event, as in CloudWatch.
+    All,
+    Json(Expr),
+    Terms(Terms),
+}
+
+#[derive(Debug)]
+pub enum Expr {
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+    Condition(Condition),
+}
+
+#[derive(Debug)]
+pub struct Condition {
+    /// The condition as written, for explanations.
+    pub text: String,
+    pub selector: Selector,
+    pub field: FieldId,
+    pub test: Test,
+}
+
+#[derive(Debug)]
+pub enum Test {
+    Equals(Value),
+    NotEquals(Value),
+    Less(f64),
+    LessOrEqual(f64),
+    Greater(f64),
+    GreaterOrEqual(f64),
+    IsTrue,
+    IsFalse,
+    IsNull,
+    Exists,
+    NotExists,
+}
+
+#[derive(Debug)]
+pub enum Value {
+    /// `*` alone: any value.
+    Any,
+    Number(f64),
+    Text(Glob),
+    Regex(Regex),
+}
+
+/// A string value: `*` at its start and/or end is a wildcard (suffix, prefix, contains); a `*` anywhere
+/// else is the character itself, as CloudWatch documents (`Ev*ent` matches only `Ev*ent`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Glob {
+    core: String,
+    leading_star: bool,
+    trailing_star: bool,
+}
+
+impl Glob {
+    pub fn new(text: &str) -> Glob {
+        let leading_star = text.starts_with('*');
+        let rest = if leading_star { &text[1..] } else { text };
+        let trailing_star = rest.ends_with('*');
+        let core = if trailing_star {
+            &rest[..rest.len() - 1]
+        } else {
+            rest
+        };
+        Glob {
+            core: core.to_owned(),
+            leading_star,
+            trailing_star,
+        }
+    }
+
+    pub fn matches(&self, text: &str) -> bool {
+        match (self.leading_star, self.trailing_star) {
+            (false, false) => text == self.core,
+            (false, true) => text.starts_with(self.core.as_str()),
+            (true, false) => text.ends_with(self.core.as_str()),
+            (true, true) => text.contains(self.core.as_str()),
+        }
+    }
+}
+
+/// Term pattern: every plain term, at least one `?` term (if any), and no `-` term must occur in the
+/// event's JSON text. Matching is case-sensitive substring search. As in CloudWatch, `?` terms are
+/// ignored when the pattern also has plain or `-` terms.
+#[derive(Debug, Default)]
+pub struct Terms {
+    pub required: Vec<String>,
+    pub any_of: Vec<String>,
+    pub excluded: Vec<String>,
+}
+
+impl Terms {
+    /// CloudWatch: "If you combine `?` with other filter patterns, all question mark terms will be ignored."
+    pub fn any_of_ignored(&self) -> bool {
+        !self.required.is_empty() || !self.excluded.is_empty()
+    }
+
+    fn matches(&self, text: &str) -> bool {
+        self.required.iter().all(|t| text.contains(t.as_str()))
+            && (self.any_of_ignored()
+                || self.any_of.is_empty()
+                || self.any_of.iter().any(|t| text.contains(t.as_str())))
+            && !self.excluded.iter().any(|t| text.contains(t.as_str()))
+    }
+}
+
+impl Pattern {
+    /// Parses `text`, registering the selectors it reads in `fields`.
+    pub fn parse(text: &str, fields: &mut FieldTable) -> Result<Pattern, PatternError> {
+        let chars = text.chars().count();
+        if chars > MAX_PATTERN_CHARS {
+            return Err(PatternError {
+                column: MAX_PATTERN_CHARS + 1,
+                message: format!("pattern is {chars} characters long; CloudWatch allows at most {MAX_PATTERN_CHARS}"),
+            });
+        }
+        let mut p = Parser {
+            text,
+            pos: 0,
+            fields,
+            regexes: 0,
+        };
+        p.skip_ws();
+        match p.peek() {
+            None => Ok(Pattern::All),
+            Some('{') => {
+                p.pos += 1;
+                let expr = p.expr()?;
+                p.skip_ws();
+                p.expect('}', "`}` to close the pattern (or `&&`, `||`)")?;
+                p.skip_ws();
+                if p.peek().is_some() {
+                    return Err(p.error("unexpected text after the closing `}`"));
+                }
+                Ok(Pattern::Json(expr))
+            }
+            Some('[') => Err(p.error(
+                "space-delimited patterns (`[field1, field2]`) are for space-delimited logs; CloudTrail events are JSON: use `{ $.field = value }`",
+            )),
+            Some(_) => Ok(Pattern::Terms(p.terms()?)),
+        }
+    }
+
+    pub fn matches(&self, event: &Event<'_>) -> bool {
+        match self {
+            Pattern::All => true,
+            Pattern::Json(expr) => expr.matches(event),
+            Pattern::Terms(terms) => terms.matches(event.raw),
+        }
+    }
+
+    /// Why the pattern does not match `event`: the conditions that decided it. Empty when it matches.
+    pub fn explain_mismatch(&self, event: &Event<'_>) -> Vec<String> {
+        if self.matches(event) {
+            return Vec::new();
+        }
+        match self {
+            Pattern::All => Vec::new(),
+            Pattern::Json(expr) => {
+                let mut out = Vec::new();
+                expr.explain(event, &mut out);
+                out
+            }
+            Pattern::Terms(t) => {
+                let mut out = Vec::new();
+                for term in t
+                    .required
+                    .iter()
+                    .filter(|s| !event.raw.contains(s.as_str()))
+                {
+                    out.push(format!("term {term:?} does not occur in the event"));
+                }
+                if !t.any_of_ignored()
+                    && !t.any_of.is_empty()
+                    && !t.any_of.iter().any(|s| event.raw.contains(s.as_str()))
+                {
+                    out.push(format!(
+                        "none of the `?` terms {:?} occurs in the event",
+                        t.any_of
+                    ));
+                }
+                for term in t.excluded.iter().filter(|s| event.raw.contains(s.as_str())) {
+                    out.push(format!("excluded term {term:?} occurs in the event"));
+                }
+                out
+            }
+        }
+    }
+}
+
+impl Expr {
+    fn matches(&self, event: &Event<'_>) -> bool {
+        match self {
+            Expr::And(items) => items.iter().all(|e| e.matches(event)),
+            Expr::Or(items) => items.iter().any(|e| e.matches(event)),
+            Expr::Condition(c) => c.matches(event.get(c.field)),
+        }
+    }
+
+    fn explain(&self, event: &Event<'_>, out: &mut Vec<String>) {
+        match self {
+            Expr::And(items) => {
+                if let Some(failed) = items.iter().find(|e| !e.matches(event)) {
+                    failed.explain(event, out);
+                }
+            }
+            Expr::Or(items) => items.iter().for_each(|e| e.explain(event, out)),
+            Expr::Condition(c) => out.push(format!(
+                "`{}` is false: {} is {}",
+                c.text,
+                c.selector,
+                event.get(c.field)
+            )),
+        }
+    }
+}
+
+impl Condition {
+    pub fn matches(&self, value: &FieldValue<'_>) -> bool {
+        match &self.test {
+            Test::Exists => value.is_present(),
+            Test::NotExists => !value.is_present(),
+            Test::IsTrue => *value == FieldValue::Bool(true),
+            Test::IsFalse => *value == FieldValue::Bool(false),
+            Test::IsNull => *value == FieldValue::Null,
+            Test::Equals(v) => equals(v, value),
+            // A comparison needs a value: `!=` on a missing field, an object or an array does not match,
+            // as in CloudWatch (see README).
+            Test::NotEquals(v) => is_scalar(value) && !equals(v, value),
+            Test::Less(n) => number(value).is_some_and(|x| x < *n),
+            Test::LessOrEqual(n) => number(value).is_some_and(|x| x <= *n),
+            Test::Greater(n) => number(value).is_some_and(|x| x > *n),
+            Test::GreaterOrEqual(n) => number(value).is_some_and(|x| x >= *n),
+        }
+    }
+}
+
+fn is_scalar(value: &FieldValue<'_>) -> bool {
+    !matches!(
+        value,
+        FieldValue::Missing | FieldValue::Object | FieldValue::Array
+    )
+}
+
+fn number(value: &FieldValue<'_>) -> Option<f64> {
+    match value {
+        FieldValue::Number(n) => Some(*n),
+        _ => None,
+    }
+}
+
+fn equals(expected: &Value, value: &FieldValue<'_>) -> bool {
+    match (expected, value) {
+        (_, FieldValue::Missing | FieldValue::Object | FieldValue::Array) => false,
+        (Value::Any, _) => true,
+        (Value::Number(n), FieldValue::Number(x)) => x == n,
+        (Value::Number(n), FieldValue::String(s)) => s.trim().parse::<f64>().is_ok_and(|x| x == *n),
+        (Value::Text(glob), FieldValue::String(s)) => glob.matches(s),
+        (Value::Text(glob), FieldValue::Bool(b)) => glob.matches(if *b { "true" } else { "false" }),
+        (Value::Regex(re), FieldValue::String(s)) => re.is_match(s),
+        _ => false,
+    }
+}
+
+struct Parser<'t, 'f> {
+    text: &'t str,
+    pos: usize,
+    fields: &'f mut FieldTable,
+    regexes: usize,
+}
+
+impl Parser<'_, '_> {
+    fn peek(&self) -> Option<char> {
+        self.text[self.pos..].chars().next()
+    }
+
+    fn rest(&self) -> &str {
+        &self.text[self.pos..]
+    }
+
+    fn column(&self, byte: usize) -> usize {
+        self.text[..byte].chars().count() + 1
+    }
+
+    fn error(&self, message: impl Into<String>) -> PatternError {
+        self.error_at(self.pos, message)
+    }
+
+    fn error_at(&self, byte: usize, message: impl Into<String>) -> PatternError {
+        PatternError {
+            column: self.column(byte),
+            message: message.into(),
+        }
+    }
+
+    fn skip_ws(&mut self) {
+        let trimmed = self.rest().trim_start();
+        self.pos = self.text.len() - trimmed.len();
+    }
+
+    fn expect(&mut self, c: char, what: &str) -> Result<(), PatternError> {
+        if self.peek() == Some(c) {
+            self.pos += c.len_utf8();
+            Ok(())
+        } else {
+            Err(self.error(format!("expected {what}{}", self.found())))
+        }
+    }
+
+    fn found(&self) -> String {
+        match self.peek() {
+            None => ", found the end of the pattern".into(),
+            Some(c) => format!(", found `{c}`"),
+        }
+    }
+
+    fn eat(&mut self, token: &str) -> bool {
+        if self.rest().starts_with(token) {
+            self.pos += token.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    // expr := and ('||' and)* ; and := primary ('&&' primary)*  — `&&` binds tighter, as in C.
+    fn expr(&mut self) -> Result<Expr, PatternError> {
+        let mut items = vec![self.and()?];
+        loop {
+            self.skip_ws();
+            if !self.eat("||") {
+                break;
+            }
+            items.push(self.and()?);
+        }
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Expr::Or(items)
+        })
+    }
+
+    fn and(&mut self) -> Result<Expr, PatternError> {
+        let mut items = vec![self.primary()?];
+        loop {
+            self.skip_ws();
+            if !self.eat("&&") {
+                break;
+            }
+            items.push(self.primary()?);
+        }
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Expr::And(items)
+        })
+    }
+
+    fn primary(&mut self) -> Result<Expr, PatternError> {
+        self.skip_ws();
+        match self.peek() {
+            Some('(') => {
+                self.pos += 1;
+                let inner = self.expr()?;
+                self.skip_ws();
+                self.expect(')', "`)`")?;
+                Ok(inner)
+            }
+            Some('$') => Ok(Expr::Condition(self.condition()?)),
+            _ => Err(self.error(format!(
+                "expected a condition such as `$.eventName = \"x\"` or `(`{}",
+                self.found()
+            ))),
+        }
+    }
+
+    fn condition(&mut self) -> Result<Condition, PatternError> {
+        let start = self.pos;
+        let (selector, used) = Selector::parse_prefix(self.rest()).map_err(|e| PatternError {
+            column: self.column(self.pos) + e.at,
+            message: e.message,
+        })?;
+        self.pos += used;
+        self.skip_ws();
+        let test = self.test()?;
+        let field = self.fields.intern(&selector);
+        Ok(Condition {
+            text: self.text[start..self.pos].trim_end().to_owned(),
+            selector,
+            field,
+            test,
+        })
+    }
+
+    fn test(&mut self) -> Result<Test, PatternError> {
+        if self.keyword("IS") {
+            self.skip_ws();
+            return if self.keyword("TRUE") {
+                Ok(Test::IsTrue)
+            } else if self.keyword("FALSE") {
+                Ok(Test::IsFalse)
+            } else if self.keyword("NULL") {
+                Ok(Test::IsNull)
+            } else {
+                Err(self.error(format!(
+                    "expected TRUE, FALSE or NULL after IS{}",
+                    self.found()
+                )))
+            };
+        }
+        if self.keyword("NOT") {
+            self.skip_ws();
+            return if self.keyword("EXISTS") {
+                Ok(Test::NotExists)
+            } else {
+                Err(self.error(format!("expected EXISTS after NOT{}", self.found())))
+            };
+        }
+        if self.keyword("EXISTS") {
+            return Ok(Test::Exists);
+        }
+        let op_at = self.pos;
+        let op = ["!=", "<=", ">=", "=", "<", ">"]
+            .into_iter()
+            .find(|op| self.eat(op))
+            .ok_or_else(|| {
+                self.error(format!(
+                    "expected an operator (=, !=, <, <=, >, >=, IS, EXISTS, NOT EXISTS){}",
+                    self.found()
+                ))
+            })?;
+        self.skip_ws();
+        let value_at = self.pos;
+        let value = self.value()?;
+        let numeric = |v: Value, name: &str| match v {
+            Value::Number(n) => Ok(n),
+            _ => Err(PatternError {
+                column: self.column(value_at),
+                message: format!("`{name}` compares numbers; the value here is not a number"),
+            }),
+        };
+        Ok(match op {
+            "=" => Test::Equals(value),
+            "!=" => match value {
+                Value::Any => {
+                    return Err(
+                        self.error_at(op_at, "`!= *` is not a CloudWatch test; use `NOT EXISTS`")
+                    );
+                }
+                v => Test::NotEquals(v),
+            },
+            "<" => Test::Less(numeric(value, op)?),
+            "<=" => Test::LessOrEqual(numeric(value, op)?),
+            ">" => Test::Greater(numeric(value, op)?),
+            _ => Test::GreaterOrEqual(numeric(value, op)?),
+        })
+    }
+
+    /// Eats a keyword (any case) when it stands alone.
+    fn keyword(&mut self, word: &str) -> bool {
+        let rest = self.rest();
+        let ok = rest.len() >= word.len()
+            && rest[..word.len()].eq_ignore_ascii_case(word)
+            && rest[word.len()..]
+                .chars()
+                .next()
+                .is_none_or(|c| !c.is_alphanumeric() && c != '_');
+        if ok {
+            self.pos += word.len();
+        }
+        ok
+    }
+
+    fn value(&mut self) -> Result<Value, PatternError> {
+        match self.peek() {
+            Some('"') => Ok(Value::Text(Glob::new(&self.quoted()?))),
+            Some('%') => self.regex(),
+            Some(c @ ('=' | '!' | '<' | '>' | '(' | '{')) => {
+                Err(self.error(format!("expected a value, found `{c}`")))
+            }
+            Some(_) => {
+                let start = self.pos;
+                let len = self
+                    .rest()
+                    .find(|c: char| c.is_whitespace() || matches!(c, ')' | '}' | '&' | '|'))
+                    .unwrap_or(self.rest().len());
+                if len == 0 {
+                    return Err(self.error("expected a value"));
+                }
+                self.pos += len;
+                let word = &self.text[start..self.pos];
+                if word == "*" {
+                    Ok(Value::Any)
+                } else if is_number(word) {
+                    word.parse().map(Value::Number).map_err(|_| {
+                        self.error_at(
+                            start,
+                            format!("`{word}` is not a number CloudWatch can compare"),
+                        )
+                    })
+                } else {
+                    Ok(Value::Text(Glob::new(word)))
+                }
+            }
+            None => Err(self.error("expected a value, found the end of the pattern")),
+        }
+    }
+
+    /// A `"…"` string; `\"` and `\\` are the escapes.
+    fn quoted(&mut self) -> Result<String, PatternError> {
+        let open = self.pos;
+        self.pos += 1;
+        let mut out = String::new();
+        let mut chars = self.text[self.pos..].char_indices();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '"' => {
+                    self.pos += i + 1;
+                    return Ok(out);
+                }
+                '\\' => match chars.next() {
+                    Some((_, e @ ('"' | '\\'))) => out.push(e),
+                    Some((_, other)) => {
+                        out.push('\\');
+                        out.push(other);
+                    }
+                    None => break,
+                },
+                c => out.push(c),
+            }
+        }
+        Err(self.error_at(open, "this quoted string is not closed"))
+    }
+
+    fn regex(&mut self) -> Result<Value, PatternError> {
+        let open = self.pos;
+        let body_start = open + 1;
+        let Some(len) = self.text[body_start..].find('%') else {
+            return Err(self.error_at(open, "this regular expression is not closed with `%`"));
+        };
+        let body = &self.text[body_start..body_start + len];
+        self.pos = body_start + len + 1;
+        self.regexes += 1;
+        if self.regexes > MAX_REGEXES {
+            return Err(self.error_at(
+                open,
+                format!(
+                    "CloudWatch allows at most {MAX_REGEXES} regular expressions in one pattern"
+                ),
+            ));
+        }
+        if body.is_empty() {
+            return Err(self.error_at(open, "empty regular expression"));
+        }
+        if let Some(bad) = body.find(|c: char| !is_cloudwatch_regex_char(c)) {
+            let c = body[bad..].chars().next().unwrap_or(' ');
+            return Err(self.error_at(
+                body_start + bad,
+                format!("`{c}` is outside CloudWatch's regular-expression subset"),
+            ));
+        }
+        Regex::new(body)
+            .map(Value::Regex)
+            .map_err(|e| self.error_at(body_start, format!("invalid regular expression: {e}")))
+    }
+
+    fn terms(&mut self) -> Result<Terms, PatternError> {
+        let mut terms = Terms::default();
+        loop {
+            self.skip_ws();
+            let Some(c) = self.peek() else { break };
+            let list = match c {
+                '?' => {
+                    self.pos += 1;
+                    &mut terms.any_of
+                }
+                '-' => {
+                    self.pos += 1;
+                    &mut terms.excluded
+                }
+                _ => &mut terms.required,
+            };
+            let term = if self.text[self.pos..].starts_with('"') {
+                self.quoted()?
+            } else {
+                let start = self.pos;
+                let len = self
+                    .rest()
+                    .find(char::is_whitespace)
+                    .unwrap_or(self.rest().len());
+                self.pos += len;
+                let word = &self.text[start..self.pos];
+                if word.is_empty() {
+                    return Err(self.error_at(start, "expected a term after `?` or `-`"));
+                }
+                if let Some(bad) = word.find(|ch: char| !(ch.is_alphanumeric() || ch == '_')) {
+                    return Err(self.error_at(
+                        start + bad,
+                        "a term with characters other than letters, digits and `_` must be quoted, as in `\"a:b\"`",
+                    ));
+                }
+                word.to_owned()
+            };
+            // `" "` matches everything in CloudWatch: a blank phrase adds no condition.
+            if !term.trim().is_empty() {
+                list.push(term);
+            }
+        }
+        Ok(terms)
+    }
+}
+
+fn is_number(word: &str) -> bool {
+    let digits = word.strip_prefix(['-', '+']).unwrap_or(word);
+    digits.starts_with(|c: char| c.is_ascii_digit())
+        && digits
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
+}
+
+/// CloudWatch's documented regular-expression subset: ASCII letters and digits, the symbols
+/// `: _ # = @ / ; , -` and the operators `^ $ ? [ ] { } | \ * + .`; no `(`, `)` or multi-byte
+/// characters (`\xhh` reaches the others).
+fn is_cloudwatch_regex_char(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+        || matches!(
+            c,
+            ':' | '_'
+                | '#'
+                | '='
+                | '@'
+                | '/'
+                | ';'
+                | ','
+                | '-'
+                | '^'
+                | '$'
+                | '?'
+                | '['
+                | ']'
+                | '{'
+                | '}'
+                | '|'
+                | '\\'
+                | '*'
+                | '+'
+                | '.'
+        )
+}
+
+impl fmt::Display for Glob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let star = |b: bool| if b { "*" } else { "" };
+        write!(
+            f,
+            "{}{}{}",
+            star(self.leading_star),
+            self.core,
+            star(self.trailing_star)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(pattern: &str, event: &str) -> bool {
+        let mut fields = FieldTable::default();
+        let p = Pattern::parse(pattern, &mut fields).unwrap_or_else(|e| panic!("{pattern}: {e}"));
+        p.matches(&fields.extract(event).unwrap())
+    }
+
+    fn error(pattern: &str) -> PatternError {
+        Pattern::parse(pattern, &mut FieldTable::default()).unwrap_err()
+    }
+
+    const START: &str = r#"{"eventName":"StartInstances","eventSource":"ec2.amazonaws.com","userIdentity":{"type":"IAMUser","userName":"alice"},"readOnly":false,"latency":250,"resp":null,"tags":["a","b"],"code":"400"}"#;
+
+    #[test]
+    fn equality_on_strings_quoted_and_unquoted() {
+        assert!(check(r#"{ $.eventName = "StartInstances" }"#, START));
+        assert!(check("{$.eventName=StartInstances}", START));
+        assert!(check("{($.eventSource=ec2.amazonaws.com)}", START));
+        assert!(!check(r#"{ $.eventName = "StopInstances" }"#, START));
+        assert!(check(r#"{ $.eventName != "StopInstances" }"#, START));
+    }
+
+    #[test]
+    fn wildcards_only_at_the_edges() {
+        assert!(check(r#"{ $.eventName = "Start*" }"#, START));
+        assert!(check(r#"{ $.eventName = "*Instances" }"#, START));
+        assert!(check(r#"{ $.eventName = "*tartInst*" }"#, START));
+        assert!(!check(r#"{ $.eventName = "Start*Instances" }"#, START));
+        assert!(check(r#"{ $.x = "Ev*ent" }"#, r#"{"x":"Ev*ent"}"#));
+        assert!(check(r#"{ $.eventName = * }"#, START));
+        assert!(!check(r#"{ $.nothing = * }"#, START));
+    }
+
+    #[test]
+    fn not_equals_needs_a_scalar_field() {
+        // Chosen and documented: a missing field, object or array never satisfies `=` or `!=`.
+        assert!(!check(r#"{ $.errorCode != "AccessDenied" }"#, START));
+        assert!(!check(r#"{ $.userIdentity != "x" }"#, START));
+        assert!(!check(r#"{ $.tags != 1 }"#, START));
+        assert!(!check(r#"{ $.tags = 1 }"#, START));
+    }
+
+    #[test]
+    fn numeric_comparisons() {
+        assert!(check("{ $.latency > 200 }", START));
+        assert!(check("{ $.latency >= 250 && $.latency <= 250.0 }", START));
+        assert!(!check("{ $.latency < 250 }", START));
+        assert!(check("{ $.latency = 2.5e2 }", START));
+        assert!(check("{ $.latency > +100 }", START));
+        assert!(check("{ $.latency != 251 }", START));
+        // A string holding a number compares equal to that number (documented choice)…
+        assert!(check("{ $.code = 400 }", START));
+        // …but ordering needs a JSON number.
+        assert!(!check("{ $.code > 300 }", START));
+        assert!(!check("{ $.eventName > 3 }", START));
+    }
+
+    #[test]
+    fn is_true_false_null_exists() {
+        assert!(check("{ $.readOnly IS FALSE }", START));
+        assert!(!check("{ $.readOnly IS TRUE }", START));
+        assert!(check("{ $.resp IS NULL }", START));
+        assert!(!check("{ $.missing IS NULL }", START));
+        assert!(check("{ $.errorCode NOT EXISTS }", START));
+        assert!(!check("{ $.eventName NOT EXISTS }", START));
+        assert!(check("{ $.userIdentity EXISTS }", START));
+        assert!(check("{ $.readOnly = false }", START));
+    }
+
+    #[test]
+    fn arrays_by_index() {
+        assert!(check(r#"{ $.tags[1] = "b" }"#, START));
+        assert!(!check(r#"{ $.tags[2] = * }"#, START));
+    }
+
+    #[test]
+    fn and_binds_tighter_than_or() {
+        // CloudWatch's own example: A || B && C is A || (B && C).
+        assert!(check(
+            r#"{ $.eventName = "StartInstances" || $.x = 1 && $.y = 2 }"#,
+            START
+        ));
+        assert!(!check(
+            r#"{ ($.eventName = "StartInstances" || $.x = 1) && $.y = 2 }"#,
+            START
+        ));
+    }
+
+    #[test]
+    fn regex_values_search_unanchored() {
+        assert!(check("{ $.eventName = %art[A-Z]% }", START));
+        assert!(!check("{ $.eventName = %^Instances% }", START));
+        assert!(check("{ $.eventName = %^Start|^Stop% }", START));
+        assert_eq!(error("{ $.a = %a(b)% }").column, 11);
+        assert_eq!(error("{ $.a = %a% || $.b = %b% || $.c = %c% }").column, 35);
+        assert!(error("{ $.a = %abc }").message.contains("not closed"));
+    }
+
+    #[test]
+    fn terms_match_substrings_case_sensitively() {
+        assert!(check("StartInstances", START));
+        assert!(check("Start", START));
+        assert!(!check("startinstances", START));
+        assert!(check(r#""ec2.amazonaws.com""#, START));
+        assert!(check("?Nope ?alice", START));
+        assert!(!check("?Nope ?Never", START));
+        assert!(!check("StartInstances -alice", START));
+        // `?` terms are ignored beside plain terms, as CloudWatch documents.
+        assert!(check("?Never StartInstances", START));
+        assert!(check(r#"" ""#, START));
+        assert!(check("", START));
+        assert!(check("   ", START));
+    }
+
+    #[test]
+    fn security_hub_patterns_parse_verbatim() {
+        for p in [
+            r#"{$.userIdentity.type="Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType !="AwsServiceEvent"}"#,
+            r#"{($.errorCode="*UnauthorizedOperation") || ($.errorCode="AccessDenied*")}"#,
+            "{($.eventSource=kms.amazonaws.com) && (($.eventName=DisableKey) || ($.eventName=ScheduleKeyDeletion))}",
+        ] {
+            Pattern::parse(p, &mut FieldTable::default()).unwrap();
+        }
+    }
+
+    #[test]
+    fn syntax_errors_point_at_the_column() {
+        assert_eq!(error(r#"{ $.eventName = "x" "#).column, 21);
+        assert_eq!(error(r#"{ $.eventName == "x" }"#).column, 16);
+        assert_eq!(error(r#"{ eventName = "x" }"#).column, 3);
+        assert_eq!(error(r#"{ $.a = "x }"#).column, 9);
+        assert_eq!(error(r#"{ $.a IS MAYBE }"#).column, 10);
+        assert_eq!(error(r#"{ $.a > "x" }"#).column, 9);
+        assert_eq!(error(r#"{ $.a = 1 } trailing"#).column, 13);
+        assert_eq!(error(r#"{ ($.a = 1 }"#).column, 12);
+        assert_eq!(error("[ip, user]").column, 1);
+        assert_eq!(error("a:b").column, 2);
+        assert_eq!(error(r#"{ $.é = "x" && $. = 1 }"#).column, 18);
+        assert!(error(&"x".repeat(1025)).message.contains("1024"));
+    }
+
+    #[test]
+    fn explains_which_condition_failed() {
+        let mut fields = FieldTable::default();
+        let p = Pattern::parse(
+            r#"{ ($.eventName = "StartInstances") && ($.errorCode NOT EXISTS) }"#,
+            &mut fields,
+        )
+        .unwrap();
+        let e = fields
+            .extract(r#"{"eventName":"StartInstances","errorCode":"AccessDenied"}"#)
+            .unwrap();
+        let why = p.explain_mismatch(&e);
+        assert_eq!(
+            why,
+            vec![r#"`$.errorCode NOT EXISTS` is false: $.errorCode is "AccessDenied""#.to_owned()]
+        );
+        let e = fields.extract(r#"{"eventName":"StartInstances"}"#).unwrap();
+        assert!(p.explain_mismatch(&e).is_empty());
+    }
+}
