@@ -4,6 +4,9 @@
 //! and batches ([`metrics`]). Nothing here reads environment variables: the binaries do, once.
 #![forbid(unsafe_code)]
 
+pub mod cloudtrail;
+pub mod engine;
 pub mod event;
+pub mod metrics;
 pub mod rules;
 pub mod timestamp;

@@ -1,4 +1,5 @@
 //! Metric rules: CloudWatch Logs metric filter patterns plus what to publish when they match.
 
 pub mod pattern;
+pub mod ruleset;
 pub mod selector;

@@ -515,7 +515,7 @@ impl Parser<'_, '_> {
                     .find(|c: char| c.is_whitespace() || matches!(c, ')' | '}' | '&' | '|'))
                     .unwrap_or(self.rest().len());
                 if len == 0 {
-                    return Err(self.error("expected a value"));
+                    return Err(self.error(format!("expected a value{}", self.found())));
                 }
                 self.pos += len;
                 let word = &self.text[start..self.pos];

@@ -1,0 +1,646 @@
+//! Reading CloudTrail files as a stream of records.
+//!
+//! Accepts, by content: gzip or plain; `{"Records":[…]}` log files (streamed element by element, so a
+//! 500 MB log never sits in memory), a JSON array of events, a single event, and NDJSON (any sequence of
+//! top-level values). The reader frames records and hands each one's bytes to the caller; it only scans
+//! structure (strings, brackets), and the caller's JSON parser validates each record.
+
+use std::io::{self, BufRead, BufReader, Read};
+
+use flate2::bufread::MultiGzDecoder;
+use memchr::memchr2;
+
+/// Default cap on decompressed bytes per file: stops gzip bombs.
+pub const DEFAULT_MAX_DECOMPRESSED_BYTES: u64 = 4 << 30;
+/// Default cap on one record's size. CloudTrail events are at most 256 KB; digest and single-event files
+/// are small too.
+pub const DEFAULT_MAX_RECORD_BYTES: usize = 64 << 20;
+
+const READ_CHUNK: usize = 256 << 10;
+
+#[derive(Debug, Clone, Copy)]
+pub struct ReadLimits {
+    pub max_decompressed_bytes: u64,
+    pub max_record_bytes: usize,
+}
+
+impl Default for ReadLimits {
+    fn default() -> Self {
+        ReadLimits {
+            max_decompressed_bytes: DEFAULT_MAX_DECOMPRESSED_BYTES,
+            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+        }
+    }
+}
+
+/// Why a file cannot be read. Offsets count bytes of the decompressed JSON; the caller names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("read failed: {0}")]
+    Io(#[source] io::Error),
+    #[error("invalid gzip data (after {compressed_offset} compressed bytes): {detail}")]
+    Gzip {
+        compressed_offset: u64,
+        detail: String,
+    },
+    #[error("decompressed data exceeds the cap of {limit} bytes (a gzip bomb, or raise the cap)")]
+    TooLarge { limit: u64 },
+    #[error("unexpected end of data at byte offset {offset}: the file is truncated")]
+    Truncated { offset: u64 },
+    #[error("invalid JSON at byte offset {offset}: {message}")]
+    Syntax { offset: u64, message: String },
+    #[error("invalid UTF-8 at byte offset {offset}")]
+    Utf8 { offset: u64 },
+    #[error("record at byte offset {offset} is larger than the cap of {limit} bytes")]
+    RecordTooLarge { offset: u64, limit: usize },
+}
+
+/// One framed record: its bytes and where they start in the decompressed stream.
+#[derive(Debug, Clone, Copy)]
+pub struct RawRecord<'a> {
+    pub bytes: &'a [u8],
+    pub offset: u64,
+    /// True for elements of a `Records` (or top-level) array; false for top-level values (single
+    /// events, NDJSON lines, digest files).
+    pub in_array: bool,
+}
+
+/// What the caller wants after a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    Stop,
+}
+
+/// What the file turned out to be, as far as the reader can tell on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    /// Records were handed to the caller (possibly none: `{"Records":[]}`).
+    Records,
+    /// `{"Events":[…]}`: output of the CloudTrail LookupEvents API, not a log file.
+    LookupEventsOutput,
+    /// No JSON at all: zero bytes, or only whitespace.
+    Empty,
+}
+
+/// Whether the data was gzip-compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    Gzip,
+    None,
+}
+
+/// Opens `source` as gzip or plain, by its first bytes.
+pub fn decode<R: Read>(source: R) -> Result<(Compression, Decoded<R>), ReadError> {
+    let mut raw = BufReader::with_capacity(
+        READ_CHUNK,
+        CountingReader {
+            inner: source,
+            count: 0,
+        },
+    );
+    let head = raw.fill_buf().map_err(ReadError::Io)?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Ok((
+            Compression::Gzip,
+            Decoded(Stream::Gzip(MultiGzDecoder::new(raw))),
+        ))
+    } else {
+        Ok((Compression::None, Decoded(Stream::Plain(raw))))
+    }
+}
+
+/// A decompressed byte stream, from [`decode`].
+pub struct Decoded<R: Read>(Stream<R>);
+
+/// Reads every record of `decoded` and calls `on_record` for each. Errors from `on_record` stop the
+/// read and are returned as they are.
+pub fn read_records<R: Read>(
+    decoded: Decoded<R>,
+    limits: ReadLimits,
+    on_record: &mut dyn FnMut(RawRecord<'_>) -> Result<Flow, ReadError>,
+) -> Result<Container, ReadError> {
+    let mut window = Window::new(decoded.0, limits);
+    frame(&mut window, on_record)
+}
+
+struct CountingReader<R> {
+    inner: R,
+    count: u64,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+}
+
+enum Stream<R: Read> {
+    Plain(BufReader<CountingReader<R>>),
+    Gzip(MultiGzDecoder<BufReader<CountingReader<R>>>),
+}
+
+impl<R: Read> Stream<R> {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, ReadError> {
+        match self {
+            Stream::Plain(r) => r.read(buf).map_err(ReadError::Io),
+            Stream::Gzip(d) => d.read(buf).map_err(|e| {
+                let compressed_offset = d.get_ref().get_ref().count;
+                match e.kind() {
+                    io::ErrorKind::InvalidInput
+                    | io::ErrorKind::InvalidData
+                    | io::ErrorKind::UnexpectedEof => ReadError::Gzip {
+                        compressed_offset,
+                        detail: if e.kind() == io::ErrorKind::UnexpectedEof {
+                            "the compressed stream ends early (truncated file)".to_owned()
+                        } else {
+                            e.to_string()
+                        },
+                    },
+                    _ => ReadError::Io(e),
+                }
+            }),
+        }
+    }
+}
+
+/// A sliding window over the decompressed stream. `buf[pos..len]` is unread; `base` is the stream
+/// offset of `buf[0]`.
+struct Window<R: Read> {
+    stream: Stream<R>,
+    limits: ReadLimits,
+    buf: Vec<u8>,
+    pos: usize,
+    len: usize,
+    base: u64,
+    eof: bool,
+}
+
+impl<R: Read> Window<R> {
+    fn new(stream: Stream<R>, limits: ReadLimits) -> Self {
+        Window {
+            stream,
+            limits,
+            buf: vec![0; READ_CHUNK * 4],
+            pos: 0,
+            len: 0,
+            base: 0,
+            eof: false,
+        }
+    }
+
+    fn offset(&self, index: usize) -> u64 {
+        self.base + index as u64
+    }
+
+    /// Reads more data, keeping `buf[pos..len]`. Returns false at the end of the stream.
+    fn fill(&mut self) -> Result<bool, ReadError> {
+        if self.eof {
+            return Ok(false);
+        }
+        if self.pos > 0 {
+            self.buf.copy_within(self.pos..self.len, 0);
+            self.base += self.pos as u64;
+            self.len -= self.pos;
+            self.pos = 0;
+        }
+        if self.buf.len() - self.len < READ_CHUNK {
+            let pending = self.len;
+            if pending > self.limits.max_record_bytes {
+                return Err(ReadError::RecordTooLarge {
+                    offset: self.base,
+                    limit: self.limits.max_record_bytes,
+                });
+            }
+            self.buf.resize(self.buf.len() * 2, 0);
+        }
+        let n = self.stream.read(&mut self.buf[self.len..])?;
+        if n == 0 {
+            self.eof = true;
+            return Ok(false);
+        }
+        self.len += n;
+        if self.base + self.len as u64 > self.limits.max_decompressed_bytes {
+            return Err(ReadError::TooLarge {
+                limit: self.limits.max_decompressed_bytes,
+            });
+        }
+        Ok(true)
+    }
+
+    /// Skips whitespace and returns the next byte without consuming it; `None` at the end.
+    fn peek(&mut self) -> Result<Option<u8>, ReadError> {
+        loop {
+            while self.pos < self.len {
+                match self.buf[self.pos] {
+                    b' ' | b'\n' | b'\r' | b'\t' => self.pos += 1,
+                    b => return Ok(Some(b)),
+                }
+            }
+            if !self.fill()? {
+                return Ok(None);
+            }
+        }
+    }
+
+    fn expect_more(&mut self) -> Result<u8, ReadError> {
+        self.peek()?.ok_or(ReadError::Truncated {
+            offset: self.offset(self.len),
+        })
+    }
+
+    fn syntax(&self, message: impl Into<String>) -> ReadError {
+        ReadError::Syntax {
+            offset: self.offset(self.pos),
+            message: message.into(),
+        }
+    }
+
+    /// Finds the end of the JSON value at `pos` (after whitespace) and returns its range in `buf`,
+    /// leaving `pos` after it. Scans structure only; the record's parser validates it.
+    fn scan_value(&mut self) -> Result<(usize, usize), ReadError> {
+        let first = self.expect_more()?;
+        let mut i = 1; // bytes of the value scanned so far, counted from pos
+        match first {
+            b'{' | b'[' => {
+                let mut depth = 1u32;
+                let mut in_string = false;
+                loop {
+                    let data = &self.buf[self.pos..self.len];
+                    while i < data.len() {
+                        if in_string {
+                            match memchr2(b'"', b'\\', &data[i..]) {
+                                None => i = data.len(),
+                                Some(at) => {
+                                    i += at;
+                                    if data[i] == b'\\' {
+                                        if i + 1 >= data.len() {
+                                            break; // the escaped byte is not read yet
+                                        }
+                                        i += 2;
+                                    } else {
+                                        in_string = false;
+                                        i += 1;
+                                    }
+                                }
+                            }
+                        } else {
+                            match data[i] {
+                                b'"' => in_string = true,
+                                b'{' | b'[' => depth += 1,
+                                b'}' | b']' => {
+                                    depth -= 1;
+                                    if depth == 0 {
+                                        return Ok(self.take(i + 1));
+                                    }
+                                }
+                                _ => {}
+                            }
+                            i += 1;
+                        }
+                    }
+                    self.more_for_value()?;
+                }
+            }
+            b'"' => loop {
+                let data = &self.buf[self.pos..self.len];
+                while i < data.len() {
+                    match memchr2(b'"', b'\\', &data[i..]) {
+                        None => i = data.len(),
+                        Some(at) => {
+                            i += at;
+                            if data[i] == b'\\' {
+                                if i + 1 >= data.len() {
+                                    break;
+                                }
+                                i += 2;
+                            } else {
+                                return Ok(self.take(i + 1));
+                            }
+                        }
+                    }
+                }
+                self.more_for_value()?;
+            },
+            _ => loop {
+                // A scalar (or garbage) runs to the next delimiter; the parser judges it.
+                let data = &self.buf[self.pos..self.len];
+                while i < data.len() {
+                    if matches!(data[i], b',' | b']' | b'}' | b' ' | b'\n' | b'\r' | b'\t') {
+                        return Ok(self.take(i));
+                    }
+                    i += 1;
+                }
+                if !self.fill()? {
+                    return Ok(self.take(self.len - self.pos));
+                }
+            },
+        }
+    }
+
+    fn more_for_value(&mut self) -> Result<(), ReadError> {
+        if self.fill()? {
+            Ok(())
+        } else {
+            Err(ReadError::Truncated {
+                offset: self.offset(self.len),
+            })
+        }
+    }
+
+    fn take(&mut self, n: usize) -> (usize, usize) {
+        let start = self.pos;
+        self.pos += n;
+        (start, self.pos)
+    }
+
+    /// Reads the key of an object whose `{` is at `pos`, without consuming anything.
+    fn peek_first_key(&mut self) -> Result<Option<Vec<u8>>, ReadError> {
+        // Keys of interest are short: look a little ahead only.
+        loop {
+            let data = &self.buf[self.pos + 1..self.len];
+            let start = data.iter().position(|b| !b.is_ascii_whitespace());
+            if let Some(start) = start {
+                if data[start] != b'"' {
+                    return Ok(None);
+                }
+                if let Some(end) = data[start + 1..]
+                    .iter()
+                    .position(|&b| b == b'"' || b == b'\\')
+                {
+                    let key = &data[start + 1..start + 1 + end];
+                    return Ok((data[start + 1 + end] == b'"').then(|| key.to_vec()));
+                }
+                if data.len() - start > 64 {
+                    return Ok(None);
+                }
+            } else if data.len() > 4096 {
+                return Ok(None);
+            }
+            if !self.fill()? {
+                return Ok(None);
+            }
+        }
+    }
+
+    fn consume(&mut self, byte: u8, what: &str) -> Result<(), ReadError> {
+        match self.peek()? {
+            Some(b) if b == byte => {
+                self.pos += 1;
+                Ok(())
+            }
+            Some(b) => Err(self.syntax(format!("expected {what}, found `{}`", char::from(b)))),
+            None => Err(ReadError::Truncated {
+                offset: self.offset(self.len),
+            }),
+        }
+    }
+}
+
+fn frame<R: Read>(
+    w: &mut Window<R>,
+    on_record: &mut dyn FnMut(RawRecord<'_>) -> Result<Flow, ReadError>,
+) -> Result<Container, ReadError> {
+    let mut container = Container::Empty;
+    // A UTF-8 byte order mark is allowed before the JSON.
+    if w.fill()? && w.buf[..w.len].starts_with(b"\xEF\xBB\xBF") {
+        w.pos = 3;
+    }
+    while let Some(b) = w.peek()? {
+        container = Container::Records;
+        let flow = match b {
+            b'[' => {
+                w.pos += 1;
+                stream_array(w, on_record)?
+            }
+            b'{' => match w.peek_first_key()?.as_deref() {
+                Some(b"Records") => stream_records_object(w, on_record)?,
+                Some(b"Events") => return Ok(Container::LookupEventsOutput),
+                _ => emit(w, false, on_record)?,
+            },
+            _ => emit(w, false, on_record)?,
+        };
+        if flow == Flow::Stop {
+            break;
+        }
+    }
+    Ok(container)
+}
+
+fn emit<R: Read>(
+    w: &mut Window<R>,
+    in_array: bool,
+    on_record: &mut dyn FnMut(RawRecord<'_>) -> Result<Flow, ReadError>,
+) -> Result<Flow, ReadError> {
+    let (start, end) = w.scan_value()?;
+    on_record(RawRecord {
+        bytes: &w.buf[start..end],
+        offset: w.offset(start),
+        in_array,
+    })
+}
+
+/// Streams the elements of an array whose `[` was consumed.
+fn stream_array<R: Read>(
+    w: &mut Window<R>,
+    on_record: &mut dyn FnMut(RawRecord<'_>) -> Result<Flow, ReadError>,
+) -> Result<Flow, ReadError> {
+    if w.expect_more()? == b']' {
+        w.pos += 1;
+        return Ok(Flow::Continue);
+    }
+    loop {
+        if emit(w, true, on_record)? == Flow::Stop {
+            return Ok(Flow::Stop);
+        }
+        match w.expect_more()? {
+            b',' => w.pos += 1,
+            b']' => {
+                w.pos += 1;
+                return Ok(Flow::Continue);
+            }
+            b => {
+                return Err(w.syntax(format!(
+                    "expected `,` or `]` after a record, found `{}`",
+                    char::from(b)
+                )))
+            }
+        }
+    }
+}
+
+/// Streams `{"Records":[…], …}`: the records one by one, then skips any other keys.
+fn stream_records_object<R: Read>(
+    w: &mut Window<R>,
+    on_record: &mut dyn FnMut(RawRecord<'_>) -> Result<Flow, ReadError>,
+) -> Result<Flow, ReadError> {
+    w.consume(b'{', "`{`")?;
+    w.scan_value()?; // "Records"
+    w.consume(b':', "`:`")?;
+    w.consume(b'[', "`[` (Records is a list of events)")?;
+    if stream_array(w, on_record)? == Flow::Stop {
+        return Ok(Flow::Stop);
+    }
+    loop {
+        match w.expect_more()? {
+            b'}' => {
+                w.pos += 1;
+                return Ok(Flow::Continue);
+            }
+            b',' => {
+                w.pos += 1;
+                if w.expect_more()? != b'"' {
+                    return Err(w.syntax("expected a key"));
+                }
+                w.scan_value()?;
+                w.consume(b':', "`:`")?;
+                w.scan_value()?;
+            }
+            b => return Err(w.syntax(format!("expected `,` or `}}`, found `{}`", char::from(b)))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn records(data: &[u8]) -> Result<(Container, Vec<(String, u64, bool)>), ReadError> {
+        records_with(data, ReadLimits::default())
+    }
+
+    fn records_with(
+        data: &[u8],
+        limits: ReadLimits,
+    ) -> Result<(Container, Vec<(String, u64, bool)>), ReadError> {
+        let mut out = Vec::new();
+        let (_, decoded) = decode(data)?;
+        let container = read_records(decoded, limits, &mut |r| {
+            out.push((
+                String::from_utf8_lossy(r.bytes).into_owned(),
+                r.offset,
+                r.in_array,
+            ));
+            Ok(Flow::Continue)
+        })?;
+        Ok((container, out))
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn streams_records_of_a_log_file_with_offsets() {
+        let data = br#"{"Records":[{"a":"}{\"x"},{"b":[1,{"c":2}]}],"extra":{"k":[1]}}"#;
+        let (container, out) = records(data).unwrap();
+        assert_eq!(container, Container::Records);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].0, r#"{"a":"}{\"x"}"#);
+        assert_eq!(out[0].1, 12);
+        assert_eq!(out[1].0, r#"{"b":[1,{"c":2}]}"#);
+        assert!(out[1].2);
+    }
+
+    #[test]
+    fn gzip_is_detected_by_content() {
+        let data = br#"{"Records":[{"a":1}]}"#;
+        let (_, plain) = records(data).unwrap();
+        let (_, zipped) = records(&gzip(data)).unwrap();
+        assert_eq!(plain, zipped);
+    }
+
+    #[test]
+    fn single_objects_arrays_and_ndjson() {
+        let (_, out) = records(b"  {\"a\":1}\n").unwrap();
+        assert_eq!(out, vec![("{\"a\":1}".to_owned(), 2, false)]);
+        let (_, out) = records(b"[{\"a\":1}, {\"a\":2}]").unwrap();
+        assert_eq!(out.len(), 2);
+        let (_, out) = records(b"{\"a\":1}\n{\"a\":2}\r\n{\"a\":3}").unwrap();
+        assert_eq!(out.iter().map(|r| r.1).collect::<Vec<_>>(), vec![0, 8, 17]);
+        let (_, out) = records(b"\xEF\xBB\xBF{\"a\":1}").unwrap();
+        assert_eq!(out[0].1, 3);
+    }
+
+    #[test]
+    fn empty_and_lookup_events_output() {
+        assert_eq!(records(b"").unwrap().0, Container::Empty);
+        assert_eq!(records(b" \n ").unwrap().0, Container::Empty);
+        assert_eq!(
+            records(b"{\"Records\":[]}").unwrap(),
+            (Container::Records, vec![])
+        );
+        assert_eq!(
+            records(b"{ \"Events\": [{\"EventId\":\"x\"}] }").unwrap().0,
+            Container::LookupEventsOutput
+        );
+    }
+
+    #[test]
+    fn records_bigger_than_the_window_are_framed_whole() {
+        let big = "x".repeat(3 * READ_CHUNK * 4);
+        let data = format!(r#"{{"Records":[{{"s":"{big}\"", "t":1}},{{"u":2}}]}}"#);
+        let (_, out) = records(data.as_bytes()).unwrap();
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].0.len(), big.len() + 17);
+        assert_eq!(out[1].0, r#"{"u":2}"#);
+    }
+
+    #[test]
+    fn truncation_is_an_error_with_the_offset() {
+        let err = records(br#"{"Records":[{"a":"b"},{"c":"#).unwrap_err();
+        assert!(matches!(err, ReadError::Truncated { offset: 27 }), "{err}");
+        let err = records(br#"{"Records":[{"a":"b"}"#).unwrap_err();
+        assert!(matches!(err, ReadError::Truncated { .. }), "{err}");
+        let err = records(br#"{"Records":[{"a":1} {"b":2}]}"#).unwrap_err();
+        assert!(matches!(err, ReadError::Syntax { offset: 20, .. }), "{err}");
+    }
+
+    #[test]
+    fn truncated_gzip_is_an_error() {
+        let data = gzip(&br#"{"Records":[{"a":1}]}"#.repeat(1000));
+        let err = records(&data[..data.len() / 2]).unwrap_err();
+        assert!(matches!(err, ReadError::Gzip { .. }), "{err}");
+        let mut corrupt = gzip(br#"{"Records":[{"a":1}]}"#);
+        corrupt[12] ^= 0xff;
+        assert!(records(&corrupt).is_err());
+    }
+
+    #[test]
+    fn caps_stop_bombs_and_huge_records() {
+        let bomb = gzip(&vec![b' '; 10 << 20]);
+        let limits = ReadLimits {
+            max_decompressed_bytes: 1 << 20,
+            ..ReadLimits::default()
+        };
+        assert!(
+            matches!(records_with(&bomb, limits).unwrap_err(), ReadError::TooLarge { limit } if limit == 1 << 20)
+        );
+        let limits = ReadLimits {
+            max_record_bytes: 1 << 20,
+            ..ReadLimits::default()
+        };
+        let huge = format!("[{{\"s\":\"{}\"}}]", "y".repeat(4 << 20));
+        assert!(matches!(
+            records_with(huge.as_bytes(), limits).unwrap_err(),
+            ReadError::RecordTooLarge { offset: 1, .. }
+        ));
+    }
+
+    #[test]
+    fn stop_ends_the_read_early() {
+        let mut n = 0;
+        let (_, decoded) = decode(&b"{\"a\":1}\n{\"a\":2}"[..]).unwrap();
+        read_records(decoded, ReadLimits::default(), &mut |_| {
+            n += 1;
+            Ok(Flow::Stop)
+        })
+        .unwrap();
+        assert_eq!(n, 1);
+    }
+}

@@ -1,0 +1,465 @@
+//! One file in, its metric aggregation out: framing, parsing, matching, aggregating. All or nothing:
+//! a file that fails part-way yields an error and no aggregation.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use crate::cloudtrail::{self, Compression, Container, Flow, RawRecord, ReadError, ReadLimits};
+use crate::event::Event;
+use crate::metrics::{is_valid_dimension_value, Aggregation, SeriesKey, StatisticSet};
+use crate::rules::ruleset::RuleSet;
+use crate::timestamp::UnixSeconds;
+
+/// What a file turned out to hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// CloudTrail events (a log file, an array, NDJSON or a single event).
+    Events,
+    /// A CloudTrail digest file: hashes of log files, no events.
+    Digest,
+    /// Output of the CloudTrail LookupEvents API (`aws cloudtrail lookup-events`), not a log file.
+    LookupEvents,
+    /// No JSON in it at all.
+    Empty,
+}
+
+impl FileKind {
+    /// Why a file of this kind yields no metrics, for the message that skips it.
+    pub fn skip_reason(self) -> Option<&'static str> {
+        match self {
+            FileKind::Events => None,
+            FileKind::Digest => Some("a CloudTrail digest file (log-file hashes for validation, no events)"),
+            FileKind::LookupEvents => Some(
+                "CloudTrail LookupEvents API output (`aws cloudtrail lookup-events`), not a log file: read the trail's S3 log files instead",
+            ),
+            FileKind::Empty => Some("empty (no JSON)"),
+        }
+    }
+}
+
+/// Counts for one file or many.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordCounts {
+    /// Top-level values and array elements read.
+    pub records: u64,
+    /// Records that are events with a usable `eventTime`.
+    pub events: u64,
+    /// Records that are not JSON objects.
+    pub skipped_not_object: u64,
+    /// Objects without a usable `eventTime` (missing, not RFC 3339).
+    pub skipped_no_event_time: u64,
+    /// Digest or LookupEvents records found among events.
+    pub skipped_not_event: u64,
+    /// Rule matches (one event may match several rules).
+    pub matches: u64,
+    /// Matches that gave no datum: the `metricValue` field was not a number.
+    pub no_metric_value: u64,
+    /// Matches that gave no datum: a dimension was missing, as in CloudWatch.
+    pub no_dimension_value: u64,
+    /// Matches that gave no datum: a dimension value CloudWatch refuses (non-ASCII, > 1024 characters…).
+    pub invalid_dimension_value: u64,
+}
+
+impl RecordCounts {
+    pub fn skipped(&self) -> u64 {
+        self.skipped_not_object + self.skipped_no_event_time + self.skipped_not_event
+    }
+
+    pub fn add(&mut self, o: &RecordCounts) {
+        self.records += o.records;
+        self.events += o.events;
+        self.skipped_not_object += o.skipped_not_object;
+        self.skipped_no_event_time += o.skipped_no_event_time;
+        self.skipped_not_event += o.skipped_not_event;
+        self.matches += o.matches;
+        self.no_metric_value += o.no_metric_value;
+        self.no_dimension_value += o.no_dimension_value;
+        self.invalid_dimension_value += o.invalid_dimension_value;
+    }
+}
+
+/// The result of one file.
+#[derive(Debug)]
+pub struct FileReport {
+    pub kind: FileKind,
+    pub compression: Compression,
+    pub counts: RecordCounts,
+    /// Matches per rule, in rule order.
+    pub rule_matches: Vec<u64>,
+    pub newest_event: Option<UnixSeconds>,
+    pub aggregation: Aggregation,
+}
+
+/// A file that could not be processed: nothing derived from it may be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}{}: {error}", if *.gzip { " (offsets in the decompressed data)" } else { "" })]
+pub struct FileError {
+    pub file: String,
+    pub gzip: bool,
+    #[source]
+    pub error: ReadError,
+}
+
+/// The rules and limits that turn files into metrics.
+#[derive(Debug)]
+pub struct Engine {
+    rules: RuleSet,
+    limits: ReadLimits,
+}
+
+impl Engine {
+    pub fn new(rules: RuleSet, limits: ReadLimits) -> Engine {
+        Engine { rules, limits }
+    }
+
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    /// Reads one file (gzip or plain) and aggregates what the rules make of it. `file` names it in
+    /// errors.
+    pub fn process(&self, file: &str, source: impl Read) -> Result<FileReport, FileError> {
+        let fail = |compression, error| FileError {
+            file: file.to_owned(),
+            gzip: compression == Compression::Gzip
+                && matches!(
+                    error,
+                    ReadError::Syntax { .. } | ReadError::Utf8 { .. } | ReadError::Truncated { .. }
+                ),
+            error,
+        };
+        let (compression, decoded) =
+            cloudtrail::decode(source).map_err(|e| fail(Compression::None, e))?;
+        let mut state = FileState::new(&self.rules);
+        let mut on_record = |record: RawRecord<'_>| state.record(record);
+        let container = cloudtrail::read_records(decoded, self.limits, &mut on_record)
+            .map_err(|e| fail(compression, e))?;
+        let kind = match (container, state.kind) {
+            (Container::Empty, _) => FileKind::Empty,
+            (Container::LookupEventsOutput, _) => FileKind::LookupEvents,
+            (Container::Records, kind) => kind,
+        };
+        let mut report = state.finish(kind, compression);
+        if kind != FileKind::Events {
+            report.aggregation = Aggregation::default();
+        }
+        Ok(report)
+    }
+}
+
+/// Working state while one file is read.
+struct FileState<'r> {
+    rules: &'r RuleSet,
+    kind: FileKind,
+    counts: RecordCounts,
+    rule_matches: Vec<u64>,
+    /// Datums per transformation (flattened over rules), for default values.
+    transformation_hits: Vec<u64>,
+    newest_event: Option<UnixSeconds>,
+    aggregation: Aggregation,
+}
+
+impl<'r> FileState<'r> {
+    fn new(rules: &'r RuleSet) -> Self {
+        let transformations = rules.rules().iter().map(|r| r.transformations.len()).sum();
+        FileState {
+            rules,
+            kind: FileKind::Events,
+            counts: RecordCounts::default(),
+            rule_matches: vec![0; rules.rules().len()],
+            transformation_hits: vec![0; transformations],
+            newest_event: None,
+            aggregation: Aggregation::default(),
+        }
+    }
+
+    fn record(&mut self, record: RawRecord<'_>) -> Result<Flow, ReadError> {
+        self.counts.records += 1;
+        let text = std::str::from_utf8(record.bytes).map_err(|e| ReadError::Utf8 {
+            offset: record.offset + e.valid_up_to() as u64,
+        })?;
+        let event = self
+            .rules
+            .fields()
+            .extract(text)
+            .map_err(|e| json_error(text, record.offset, &e))?;
+        if !event.is_object() {
+            self.counts.skipped_not_object += 1;
+            return Ok(Flow::Continue);
+        }
+        let Some(time) = self.rules.event_time(&event) else {
+            return Ok(self.not_an_event(&event, record));
+        };
+        self.counts.events += 1;
+        self.newest_event = self.newest_event.max(Some(time));
+        self.apply_rules(&event, time.minute_floor());
+        Ok(Flow::Continue)
+    }
+
+    /// An object without `eventTime`: a digest file, a LookupEvents record, or an unusable event.
+    fn not_an_event(&mut self, event: &Event<'_>, record: RawRecord<'_>) -> Flow {
+        let shape = self.rules.shape;
+        let kind = if event.get(shape.digest_log_files).is_present()
+            && event.get(shape.digest_end_time).is_present()
+        {
+            FileKind::Digest
+        } else if event.get(shape.lookup_event_id).is_present()
+            && event.get(shape.lookup_cloudtrail_event).is_present()
+        {
+            FileKind::LookupEvents
+        } else {
+            self.counts.skipped_no_event_time += 1;
+            return Flow::Continue;
+        };
+        if self.counts.records == 1 && !record.in_array {
+            // The file's first value says what the whole file is.
+            self.kind = kind;
+            self.counts.records = 0;
+            return Flow::Stop;
+        }
+        self.counts.skipped_not_event += 1;
+        Flow::Continue
+    }
+
+    fn apply_rules(&mut self, event: &Event<'_>, minute: UnixSeconds) {
+        let rules = self.rules;
+        let mut t_index = 0;
+        for (r_index, rule) in rules.rules().iter().enumerate() {
+            if !rule.pattern.matches(event) {
+                t_index += rule.transformations.len();
+                continue;
+            }
+            self.counts.matches += 1;
+            self.rule_matches[r_index] += 1;
+            'transformations: for t in &rule.transformations {
+                let this = t_index;
+                t_index += 1;
+                let Some(value) = rules.metric_value(&t.value, event) else {
+                    self.counts.no_metric_value += 1;
+                    continue;
+                };
+                let mut dimensions = Vec::with_capacity(t.dimensions.len());
+                for d in &t.dimensions {
+                    match rules.dimension_value(d.source, event) {
+                        None => {
+                            self.counts.no_dimension_value += 1;
+                            continue 'transformations;
+                        }
+                        Some(v) if !is_valid_dimension_value(&v) => {
+                            self.counts.invalid_dimension_value += 1;
+                            continue 'transformations;
+                        }
+                        Some(v) => dimensions.push((Arc::clone(&d.name), v.into_owned())),
+                    }
+                }
+                self.transformation_hits[this] += 1;
+                self.aggregation.add(
+                    SeriesKey {
+                        namespace: Arc::clone(&t.namespace),
+                        metric_name: Arc::clone(&t.metric_name),
+                        dimensions,
+                        minute,
+                    },
+                    StatisticSet::of(value),
+                    t.unit,
+                );
+            }
+        }
+    }
+
+    fn finish(mut self, kind: FileKind, compression: Compression) -> FileReport {
+        // A dimensionless rule with a defaultValue that matched nothing reports it at the file's newest
+        // minute, so alarms on it see data instead of INSUFFICIENT_DATA.
+        if let (FileKind::Events, Some(newest)) = (kind, self.newest_event) {
+            let transformations = self.rules.rules().iter().flat_map(|r| &r.transformations);
+            for (t, hits) in transformations.zip(&self.transformation_hits) {
+                if let (Some(default), 0, true) = (t.default_value, *hits, t.dimensions.is_empty())
+                {
+                    self.aggregation.add(
+                        SeriesKey {
+                            namespace: Arc::clone(&t.namespace),
+                            metric_name: Arc::clone(&t.metric_name),
+                            dimensions: Vec::new(),
+                            minute: newest.minute_floor(),
+                        },
+                        StatisticSet::of(default),
+                        t.unit,
+                    );
+                }
+            }
+        }
+        FileReport {
+            kind,
+            compression,
+            counts: self.counts,
+            rule_matches: self.rule_matches,
+            newest_event: self.newest_event,
+            aggregation: self.aggregation,
+        }
+    }
+}
+
+/// A JSON error inside a record, with its offset in the file.
+fn json_error(text: &str, record_offset: u64, e: &serde_json::Error) -> ReadError {
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(e.line().saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let within = (line_start + e.column().saturating_sub(1)).min(text.len());
+    let offset = record_offset + within as u64;
+    let message = e.to_string();
+    let message = match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message,
+    };
+    if e.is_eof() {
+        ReadError::Truncated { offset }
+    } else {
+        ReadError::Syntax { offset, message }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::ruleset::DEFAULT_NAMESPACE;
+
+    fn engine() -> Engine {
+        Engine::new(
+            RuleSet::builtin(DEFAULT_NAMESPACE).unwrap(),
+            ReadLimits::default(),
+        )
+    }
+
+    fn start(user: &str, time: &str) -> String {
+        format!(
+            r#"{{"eventTime":"{time}","eventName":"StartInstances","eventSource":"ec2.amazonaws.com","userIdentity":{{"type":"IAMUser","userName":"{user}"}}}}"#
+        )
+    }
+
+    #[test]
+    fn counts_start_instances_per_user_and_minute() {
+        let log = format!(
+            r#"{{"Records":[{},{},{},{}]}}"#,
+            start("alice", "2023-07-10T11:45:02Z"),
+            start("alice", "2023-07-10T11:45:59Z"),
+            start("bob", "2023-07-10T11:45:10Z"),
+            start("alice", "2023-07-10T11:46:00Z"),
+        );
+        let report = engine().process("log.json", log.as_bytes()).unwrap();
+        assert_eq!(report.counts.events, 4);
+        let datums = report.aggregation.into_datums();
+        let starts: Vec<_> = datums
+            .iter()
+            .filter(|d| &*d.metric_name == "StartInstances")
+            .map(|d| {
+                (
+                    d.dimensions[0].1.as_str(),
+                    d.timestamp.to_string(),
+                    d.statistics.sum,
+                )
+            })
+            .collect();
+        assert_eq!(
+            starts,
+            [
+                ("alice", "2023-07-10T11:45:00Z".to_owned(), 2.0),
+                ("alice", "2023-07-10T11:46:00Z".to_owned(), 1.0),
+                ("bob", "2023-07-10T11:45:00Z".to_owned(), 1.0)
+            ]
+        );
+        // Every dimensionless security metric gets its default 0 at the newest minute.
+        let defaults: Vec<_> = datums.iter().filter(|d| d.dimensions.is_empty()).collect();
+        assert_eq!(defaults.len(), 15);
+        assert!(defaults
+            .iter()
+            .all(|d| d.statistics.sum == 0.0 && d.timestamp.to_string() == "2023-07-10T11:46:00Z"));
+    }
+
+    #[test]
+    fn a_matching_rule_gets_no_default_datum() {
+        let root = r#"{"eventTime":"2023-07-10T11:45:02Z","eventName":"ConsoleLogin","eventType":"AwsConsoleSignIn","userIdentity":{"type":"Root"}}"#;
+        let datums = engine()
+            .process("x", root.as_bytes())
+            .unwrap()
+            .aggregation
+            .into_datums();
+        let root_usage: Vec<_> = datums
+            .iter()
+            .filter(|d| &*d.metric_name == "RootAccountUsage")
+            .collect();
+        assert_eq!(root_usage.len(), 1);
+        assert_eq!(root_usage[0].statistics.sum, 1.0);
+    }
+
+    #[test]
+    fn unusable_records_are_counted_not_fatal() {
+        let log = r#"{"Records":[1,"x",{"eventName":"a"},{"eventTime":"yesterday"},{"eventTime":"2023-07-10T11:45:02Z"}]}"#;
+        let report = engine().process("x", log.as_bytes()).unwrap();
+        assert_eq!(report.counts.records, 5);
+        assert_eq!(report.counts.skipped_not_object, 2);
+        assert_eq!(report.counts.skipped_no_event_time, 2);
+        assert_eq!(report.counts.events, 1);
+    }
+
+    #[test]
+    fn a_corrupt_record_fails_the_whole_file_naming_it_and_the_offset() {
+        let log = format!(
+            r#"{{"Records":[{},{{"eventTime": nope}}]}}"#,
+            start("a", "2023-07-10T11:45:02Z")
+        );
+        let err = engine().process("bad.json", log.as_bytes()).unwrap_err();
+        let at = log.find("nope").unwrap();
+        // serde_json reports the byte where it noticed the error: within the bad token.
+        assert!(
+            matches!(err.error, ReadError::Syntax { offset, .. } if (at..at + 4).contains(&(offset as usize))),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .starts_with("bad.json: invalid JSON at byte offset "),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_an_error_with_the_offset() {
+        let mut log = br#"{"Records":[{"eventTime":"2023-07-10T11:45:02Z","x":"caf"#.to_vec();
+        log.extend_from_slice(b"\xe9\"}]}");
+        let err = engine().process("latin1.json", &log[..]).unwrap_err();
+        assert!(matches!(err.error, ReadError::Utf8 { offset: 56 }), "{err}");
+    }
+
+    #[test]
+    fn digest_and_lookup_events_files_are_recognised() {
+        let digest = r#"{"awsAccountId":"1","digestStartTime":"2015-08-17T14:01:31Z","digestEndTime":"2015-08-17T15:01:31Z","logFiles":[]}"#;
+        let report = engine().process("d", digest.as_bytes()).unwrap();
+        assert_eq!(report.kind, FileKind::Digest);
+        assert!(report.aggregation.is_empty());
+        let lookup = "{\"EventId\":\"e\",\"CloudTrailEvent\":\"{}\"}\n{\"EventId\":\"f\",\"CloudTrailEvent\":\"{}\"}";
+        assert_eq!(
+            engine().process("l", lookup.as_bytes()).unwrap().kind,
+            FileKind::LookupEvents
+        );
+    }
+
+    #[test]
+    fn dimensions_cloudwatch_would_refuse_give_no_datum() {
+        let log = format!(
+            "[{},{}]",
+            start("jos\u{e9}", "2023-07-10T11:45:02Z"),
+            start("ok", "2023-07-10T11:45:02Z")
+        );
+        let report = engine().process("x", log.as_bytes()).unwrap();
+        assert_eq!(report.counts.invalid_dimension_value, 1);
+        let datums = report.aggregation.into_datums();
+        assert_eq!(
+            datums
+                .iter()
+                .filter(|d| &*d.metric_name == "StartInstances")
+                .count(),
+            1
+        );
+    }
+}

@@ -1,0 +1,327 @@
+//! Aggregation per (namespace, metric, dimensions, minute) into CloudWatch `MetricDatum`s, and their
+//! grouping into PutMetricData requests.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::json;
+
+use crate::timestamp::UnixSeconds;
+
+/// PutMetricData accepts at most this many datums per request.
+pub const MAX_DATUMS_PER_REQUEST: usize = 1000;
+/// PutMetricData accepts requests up to 1 MB; this leaves room for the request's own fields.
+pub const MAX_REQUEST_BYTES: usize = 1_000_000 - 16_384;
+/// CloudWatch refuses datums older than two weeks…
+pub const MAX_AGE_SECONDS: i64 = 14 * 86_400;
+/// …or more than two hours ahead.
+pub const MAX_AHEAD_SECONDS: i64 = 2 * 3_600;
+
+/// SampleCount, Sum, Minimum and Maximum of the values in one series and minute: what CloudWatch would
+/// have stored had it received one datum per matching event.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StatisticSet {
+    pub sample_count: f64,
+    pub sum: f64,
+    pub minimum: f64,
+    pub maximum: f64,
+}
+
+impl StatisticSet {
+    pub fn of(value: f64) -> StatisticSet {
+        StatisticSet {
+            sample_count: 1.0,
+            sum: value,
+            minimum: value,
+            maximum: value,
+        }
+    }
+
+    pub fn add(&mut self, other: &StatisticSet) {
+        self.sample_count += other.sample_count;
+        self.sum += other.sum;
+        self.minimum = self.minimum.min(other.minimum);
+        self.maximum = self.maximum.max(other.maximum);
+    }
+}
+
+/// One series-minute, ready for PutMetricData.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricDatum {
+    pub namespace: Arc<str>,
+    pub metric_name: Arc<str>,
+    pub dimensions: Vec<(Arc<str>, String)>,
+    pub timestamp: UnixSeconds,
+    pub statistics: StatisticSet,
+    pub unit: &'static str,
+}
+
+impl MetricDatum {
+    /// The datum in the AWS API / CLI shape (`aws cloudwatch put-metric-data --metric-data`), plus its
+    /// namespace.
+    pub fn to_json(&self) -> serde_json::Value {
+        let s = &self.statistics;
+        json!({
+            "Namespace": &*self.namespace,
+            "MetricName": &*self.metric_name,
+            "Dimensions": self.dimensions.iter().map(|(n, v)| json!({"Name": &**n, "Value": v})).collect::<Vec<_>>(),
+            "Timestamp": self.timestamp.to_string(),
+            "StatisticValues": {
+                "SampleCount": s.sample_count,
+                "Sum": s.sum,
+                "Minimum": s.minimum,
+                "Maximum": s.maximum,
+            },
+            "Unit": self.unit,
+        })
+    }
+
+    /// Whether CloudWatch accepts this timestamp at `now`: at most 14 days old, 2 hours ahead.
+    pub fn is_publishable_at(&self, now: UnixSeconds) -> bool {
+        self.timestamp.0 >= now.0 - MAX_AGE_SECONDS && self.timestamp.0 <= now.0 + MAX_AHEAD_SECONDS
+    }
+
+    /// An upper bound on the bytes this datum adds to a PutMetricData request body (query encoding,
+    /// every value percent-encoded in the worst case).
+    pub fn estimated_request_bytes(&self) -> usize {
+        const FIELD: usize = 48; // "MetricData.member.1000.StatisticValues.SampleCount=" and '&'
+        let numbers = 4 * 24 + 20; // four statistics and the timestamp
+        let mut bytes = 7 * FIELD + numbers + 3 * (self.metric_name.len() + self.unit.len());
+        for (name, value) in &self.dimensions {
+            bytes += 2 * (FIELD + 12) + 3 * (name.len() + value.len());
+        }
+        bytes
+    }
+}
+
+/// Identifies one series-minute.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SeriesKey {
+    pub namespace: Arc<str>,
+    pub metric_name: Arc<str>,
+    pub dimensions: Vec<(Arc<str>, String)>,
+    pub minute: UnixSeconds,
+}
+
+/// Statistics per series-minute for one file or many.
+#[derive(Debug, Default)]
+pub struct Aggregation {
+    series: HashMap<SeriesKey, (StatisticSet, &'static str)>,
+}
+
+impl Aggregation {
+    pub fn add(&mut self, key: SeriesKey, value: StatisticSet, unit: &'static str) {
+        self.series
+            .entry(key)
+            .and_modify(|(s, _)| s.add(&value))
+            .or_insert((value, unit));
+    }
+
+    pub fn merge(&mut self, other: Aggregation) {
+        if self.series.is_empty() {
+            self.series = other.series;
+            return;
+        }
+        for (key, (stats, unit)) in other.series {
+            self.add(key, stats, unit);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.series.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.series.is_empty()
+    }
+
+    /// The datums in a deterministic order (namespace, metric, dimensions, time): the same input always
+    /// yields the same requests, so a retry rebuilds the same batches.
+    pub fn into_datums(self) -> Vec<MetricDatum> {
+        let mut entries: Vec<_> = self.series.into_iter().collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries
+            .into_iter()
+            .map(|(key, (statistics, unit))| MetricDatum {
+                namespace: key.namespace,
+                metric_name: key.metric_name,
+                dimensions: key.dimensions,
+                timestamp: key.minute,
+                statistics,
+                unit,
+            })
+            .collect()
+    }
+}
+
+/// Splits sorted datums into PutMetricData requests: one namespace each, at most 1000 datums and
+/// under 1 MB. Returns index ranges into `datums`.
+pub fn request_batches(datums: &[MetricDatum]) -> Vec<std::ops::Range<usize>> {
+    let mut batches = Vec::new();
+    let mut start = 0;
+    let mut bytes = 0;
+    for (i, d) in datums.iter().enumerate() {
+        let size = d.estimated_request_bytes();
+        let full = i - start == MAX_DATUMS_PER_REQUEST || bytes + size > MAX_REQUEST_BYTES;
+        if i > start && (full || datums[start].namespace != d.namespace) {
+            batches.push(start..i);
+            start = i;
+            bytes = 0;
+        }
+        bytes += size;
+    }
+    if start < datums.len() {
+        batches.push(start..datums.len());
+    }
+    batches
+}
+
+/// Whether CloudWatch accepts `value` as a dimension value: 1 to 1024 ASCII characters, not all
+/// whitespace, no control characters.
+pub fn is_valid_dimension_value(value: &str) -> bool {
+    !value.is_empty()
+        && value.len() <= 1024
+        && value.bytes().all(|b| b.is_ascii() && !b.is_ascii_control())
+        && !value.trim().is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(metric: &str, dims: &[(&str, &str)], minute: i64) -> SeriesKey {
+        SeriesKey {
+            namespace: "NS".into(),
+            metric_name: metric.into(),
+            dimensions: dims
+                .iter()
+                .map(|(n, v)| (Arc::from(*n), (*v).to_owned()))
+                .collect(),
+            minute: UnixSeconds(minute),
+        }
+    }
+
+    #[test]
+    fn statistics_equal_one_datum_per_event() {
+        let mut agg = Aggregation::default();
+        for v in [3.0, 1.0, 5.0] {
+            agg.add(key("Bytes", &[], 60), StatisticSet::of(v), "Bytes");
+        }
+        let d = agg.into_datums();
+        assert_eq!(d.len(), 1);
+        assert_eq!(
+            d[0].statistics,
+            StatisticSet {
+                sample_count: 3.0,
+                sum: 9.0,
+                minimum: 1.0,
+                maximum: 5.0
+            }
+        );
+    }
+
+    #[test]
+    fn datums_are_ordered_by_series_then_time() {
+        let mut agg = Aggregation::default();
+        agg.add(key("B", &[], 0), StatisticSet::of(1.0), "Count");
+        agg.add(key("A", &[("U", "z")], 120), StatisticSet::of(1.0), "Count");
+        agg.add(key("A", &[("U", "z")], 60), StatisticSet::of(1.0), "Count");
+        agg.add(key("A", &[("U", "a")], 180), StatisticSet::of(1.0), "Count");
+        let order: Vec<_> = agg
+            .into_datums()
+            .iter()
+            .map(|d| {
+                format!(
+                    "{}{:?}{}",
+                    d.metric_name,
+                    d.dimensions.first().map(|x| &x.1),
+                    d.timestamp.0
+                )
+            })
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "ASome(\"a\")180",
+                "ASome(\"z\")60",
+                "ASome(\"z\")120",
+                "BNone0"
+            ]
+        );
+    }
+
+    #[test]
+    fn json_has_the_aws_cli_shape() {
+        let mut agg = Aggregation::default();
+        agg.add(
+            key("StartInstances", &[("UserName", "alice")], 1_688_989_500),
+            StatisticSet::of(1.0),
+            "Count",
+        );
+        let line = agg.into_datums()[0].to_json().to_string();
+        assert_eq!(
+            line,
+            r#"{"Dimensions":[{"Name":"UserName","Value":"alice"}],"MetricName":"StartInstances","Namespace":"NS","StatisticValues":{"Maximum":1.0,"Minimum":1.0,"SampleCount":1.0,"Sum":1.0},"Timestamp":"2023-07-10T11:45:00Z","Unit":"Count"}"#
+        );
+    }
+
+    #[test]
+    fn publishable_window_is_two_weeks_back_two_hours_ahead() {
+        let now = UnixSeconds(1_000_000_000);
+        let at = |t: i64| MetricDatum {
+            namespace: "N".into(),
+            metric_name: "M".into(),
+            dimensions: vec![],
+            timestamp: UnixSeconds(t),
+            statistics: StatisticSet::of(1.0),
+            unit: "None",
+        };
+        assert!(at(now.0 - MAX_AGE_SECONDS).is_publishable_at(now));
+        assert!(!at(now.0 - MAX_AGE_SECONDS - 1).is_publishable_at(now));
+        assert!(at(now.0 + 7200).is_publishable_at(now));
+        assert!(!at(now.0 + 7201).is_publishable_at(now));
+    }
+
+    #[test]
+    fn batches_respect_count_size_and_namespace() {
+        let datum = |ns: &str, i: usize, value_len: usize| MetricDatum {
+            namespace: ns.into(),
+            metric_name: "M".into(),
+            dimensions: vec![("D".into(), format!("{i:0>width$}", width = value_len))],
+            timestamp: UnixSeconds(0),
+            statistics: StatisticSet::of(1.0),
+            unit: "Count",
+        };
+        let small: Vec<_> = (0..2500).map(|i| datum("A", i, 8)).collect();
+        let sizes: Vec<_> = request_batches(&small).iter().map(|r| r.len()).collect();
+        assert_eq!(sizes, [1000, 1000, 500]);
+
+        let big: Vec<_> = (0..1000).map(|i| datum("A", i, 1000)).collect();
+        let batches = request_batches(&big);
+        assert!(batches.len() > 1);
+        for b in &batches {
+            assert!(
+                big[b.clone()]
+                    .iter()
+                    .map(|d| d.estimated_request_bytes())
+                    .sum::<usize>()
+                    <= MAX_REQUEST_BYTES
+            );
+        }
+        assert_eq!(batches.iter().map(|b| b.len()).sum::<usize>(), 1000);
+
+        let mixed = vec![datum("A", 0, 1), datum("A", 1, 1), datum("B", 2, 1)];
+        assert_eq!(request_batches(&mixed), vec![0..2, 2..3]);
+        assert!(request_batches(&[]).is_empty());
+    }
+
+    #[test]
+    fn dimension_values_cloudwatch_accepts() {
+        assert!(is_valid_dimension_value("alice"));
+        assert!(!is_valid_dimension_value(""));
+        assert!(!is_valid_dimension_value("  "));
+        assert!(!is_valid_dimension_value("josé"));
+        assert!(!is_valid_dimension_value("a\nb"));
+        assert!(!is_valid_dimension_value(&"a".repeat(1025)));
+    }
+}
