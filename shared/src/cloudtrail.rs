@@ -103,7 +103,7 @@ pub fn decode<R: Read>(source: R) -> Result<(Compression, Decoded<R>), ReadError
     if head.starts_with(&[0x1f, 0x8b]) {
         Ok((
             Compression::Gzip,
-            Decoded(Stream::Gzip(MultiGzDecoder::new(raw))),
+            Decoded(Stream::Gzip(Box::new(MultiGzDecoder::new(raw)))),
         ))
     } else {
         Ok((Compression::None, Decoded(Stream::Plain(raw))))
@@ -139,7 +139,7 @@ impl<R: Read> Read for CountingReader<R> {
 
 enum Stream<R: Read> {
     Plain(BufReader<CountingReader<R>>),
-    Gzip(MultiGzDecoder<BufReader<CountingReader<R>>>),
+    Gzip(Box<MultiGzDecoder<BufReader<CountingReader<R>>>>),
 }
 
 impl<R: Read> Stream<R> {
@@ -508,14 +508,14 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    fn records(data: &[u8]) -> Result<(Container, Vec<(String, u64, bool)>), ReadError> {
+    /// Each record as (text, offset, in_array).
+    type Framed = (Container, Vec<(String, u64, bool)>);
+
+    fn records(data: &[u8]) -> Result<Framed, ReadError> {
         records_with(data, ReadLimits::default())
     }
 
-    fn records_with(
-        data: &[u8],
-        limits: ReadLimits,
-    ) -> Result<(Container, Vec<(String, u64, bool)>), ReadError> {
+    fn records_with(data: &[u8], limits: ReadLimits) -> Result<Framed, ReadError> {
         let mut out = Vec::new();
         let (_, decoded) = decode(data)?;
         let container = read_records(decoded, limits, &mut |r| {

@@ -175,14 +175,7 @@ impl<'r> FileState<'r> {
 
     fn record(&mut self, record: RawRecord<'_>) -> Result<Flow, ReadError> {
         self.counts.records += 1;
-        let text = std::str::from_utf8(record.bytes).map_err(|e| ReadError::Utf8 {
-            offset: record.offset + e.valid_up_to() as u64,
-        })?;
-        let event = self
-            .rules
-            .fields()
-            .extract(text)
-            .map_err(|e| json_error(text, record.offset, &e))?;
+        let event = parse_record(self.rules, record)?;
         if !event.is_object() {
             self.counts.skipped_not_object += 1;
             return Ok(Flow::Continue);
@@ -297,6 +290,17 @@ impl<'r> FileState<'r> {
             aggregation: self.aggregation,
         }
     }
+}
+
+/// Validates one record (UTF-8, JSON) and extracts the fields `rules` read.
+pub fn parse_record<'a>(rules: &RuleSet, record: RawRecord<'a>) -> Result<Event<'a>, ReadError> {
+    let text = std::str::from_utf8(record.bytes).map_err(|e| ReadError::Utf8 {
+        offset: record.offset + e.valid_up_to() as u64,
+    })?;
+    rules
+        .fields()
+        .extract(text)
+        .map_err(|e| json_error(text, record.offset, &e))
 }
 
 /// A JSON error inside a record, with its offset in the file.

@@ -7,6 +7,8 @@
 pub mod cloudtrail;
 pub mod engine;
 pub mod event;
+pub mod local;
 pub mod metrics;
+pub mod report;
 pub mod rules;
 pub mod timestamp;

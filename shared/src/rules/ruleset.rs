@@ -186,6 +186,7 @@ pub struct RuleSet {
     rules: Vec<Rule>,
     fields: FieldTable,
     event_time: FieldId,
+    event_name: FieldId,
     principal: PrincipalFields,
     /// Fields that tell a digest file or a LookupEvents record from an event.
     pub(crate) shape: ShapeFields,
@@ -215,6 +216,7 @@ impl RuleSet {
         })?;
         let mut fields = FieldTable::default();
         let event_time = fields.intern(&Selector::keys(&["eventTime"]));
+        let event_name = fields.intern(&Selector::keys(&["eventName"]));
         let principal = PrincipalFields {
             kind: fields.intern(&Selector::keys(&["userIdentity", "type"])),
             user_name: fields.intern(&Selector::keys(&["userIdentity", "userName"])),
@@ -276,6 +278,7 @@ impl RuleSet {
             rules,
             fields,
             event_time,
+            event_name,
             principal,
             shape,
         })
@@ -316,6 +319,25 @@ impl RuleSet {
             .get(self.event_time)
             .as_str()
             .and_then(UnixSeconds::parse_rfc3339)
+    }
+
+    /// `StartInstances at 2023-07-10T11:45:02Z by alice`: an event in a few words, for people.
+    pub fn describe(&self, event: &Event<'_>) -> String {
+        if !event.is_object() {
+            return "not a JSON object".into();
+        }
+        let name = event
+            .get(self.event_name)
+            .as_str()
+            .unwrap_or("(no eventName)");
+        let time = event
+            .get(self.event_time)
+            .as_str()
+            .unwrap_or("(no eventTime)");
+        match self.principal_name(event) {
+            Some(who) => format!("{name} at {time} by {who}"),
+            None => format!("{name} at {time}"),
+        }
     }
 
     /// Who acted: IAMUser → `userName`; AssumedRole, Role, FederatedUser → the session issuer's

@@ -1,0 +1,158 @@
+//! The `trailwatch` binary as users run it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn trailwatch(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_trailwatch"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn metrics_on_the_sample_logs_prints_a_table_and_a_summary() {
+    let out = trailwatch(&["metrics", "events/cloudtrail/"]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.starts_with("TIMESTAMP"), "{stdout}");
+    let alice = stdout
+        .lines()
+        .find(|l| l.contains("StartInstances") && l.contains("UserName=alice"))
+        .unwrap();
+    assert!(alice.contains("2026-11-25T09:00:00Z"), "{alice}");
+    assert!(
+        stdout.lines().any(|l| l.contains("UserName=DeployRole")),
+        "assumed role → issuer name"
+    );
+    assert!(
+        stdout.lines().last().unwrap().starts_with("* older than") || stdout.contains("TOTAL (")
+    );
+    assert!(
+        stderr.contains("files: 3 read, 0 skipped, 0 failed"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("records: 406"), "{stderr}");
+}
+
+#[test]
+fn json_format_prints_one_aws_shaped_datum_per_line() {
+    let out = trailwatch(&[
+        "metrics",
+        "--format",
+        "json",
+        "--only",
+        "StartInstances",
+        "events/cloudtrail/",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "alice, bob, DeployRole");
+    let alice = lines
+        .iter()
+        .find(|d| d["Dimensions"][0]["Value"] == "alice")
+        .unwrap();
+    assert_eq!(alice["Namespace"], "CloudTrailMetrics");
+    assert_eq!(alice["MetricName"], "StartInstances");
+    assert_eq!(alice["Dimensions"][0]["Name"], "UserName");
+    assert_eq!(alice["Timestamp"], "2026-11-25T09:00:00Z");
+    assert_eq!(alice["StatisticValues"]["SampleCount"], 2.0);
+    assert_eq!(alice["Unit"], "Count");
+}
+
+#[test]
+fn a_failed_file_makes_the_exit_status_non_zero_after_the_others() {
+    let out = trailwatch(&[
+        "metrics",
+        "--format",
+        "json",
+        "tests/data/real/cloudgrep-tests/",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("FAILED tests/data/real/cloudgrep-tests/tests__data__bad_cloudtrail.json: unexpected end of data at byte offset 965"), "{stderr}");
+    assert!(
+        stderr.contains("files: 3 read, 0 skipped, 1 failed"),
+        "{stderr}"
+    );
+    assert!(!out.stdout.is_empty(), "the good files still yield datums");
+}
+
+#[test]
+fn rules_check_reports_errors_with_a_caret() {
+    let dir = std::env::temp_dir().join(format!("trailwatch-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"rules":[{"name":"Typo","filterPattern":"{ $.eventName = \"x\" && }","metricTransformations":[{"metricName":"m","metricValue":"1"}]}]}"#,
+    )
+    .unwrap();
+    let out = trailwatch(&["rules", "check", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("rule \"Typo\": filterPattern column 24: expected a condition"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("\n{}^\n", " ".repeat(4 + 23))),
+        "{stderr}"
+    );
+
+    let good = dir.join("good.json");
+    std::fs::copy(root().join("shared/rules/default.json"), &good).unwrap();
+    let out = trailwatch(&["rules", "check", good.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains("16 rules OK"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn rules_test_explains_matches_and_misses() {
+    let out = trailwatch(&[
+        "rules",
+        "test",
+        "tests/data/real/datadog-stratus-red-team-detonation-logs/docs__detonation-logs__aws.defense-evasion.cloudtrail-stop.json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("StopLogging at "), "{stdout}");
+    assert!(
+        stdout.contains("MATCH     CloudTrailConfigChanges"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "no match  RootAccountUsage\n              `$.userIdentity.type=\"Root\"` is false"
+        ),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn unknown_rule_names_are_refused_with_the_list() {
+    let out = trailwatch(&["metrics", "--only", "Nope", "events/cloudtrail/"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr)
+        .contains("no rule named \"Nope\"; the rules are: StartInstances, RootAccountUsage"));
+}
+
+#[test]
+fn a_missing_path_is_named() {
+    let out = trailwatch(&["metrics", "no/such/dir"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no/such/dir"));
+}

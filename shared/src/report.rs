@@ -1,0 +1,349 @@
+//! Text for people: the datum table, the run summary, rule listings and rule tests.
+
+use std::fmt::Write as _;
+
+use crate::cloudtrail::{self, Flow, ReadLimits};
+use crate::engine::{parse_record, FileError};
+use crate::event::format_number;
+use crate::local::RunSummary;
+use crate::metrics::{request_batches, MetricDatum};
+use crate::rules::ruleset::{MetricValue, RuleSet};
+use crate::timestamp::UnixSeconds;
+
+/// The datums as an aligned table, in datum order, with a totals line. Rows CloudWatch would refuse at
+/// `now` (too old, too far ahead) are marked `*`.
+pub fn datum_table(datums: &[MetricDatum], now: UnixSeconds) -> String {
+    let header = [
+        "TIMESTAMP",
+        "NAMESPACE",
+        "METRIC",
+        "DIMENSIONS",
+        "SAMPLES",
+        "SUM",
+        "MIN",
+        "MAX",
+        "UNIT",
+    ];
+    let mut rows: Vec<[String; 9]> = Vec::with_capacity(datums.len() + 1);
+    for d in datums {
+        let s = &d.statistics;
+        let dims = d
+            .dimensions
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let mark = if d.is_publishable_at(now) { "" } else { " *" };
+        rows.push([
+            format!("{}{mark}", d.timestamp),
+            d.namespace.to_string(),
+            d.metric_name.to_string(),
+            if dims.is_empty() { "-".into() } else { dims },
+            format_number(s.sample_count),
+            format_number(s.sum),
+            format_number(s.minimum),
+            format_number(s.maximum),
+            d.unit.to_owned(),
+        ]);
+    }
+    let samples: f64 = datums.iter().map(|d| d.statistics.sample_count).sum();
+    let sum: f64 = datums.iter().map(|d| d.statistics.sum).sum();
+    let total = [
+        format!("TOTAL ({} datums)", datums.len()),
+        String::new(),
+        String::new(),
+        String::new(),
+        format_number(samples),
+        format_number(sum),
+        String::new(),
+        String::new(),
+        String::new(),
+    ];
+    let mut widths = header.map(str::len);
+    for row in rows.iter().chain(std::iter::once(&total)) {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let numeric = |i: usize| (4..8).contains(&i);
+    let mut out = String::new();
+    let mut line = |cells: &[String]| {
+        let mut text = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            let pad = widths[i] - cell.chars().count();
+            if numeric(i) {
+                text.push_str(&" ".repeat(pad));
+                text.push_str(cell);
+            } else {
+                text.push_str(cell);
+                if i + 1 < cells.len() {
+                    text.push_str(&" ".repeat(pad));
+                }
+            }
+            if i + 1 < cells.len() {
+                text.push_str("  ");
+            }
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(&header.map(str::to_owned));
+    for row in &rows {
+        line(row);
+    }
+    line(&total);
+    if datums.iter().any(|d| !d.is_publishable_at(now)) {
+        out.push_str(
+            "* older than 14 days or more than 2 hours ahead: CloudWatch would refuse this datum\n",
+        );
+    }
+    out
+}
+
+/// The run summary for stderr.
+pub fn run_summary(summary: &RunSummary, datums: &[MetricDatum], now: UnixSeconds) -> String {
+    let c = &summary.counts;
+    let publishable: Vec<MetricDatum> = datums
+        .iter()
+        .filter(|d| d.is_publishable_at(now))
+        .cloned()
+        .collect();
+    let requests = request_batches(&publishable).len();
+    let mut out = String::new();
+    for (file, reason) in &summary.files_skipped {
+        let _ = writeln!(out, "skipped {file}: {reason}");
+    }
+    for e in &summary.files_failed {
+        let _ = writeln!(out, "FAILED {e}");
+    }
+    let _ = write!(
+        out,
+        "files: {} read, {} skipped, {} failed",
+        summary.files_read,
+        summary.files_skipped.len(),
+        summary.files_failed.len()
+    );
+    if summary.files_ignored > 0 {
+        let _ = write!(
+            out,
+            " ({} other files in directories ignored: not named *.json, *.gz, *.jsonl, *.ndjson or *.log)",
+            summary.files_ignored
+        );
+    }
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "records: {} ({} events; {} skipped: {} not objects, {} without a usable eventTime, {} digest/LookupEvents records)",
+        c.records,
+        c.events,
+        c.skipped(),
+        c.skipped_not_object,
+        c.skipped_no_event_time,
+        c.skipped_not_event
+    );
+    let dropped = c.no_metric_value + c.no_dimension_value + c.invalid_dimension_value;
+    let _ = write!(out, "rule matches: {}", c.matches);
+    if dropped > 0 {
+        let _ = write!(
+            out,
+            " ({} without a datum: {} metricValue not a number, {} dimension missing, {} dimension value CloudWatch refuses)",
+            dropped, c.no_metric_value, c.no_dimension_value, c.invalid_dimension_value
+        );
+    }
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "datums: {} ({} publishable now in {} PutMetricData request{}; {} not publishable: older than 14 days or more than 2 h ahead)",
+        datums.len(),
+        publishable.len(),
+        requests,
+        if requests == 1 { "" } else { "s" },
+        datums.len() - publishable.len()
+    );
+    out
+}
+
+/// The rules, one block each: name, pattern, what it publishes.
+pub fn rule_listing(rules: &RuleSet) -> String {
+    let mut out = String::new();
+    for rule in rules.rules() {
+        let _ = writeln!(out, "{}", rule.name);
+        if let Some(control) = &rule.control {
+            let _ = writeln!(out, "  control:  {control}");
+        }
+        let _ = writeln!(out, "  pattern:  {}", rule.pattern_text);
+        for t in &rule.transformations {
+            let value = match t.value {
+                MetricValue::Constant(_) => t.value_text.clone(),
+                MetricValue::Field(_) => format!("{} (from the event)", t.value_text),
+            };
+            let dims = t
+                .dimensions
+                .iter()
+                .map(|d| format!("{}={}", d.name, d.source_text))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let _ = write!(
+                out,
+                "  metric:   {}/{} value {value} unit {}",
+                t.namespace, t.metric_name, t.unit
+            );
+            if !dims.is_empty() {
+                let _ = write!(out, " dimensions {dims}");
+            }
+            if let Some(d) = t.default_value {
+                let _ = write!(out, " default {}", format_number(d));
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// For one event: which rules match, what each would publish, and for the others which condition
+/// failed.
+pub fn rule_test(rules: &RuleSet, event: &crate::event::Event<'_>) -> String {
+    let mut out = String::new();
+    for rule in rules.rules() {
+        if !rule.pattern.matches(event) {
+            let _ = writeln!(out, "  no match  {}", rule.name);
+            for why in rule.pattern.explain_mismatch(event) {
+                let _ = writeln!(out, "              {why}");
+            }
+            continue;
+        }
+        let _ = writeln!(out, "  MATCH     {}", rule.name);
+        for t in &rule.transformations {
+            let value = rules.metric_value(&t.value, event);
+            let mut dims = Vec::new();
+            let mut missing = None;
+            for d in &t.dimensions {
+                match rules.dimension_value(d.source, event) {
+                    Some(v) => dims.push(format!("{}={v}", d.name)),
+                    None => {
+                        missing = Some(format!(
+                            "dimension {} ({}) has no value",
+                            d.name, d.source_text
+                        ))
+                    }
+                }
+            }
+            let _ = match (value, missing) {
+                (Some(v), None) => writeln!(
+                    out,
+                    "              publishes {}/{} {} value {}",
+                    t.namespace,
+                    t.metric_name,
+                    if dims.is_empty() {
+                        "(no dimensions)".into()
+                    } else {
+                        dims.join(",")
+                    },
+                    format_number(v)
+                ),
+                (None, _) => writeln!(
+                    out,
+                    "              no datum for {}: metricValue {} is not a number here",
+                    t.metric_name, t.value_text
+                ),
+                (_, Some(why)) => {
+                    writeln!(out, "              no datum for {}: {why}", t.metric_name)
+                }
+            };
+        }
+    }
+    out
+}
+
+/// Runs [`rule_test`] on every record of a file (a single event, a log file, an array, NDJSON).
+pub fn rule_test_file(
+    rules: &RuleSet,
+    file: &str,
+    source: impl std::io::Read,
+) -> Result<String, FileError> {
+    let fail = |error| FileError {
+        file: file.to_owned(),
+        gzip: false,
+        error,
+    };
+    let (_, decoded) = cloudtrail::decode(source).map_err(fail)?;
+    let mut out = String::new();
+    let mut n = 0;
+    let mut on_record = |record: cloudtrail::RawRecord<'_>| {
+        n += 1;
+        let event = parse_record(rules, record)?;
+        let _ = writeln!(
+            out,
+            "record {n} (byte {}): {}",
+            record.offset,
+            rules.describe(&event)
+        );
+        out.push_str(&rule_test(rules, &event));
+        Ok(Flow::Continue)
+    };
+    cloudtrail::read_records(decoded, ReadLimits::default(), &mut on_record).map_err(fail)?;
+    if n == 0 {
+        let _ = writeln!(out, "{file}: no records");
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::StatisticSet;
+    use crate::rules::ruleset::DEFAULT_NAMESPACE;
+
+    #[test]
+    fn table_is_aligned_with_totals_and_marks_unpublishable_rows() {
+        let d = |user: &str, t: i64, n: f64| MetricDatum {
+            namespace: "CloudTrailMetrics".into(),
+            metric_name: "StartInstances".into(),
+            dimensions: vec![("UserName".into(), user.into())],
+            timestamp: UnixSeconds(t),
+            statistics: StatisticSet {
+                sample_count: n,
+                sum: n,
+                minimum: 1.0,
+                maximum: 1.0,
+            },
+            unit: "Count",
+        };
+        let now = UnixSeconds(1_700_000_000);
+        let table = datum_table(&[d("alice", 1_699_999_980, 12.0), d("bob", 0, 3.0)], now);
+        let lines: Vec<_> = table.lines().collect();
+        assert_eq!(lines.len(), 5, "{table}");
+        assert!(lines[0].starts_with("TIMESTAMP"));
+        assert!(lines[1].contains("UserName=alice") && lines[1].contains("12"));
+        assert!(lines[2].starts_with("1970-01-01T00:00:00Z *"));
+        assert!(lines[3].starts_with("TOTAL (2 datums)") && lines[3].contains("15"));
+        // Columns line up: the METRIC column starts at the same place on every row.
+        let col = lines[0].find("METRIC").unwrap();
+        assert!(lines[1..3]
+            .iter()
+            .all(|l| &l[col..col + 14] == "StartInstances"));
+    }
+
+    #[test]
+    fn rule_test_says_what_matched_and_why_others_did_not() {
+        let rules = RuleSet::builtin(DEFAULT_NAMESPACE).unwrap();
+        let event = rules
+            .fields()
+            .extract(r#"{"eventTime":"2023-07-10T11:45:02Z","eventName":"StartInstances","errorCode":"Client.UnauthorizedOperation","userIdentity":{"type":"IAMUser","userName":"mallory"}}"#)
+            .unwrap();
+        let text = rule_test(&rules, &event);
+        assert!(text.contains("MATCH     UnauthorizedAPICalls"), "{text}");
+        assert!(
+            text.contains(
+                "publishes CloudTrailMetrics/UnauthorizedAPICalls (no dimensions) value 1"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "no match  StartInstances\n              `$.errorCode NOT EXISTS` is false"
+            ),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,235 @@
+//! The engine against every published CloudTrail file in `tests/data/real` (copied from the shared test
+//! data, with each folder's SOURCE.md): whole logs, single events, arrays, NDJSON, gzip, digests,
+//! LookupEvents output and a malformed file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use trailwatch::cloudtrail::{ReadError, ReadLimits};
+use trailwatch::engine::{Engine, FileKind, FileReport};
+use trailwatch::local::collect_files;
+use trailwatch::metrics::MetricDatum;
+use trailwatch::rules::ruleset::{RuleSet, DEFAULT_NAMESPACE};
+
+fn data(folder: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/data/real")
+        .join(folder)
+}
+
+fn engine() -> Engine {
+    Engine::new(
+        RuleSet::builtin(DEFAULT_NAMESPACE).unwrap(),
+        ReadLimits::default(),
+    )
+}
+
+fn process(path: &Path) -> Result<FileReport, trailwatch::engine::FileError> {
+    engine().process(
+        &path.display().to_string(),
+        std::fs::File::open(path).unwrap(),
+    )
+}
+
+/// Every log-like file of a folder: its kind and record count, by file name.
+fn folder(folder: &str) -> BTreeMap<String, (FileKind, u64, u64)> {
+    collect_files(&[data(folder)])
+        .unwrap()
+        .files
+        .iter()
+        .map(|p| {
+            let r = process(p).unwrap_or_else(|e| panic!("{e}"));
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                (r.kind, r.counts.records, r.counts.events),
+            )
+        })
+        .collect()
+}
+
+fn totals(files: &BTreeMap<String, (FileKind, u64, u64)>) -> (u64, u64) {
+    files.values().fold((0, 0), |(r, e), (_, records, events)| {
+        (r + records, e + events)
+    })
+}
+
+/// Sum of one metric over the datums of one file.
+fn metric_sum(path: &Path, metric: &str) -> f64 {
+    process(path)
+        .unwrap()
+        .aggregation
+        .into_datums()
+        .iter()
+        .filter(|d| &*d.metric_name == metric)
+        .map(|d| d.statistics.sum)
+        .sum()
+}
+
+#[test]
+fn whole_log_files_give_every_record_as_the_source_counts_them() {
+    let files = folder("invictus-ir_aws_dataset");
+    assert_eq!(files.len(), 44);
+    assert!(files.values().all(|(kind, _, _)| *kind == FileKind::Events));
+    assert_eq!(totals(&files), (2274, 2274));
+}
+
+#[test]
+fn json_arrays_of_events() {
+    let files = folder("datadog-stratus-red-team-detonation-logs");
+    assert_eq!(files.len(), 35);
+    assert_eq!(totals(&files), (310, 310));
+}
+
+#[test]
+fn ndjson_with_a_digest_line_file_and_no_final_newline() {
+    let files = folder("elastic-integrations-cloudtrail-tests");
+    let digest = &files["packages__aws__data_stream__cloudtrail___dev__test__pipeline__test-cloudtrail-digest-json.log"];
+    assert_eq!(digest.0, FileKind::Digest);
+    assert_eq!(
+        files.values().filter(|f| f.0 == FileKind::Events).count(),
+        10
+    );
+    assert_eq!(totals(&files), (14, 14));
+}
+
+#[test]
+fn awsdocs_single_events_records_files_and_digests() {
+    let files = folder("awsdocs-examples");
+    let digests: Vec<_> = files
+        .iter()
+        .filter(|(_, f)| f.0 == FileKind::Digest)
+        .map(|(n, _)| n.as_str())
+        .collect();
+    assert_eq!(digests.len(), 2, "{digests:?}");
+    assert!(digests.iter().all(|n| n.contains("digest-file-structure")));
+    assert_eq!(totals(&files).0, 52);
+}
+
+#[test]
+fn logstash_export_without_event_time_is_skipped_record_by_record() {
+    let files = folder("otrf-security-datasets");
+    assert_eq!(totals(&files), (103, 0));
+    let report = process(&data(
+        "otrf-security-datasets/ec2_proxy_s3_exfiltration_2020-09-14011940.json",
+    ))
+    .unwrap();
+    assert_eq!(report.counts.skipped_no_event_time, 103);
+    assert!(report.aggregation.is_empty());
+}
+
+#[test]
+fn lookup_events_output_is_recognised_and_skipped() {
+    let report = process(&data(
+        "plaso-test-data/test_data__jsonl__aws_cloudtrail.jsonl",
+    ))
+    .unwrap();
+    assert_eq!(report.kind, FileKind::LookupEvents);
+    assert!(report.kind.skip_reason().unwrap().contains("LookupEvents"));
+}
+
+#[test]
+fn gzip_and_plain_twins_give_identical_datums() {
+    let base = "trailscraper-tests/tests__cloudtrail__data__111111111111_CloudTrail_eu-central-1_20171211T1505Z_A6kvhMoVeCsc7v8U.json";
+    let plain = process(&data(base)).unwrap();
+    let gzip = process(&data(&format!("{base}.gz"))).unwrap();
+    assert_eq!(plain.counts, gzip.counts);
+    let (a, b): (Vec<MetricDatum>, Vec<MetricDatum>) = (
+        plain.aggregation.into_datums(),
+        gzip.aggregation.into_datums(),
+    );
+    assert!(!a.is_empty());
+    assert_eq!(a, b);
+}
+
+#[test]
+fn the_malformed_file_fails_naming_it_and_the_offset() {
+    let path = data("cloudgrep-tests/tests__data__bad_cloudtrail.json");
+    let err = process(&path).unwrap_err();
+    assert!(
+        matches!(err.error, ReadError::Truncated { offset: 965 }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("bad_cloudtrail.json"));
+    let files = collect_files(&[data("cloudgrep-tests")]).unwrap().files;
+    let ok: Vec<_> = files.iter().filter_map(|p| process(p).ok()).collect();
+    assert_eq!(ok.len(), 2, "the two valid files");
+    assert_eq!(ok.iter().map(|r| r.counts.events).sum::<u64>(), 2);
+}
+
+#[test]
+fn attack_simulations_raise_the_security_metrics() {
+    let stratus = |name: &str| {
+        data(&format!(
+            "datadog-stratus-red-team-detonation-logs/docs__detonation-logs__aws.{name}.json"
+        ))
+    };
+    assert_eq!(
+        metric_sum(
+            &stratus("defense-evasion.cloudtrail-stop"),
+            "CloudTrailConfigChanges"
+        ),
+        1.0
+    );
+    assert!(
+        metric_sum(
+            &stratus("defense-evasion.cloudtrail-delete"),
+            "CloudTrailConfigChanges"
+        ) >= 1.0
+    );
+    assert!(
+        metric_sum(
+            &stratus("defense-evasion.organizations-leave"),
+            "OrganizationsChanges"
+        ) >= 1.0
+    );
+    assert!(
+        metric_sum(
+            &stratus("initial-access.console-login-without-mfa"),
+            "ConsoleSignInWithoutMFA"
+        ) >= 1.0
+    );
+    assert!(
+        metric_sum(
+            &stratus("exfiltration.ec2-security-group-open-port-22-ingress"),
+            "SecurityGroupChanges"
+        ) >= 1.0
+    );
+    assert!(
+        metric_sum(
+            &stratus("persistence.iam-create-admin-user"),
+            "IAMPolicyChanges"
+        ) >= 1.0
+    );
+    // And quiet files stay quiet: only default zeros.
+    assert_eq!(
+        metric_sum(
+            &stratus("credential-access.secretsmanager-retrieve-secrets"),
+            "RootAccountUsage"
+        ),
+        0.0
+    );
+}
+
+#[test]
+fn root_console_logins_from_the_docs_count_as_root_usage() {
+    let root: f64 = collect_files(&[data("awsdocs-examples")])
+        .unwrap()
+        .files
+        .iter()
+        .filter(|p| p.to_string_lossy().contains("console-sign-in-events"))
+        .map(|p| metric_sum(p, "RootAccountUsage"))
+        .sum();
+    assert!(root >= 1.0, "{root}");
+}
+
+#[test]
+fn every_shared_file_is_read_or_reported() {
+    // One pass over everything: no panic, and only the one malformed file fails.
+    let list = collect_files(&[data("")]).unwrap();
+    let failed: Vec<_> = list.files.iter().filter(|p| process(p).is_err()).collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(
+        list.ignored >= 9,
+        "SOURCE.md files and the README are not logs"
+    );
+}
