@@ -4,6 +4,7 @@
 //! Choices where CloudWatch's documentation is silent are listed in the README ("Rule language") and
 //! pinned by the tests below.
 
+use std::collections::HashSet;
 use std::fmt;
 
 use regex::Regex;
@@ -38,6 +39,13 @@ pub enum Expr {
     And(Vec<Expr>),
     Or(Vec<Expr>),
     Condition(Condition),
+    /// `($.f = A) || ($.f = B) || …` on one field with exact values, as a set lookup: the CIS patterns
+    /// are long lists of event names, tested on every event.
+    OneOf {
+        field: FieldId,
+        selector: Selector,
+        values: HashSet<Box<str>>,
+    },
 }
 
 #[derive(Debug)]
@@ -97,6 +105,11 @@ impl Glob {
             leading_star,
             trailing_star,
         }
+    }
+
+    /// The value when it has no wildcard.
+    pub fn exact(&self) -> Option<&str> {
+        (!self.leading_star && !self.trailing_star).then_some(self.core.as_str())
     }
 
     pub fn matches(&self, text: &str) -> bool {
@@ -224,6 +237,11 @@ impl Expr {
             Expr::And(items) => items.iter().all(|e| e.matches(event)),
             Expr::Or(items) => items.iter().any(|e| e.matches(event)),
             Expr::Condition(c) => c.matches(event.get(c.field)),
+            Expr::OneOf { field, values, .. } => match event.get(*field) {
+                FieldValue::String(s) => values.contains(s.as_ref()),
+                FieldValue::Bool(b) => values.contains(if *b { "true" } else { "false" }),
+                _ => false,
+            },
         }
     }
 
@@ -241,6 +259,42 @@ impl Expr {
                 c.selector,
                 event.get(c.field)
             )),
+            Expr::OneOf {
+                field,
+                selector,
+                values,
+            } => out.push(format!(
+                "none of the {} `{selector} = …` alternatives holds: {selector} is {}",
+                values.len(),
+                event.get(*field)
+            )),
+        }
+    }
+
+    /// Folds an `||` of exact string equalities on one field into [`Expr::OneOf`].
+    fn or(items: Vec<Expr>) -> Expr {
+        let exact = |e: &Expr| match e {
+            Expr::Condition(Condition {
+                field,
+                test: Test::Equals(Value::Text(glob)),
+                ..
+            }) => glob.exact().map(|v| (*field, v.to_owned())),
+            _ => None,
+        };
+        let pairs: Option<Vec<_>> = items.iter().map(exact).collect();
+        match pairs {
+            Some(pairs) if pairs.len() > 2 && pairs.iter().all(|(f, _)| *f == pairs[0].0) => {
+                let selector = match &items[0] {
+                    Expr::Condition(c) => c.selector.clone(),
+                    _ => return Expr::Or(items),
+                };
+                Expr::OneOf {
+                    field: pairs[0].0,
+                    selector,
+                    values: pairs.into_iter().map(|(_, v)| v.into_boxed_str()).collect(),
+                }
+            }
+            _ => Expr::Or(items),
         }
     }
 }
@@ -366,7 +420,7 @@ impl Parser<'_, '_> {
         Ok(if items.len() == 1 {
             items.remove(0)
         } else {
-            Expr::Or(items)
+            Expr::or(items)
         })
     }
 
@@ -806,6 +860,34 @@ mod tests {
         assert!(check(r#"" ""#, START));
         assert!(check("", START));
         assert!(check("   ", START));
+    }
+
+    #[test]
+    fn long_or_lists_of_one_field_become_a_set_lookup() {
+        let mut fields = FieldTable::default();
+        let p = Pattern::parse(
+            r#"{ ($.eventName = CreateVpc) || ($.eventName = "DeleteVpc") || ($.eventName = ModifyVpcAttribute) }"#,
+            &mut fields,
+        )
+        .unwrap();
+        assert!(matches!(&p, Pattern::Json(Expr::OneOf { values, .. }) if values.len() == 3));
+        let json = |name: &str| format!(r#"{{"eventName":"{name}"}}"#);
+        let (yes, no, other) = (json("DeleteVpc"), json("DeleteVpcs"), json("RunInstances"));
+        assert!(p.matches(&fields.extract(&yes).unwrap()));
+        assert!(!p.matches(&fields.extract(&no).unwrap()));
+        assert_eq!(
+            p.explain_mismatch(&fields.extract(&other).unwrap()),
+            vec![r#"none of the 3 `$.eventName = …` alternatives holds: $.eventName is "RunInstances""#.to_owned()]
+        );
+        // Wildcards, mixed fields or other tests keep the general form.
+        for mixed in [
+            r#"{ $.a = x || $.a = y* || $.a = z }"#,
+            r#"{ $.a = x || $.b = y || $.a = z }"#,
+            r#"{ $.a = x || $.a != y || $.a = z }"#,
+        ] {
+            let p = Pattern::parse(mixed, &mut fields).unwrap();
+            assert!(matches!(p, Pattern::Json(Expr::Or(_))), "{mixed}");
+        }
     }
 
     #[test]
