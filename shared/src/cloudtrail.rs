@@ -5,7 +5,7 @@
 //! top-level values). The reader frames records and hands each one's bytes to the caller; it only scans
 //! structure (strings, brackets), and the caller's JSON parser validates each record.
 
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read};
 
 use flate2::bufread::MultiGzDecoder;
 use memchr::memchr2;
@@ -91,16 +91,27 @@ pub enum Compression {
 }
 
 /// Opens `source` as gzip or plain, by its first bytes.
-pub fn decode<R: Read>(source: R) -> Result<(Compression, Decoded<R>), ReadError> {
-    let mut raw = BufReader::with_capacity(
+pub fn decode<R: Read>(mut source: R) -> Result<(Compression, Decoded<R>), ReadError> {
+    // Read the two magic bytes whatever the reader's read sizes (network streams may return one byte).
+    let mut head = [0u8; 2];
+    let mut n = 0;
+    while n < head.len() {
+        match source.read(&mut head[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(ReadError::Io(e)),
+        }
+    }
+    let gzip = head[..n] == [0x1f, 0x8b];
+    let raw = BufReader::with_capacity(
         READ_CHUNK,
         CountingReader {
-            inner: source,
+            inner: io::Cursor::new(head[..n].to_vec()).chain(source),
             count: 0,
         },
     );
-    let head = raw.fill_buf().map_err(ReadError::Io)?;
-    if head.starts_with(&[0x1f, 0x8b]) {
+    if gzip {
         Ok((
             Compression::Gzip,
             Decoded(Stream::Gzip(Box::new(MultiGzDecoder::new(raw)))),
@@ -137,9 +148,12 @@ impl<R: Read> Read for CountingReader<R> {
     }
 }
 
+/// The input with its first bytes (read to sniff the format) put back, counted for error offsets.
+type Source<R> = BufReader<CountingReader<io::Chain<io::Cursor<Vec<u8>>, R>>>;
+
 enum Stream<R: Read> {
-    Plain(BufReader<CountingReader<R>>),
-    Gzip(Box<MultiGzDecoder<BufReader<CountingReader<R>>>>),
+    Plain(Source<R>),
+    Gzip(Box<MultiGzDecoder<Source<R>>>),
 }
 
 impl<R: Read> Stream<R> {
@@ -271,19 +285,14 @@ impl<R: Read> Window<R> {
                     let data = &self.buf[self.pos..self.len];
                     while i < data.len() {
                         if in_string {
-                            match memchr2(b'"', b'\\', &data[i..]) {
-                                None => i = data.len(),
-                                Some(at) => {
-                                    i += at;
-                                    if data[i] == b'\\' {
-                                        if i + 1 >= data.len() {
-                                            break; // the escaped byte is not read yet
-                                        }
-                                        i += 2;
-                                    } else {
-                                        in_string = false;
-                                        i += 1;
-                                    }
+                            match skip_string(data, i) {
+                                Ok(end) => {
+                                    in_string = false;
+                                    i = end;
+                                }
+                                Err(resume) => {
+                                    i = resume;
+                                    break;
                                 }
                             }
                         } else {
@@ -305,22 +314,9 @@ impl<R: Read> Window<R> {
                 }
             }
             b'"' => loop {
-                let data = &self.buf[self.pos..self.len];
-                while i < data.len() {
-                    match memchr2(b'"', b'\\', &data[i..]) {
-                        None => i = data.len(),
-                        Some(at) => {
-                            i += at;
-                            if data[i] == b'\\' {
-                                if i + 1 >= data.len() {
-                                    break;
-                                }
-                                i += 2;
-                            } else {
-                                return Ok(self.take(i + 1));
-                            }
-                        }
-                    }
+                match skip_string(&self.buf[self.pos..self.len], i) {
+                    Ok(end) => return Ok(self.take(end)),
+                    Err(resume) => i = resume,
                 }
                 self.more_for_value()?;
             },
@@ -399,13 +395,32 @@ impl<R: Read> Window<R> {
     }
 }
 
+/// Skips string content from `i` (just after the opening quote): `Ok(index after the closing quote)`, or
+/// `Err(index to resume from)` when `data` ends first.
+fn skip_string(data: &[u8], mut i: usize) -> Result<usize, usize> {
+    loop {
+        let Some(at) = memchr2(b'"', b'\\', &data[i..]) else {
+            return Err(data.len());
+        };
+        i += at;
+        if data[i] == b'"' {
+            return Ok(i + 1);
+        }
+        if i + 1 >= data.len() {
+            return Err(i); // the escaped byte is not read yet
+        }
+        i += 2;
+    }
+}
+
 fn frame<R: Read>(
     w: &mut Window<R>,
     on_record: &mut dyn FnMut(RawRecord<'_>) -> Result<Flow, ReadError>,
 ) -> Result<Container, ReadError> {
     let mut container = Container::Empty;
     // A UTF-8 byte order mark is allowed before the JSON.
-    if w.fill()? && w.buf[..w.len].starts_with(b"\xEF\xBB\xBF") {
+    while w.len < 3 && w.fill()? {}
+    if w.buf[..w.len].starts_with(b"\xEF\xBB\xBF") {
         w.pos = 3;
     }
     while let Some(b) = w.peek()? {
@@ -547,12 +562,79 @@ mod tests {
         assert!(out[1].2);
     }
 
+    /// Hands out one byte per read, so every boundary case (an escape, a quote, a bracket at the end of
+    /// the data read so far) happens somewhere.
+    struct OneByteAtATime<'a>(&'a [u8]);
+
+    impl Read for OneByteAtATime<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            match (self.0.split_first(), buf.first_mut()) {
+                (Some((b, rest)), Some(slot)) => {
+                    *slot = *b;
+                    self.0 = rest;
+                    Ok(1)
+                }
+                _ => Ok(0),
+            }
+        }
+    }
+
+    #[test]
+    fn framing_does_not_depend_on_read_boundaries() {
+        let data =
+            br#"{"Records":[{"a":"x\"}]\\","b":[{"c":"\\"}]},"s",12,null,{"d":"]"}], "k":"\""}
+{"e":1} [{"f":"\u00e9"}]"#;
+        let whole = records(data).unwrap();
+        let mut out = Vec::new();
+        let (_, decoded) = decode(OneByteAtATime(data)).unwrap();
+        read_records(decoded, ReadLimits::default(), &mut |r| {
+            out.push((
+                String::from_utf8_lossy(r.bytes).into_owned(),
+                r.offset,
+                r.in_array,
+            ));
+            Ok(Flow::Continue)
+        })
+        .unwrap();
+        assert_eq!(whole.1, out);
+        let (_, decoded) = decode(OneByteAtATime(b"\xEF\xBB\xBF{\"a\":1}")).unwrap();
+        let mut offsets = Vec::new();
+        read_records(decoded, ReadLimits::default(), &mut |r| {
+            offsets.push(r.offset);
+            Ok(Flow::Continue)
+        })
+        .unwrap();
+        assert_eq!(offsets, [3], "a byte order mark split over reads");
+        let texts: Vec<_> = out.iter().map(|r| r.0.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                r#"{"a":"x\"}]\\","b":[{"c":"\\"}]}"#,
+                r#""s""#,
+                "12",
+                "null",
+                r#"{"d":"]"}"#,
+                r#"{"e":1}"#,
+                r#"{"f":"\u00e9"}"#
+            ]
+        );
+    }
+
     #[test]
     fn gzip_is_detected_by_content() {
         let data = br#"{"Records":[{"a":1}]}"#;
         let (_, plain) = records(data).unwrap();
         let (_, zipped) = records(&gzip(data)).unwrap();
         assert_eq!(plain, zipped);
+        let zipped = gzip(data);
+        let (compression, _) = decode(OneByteAtATime(&zipped)).unwrap();
+        assert_eq!(
+            compression,
+            Compression::Gzip,
+            "two magic bytes over two reads"
+        );
+        let (compression, _) = decode(&b"{"[..]).unwrap();
+        assert_eq!(compression, Compression::None);
     }
 
     #[test]
