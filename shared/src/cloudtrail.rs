@@ -55,14 +55,28 @@ pub enum ReadError {
     RecordTooLarge { offset: u64, limit: usize },
 }
 
-/// One framed record: its bytes and where they start in the decompressed stream.
+/// The data from a record's first byte to the end of what has been read so far. The caller parses the
+/// record from its start and says how long it was ([`Parsed`]), so each record is parsed in one pass.
 #[derive(Debug, Clone, Copy)]
-pub struct RawRecord<'a> {
-    pub bytes: &'a [u8],
+pub struct RecordWindow<'a> {
+    /// Already checked to be UTF-8.
+    pub text: &'a str,
+    /// Where `text` starts in the decompressed stream.
     pub offset: u64,
     /// True for elements of a `Records` (or top-level) array; false for top-level values (single
     /// events, NDJSON lines, digest files).
     pub in_array: bool,
+    /// The stream has ended: `text` is all there is.
+    pub at_end: bool,
+}
+
+/// The caller's answer to a [`RecordWindow`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parsed {
+    /// The record spans `len` bytes of the window.
+    Record { len: usize, flow: Flow },
+    /// The window ends inside the record: read more and offer it again.
+    Incomplete,
 }
 
 /// What the caller wants after a record.
@@ -129,7 +143,7 @@ pub struct Decoded<R: Read>(Stream<R>);
 pub fn read_records<R: Read>(
     decoded: Decoded<R>,
     limits: ReadLimits,
-    on_record: &mut dyn FnMut(RawRecord<'_>) -> Result<Flow, ReadError>,
+    on_record: &mut dyn FnMut(RecordWindow<'_>) -> Result<Parsed, ReadError>,
 ) -> Result<Container, ReadError> {
     let mut window = Window::new(decoded.0, limits);
     frame(&mut window, on_record)
@@ -180,16 +194,23 @@ impl<R: Read> Stream<R> {
     }
 }
 
-/// A sliding window over the decompressed stream. `buf[pos..len]` is unread; `base` is the stream
-/// offset of `buf[0]`.
+/// A sliding window over the decompressed stream, as text: every read is validated as UTF-8 once, here,
+/// so records are parsed from `&str` without checking each string again. `buf[pos..]` is unread;
+/// `base` is the stream offset of `buf[0]`.
 struct Window<R: Read> {
     stream: Stream<R>,
     limits: ReadLimits,
-    buf: Vec<u8>,
+    buf: String,
     pos: usize,
-    len: usize,
     base: u64,
     eof: bool,
+    /// Bytes read but not yet in `buf`: the start of a character split by the read (at most 3).
+    stage: Vec<u8>,
+    carry: usize,
+    /// Decompressed bytes read so far.
+    total: u64,
+    /// Stream offset of the first byte that is not UTF-8; the window ends there.
+    invalid_at: Option<u64>,
 }
 
 impl<R: Read> Window<R> {
@@ -197,49 +218,93 @@ impl<R: Read> Window<R> {
         Window {
             stream,
             limits,
-            buf: vec![0; READ_CHUNK * 4],
+            buf: String::with_capacity(READ_CHUNK * 4),
             pos: 0,
-            len: 0,
             base: 0,
             eof: false,
+            stage: vec![0; READ_CHUNK + 4],
+            carry: 0,
+            total: 0,
+            invalid_at: None,
         }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        self.buf.as_bytes()
+    }
+
+    fn len(&self) -> usize {
+        self.buf.len()
     }
 
     fn offset(&self, index: usize) -> u64 {
         self.base + index as u64
     }
 
-    /// Reads more data, keeping `buf[pos..len]`. Returns false at the end of the stream.
+    /// Why the data ended where a value was still expected: an invalid byte, or the file's end.
+    fn end_error(&self) -> ReadError {
+        match self.invalid_at {
+            Some(offset) => ReadError::Utf8 { offset },
+            None => ReadError::Truncated {
+                offset: self.offset(self.len()),
+            },
+        }
+    }
+
+    /// Reads more data, keeping `buf[pos..]`. Returns false at the end of the (valid) stream.
     fn fill(&mut self) -> Result<bool, ReadError> {
         if self.eof {
             return Ok(false);
         }
         if self.pos > 0 {
-            self.buf.copy_within(self.pos..self.len, 0);
+            self.buf.drain(..self.pos);
             self.base += self.pos as u64;
-            self.len -= self.pos;
             self.pos = 0;
         }
-        if self.buf.len() - self.len < READ_CHUNK {
-            let pending = self.len;
-            if pending > self.limits.max_record_bytes {
-                return Err(ReadError::RecordTooLarge {
-                    offset: self.base,
-                    limit: self.limits.max_record_bytes,
-                });
-            }
-            self.buf.resize(self.buf.len() * 2, 0);
+        if self.buf.len() > self.limits.max_record_bytes {
+            return Err(ReadError::RecordTooLarge {
+                offset: self.base,
+                limit: self.limits.max_record_bytes,
+            });
         }
-        let n = self.stream.read(&mut self.buf[self.len..])?;
-        if n == 0 {
+        if self.invalid_at.is_some() {
             self.eof = true;
             return Ok(false);
         }
-        self.len += n;
-        if self.base + self.len as u64 > self.limits.max_decompressed_bytes {
+        let n = self.stream.read(&mut self.stage[self.carry..])?;
+        if n == 0 {
+            self.eof = true;
+            if self.carry > 0 {
+                // The stream ends inside a character.
+                self.invalid_at = Some(self.offset(self.buf.len()));
+            }
+            return Ok(false);
+        }
+        self.total += n as u64;
+        if self.total > self.limits.max_decompressed_bytes {
             return Err(ReadError::TooLarge {
                 limit: self.limits.max_decompressed_bytes,
             });
+        }
+        let read = self.carry + n;
+        self.carry = 0;
+        match simdutf8::compat::from_utf8(&self.stage[..read]) {
+            Ok(text) => self.buf.push_str(text),
+            Err(e) => {
+                let valid = e.valid_up_to();
+                let prefix = simdutf8::basic::from_utf8(&self.stage[..valid]).map_err(|_| {
+                    ReadError::Utf8 {
+                        offset: self.offset(self.buf.len()),
+                    }
+                })?;
+                self.buf.push_str(prefix);
+                if e.error_len().is_some() {
+                    self.invalid_at = Some(self.offset(self.buf.len()));
+                } else {
+                    self.stage.copy_within(valid..read, 0);
+                    self.carry = read - valid;
+                }
+            }
         }
         Ok(true)
     }
@@ -247,8 +312,8 @@ impl<R: Read> Window<R> {
     /// Skips whitespace and returns the next byte without consuming it; `None` at the end.
     fn peek(&mut self) -> Result<Option<u8>, ReadError> {
         loop {
-            while self.pos < self.len {
-                match self.buf[self.pos] {
+            while self.pos < self.len() {
+                match self.bytes()[self.pos] {
                     b' ' | b'\n' | b'\r' | b'\t' => self.pos += 1,
                     b => return Ok(Some(b)),
                 }
@@ -260,9 +325,10 @@ impl<R: Read> Window<R> {
     }
 
     fn expect_more(&mut self) -> Result<u8, ReadError> {
-        self.peek()?.ok_or(ReadError::Truncated {
-            offset: self.offset(self.len),
-        })
+        match self.peek()? {
+            Some(b) => Ok(b),
+            None => Err(self.end_error()),
+        }
     }
 
     fn syntax(&self, message: impl Into<String>) -> ReadError {
@@ -282,7 +348,7 @@ impl<R: Read> Window<R> {
                 let mut depth = 1u32;
                 let mut in_string = false;
                 loop {
-                    let data = &self.buf[self.pos..self.len];
+                    let data = &self.bytes()[self.pos..];
                     while i < data.len() {
                         if in_string {
                             match skip_string(data, i) {
@@ -314,7 +380,7 @@ impl<R: Read> Window<R> {
                 }
             }
             b'"' => loop {
-                match skip_string(&self.buf[self.pos..self.len], i) {
+                match skip_string(&self.bytes()[self.pos..], i) {
                     Ok(end) => return Ok(self.take(end)),
                     Err(resume) => i = resume,
                 }
@@ -322,7 +388,7 @@ impl<R: Read> Window<R> {
             },
             _ => loop {
                 // A scalar (or garbage) runs to the next delimiter; the parser judges it.
-                let data = &self.buf[self.pos..self.len];
+                let data = &self.bytes()[self.pos..];
                 while i < data.len() {
                     if matches!(data[i], b',' | b']' | b'}' | b' ' | b'\n' | b'\r' | b'\t') {
                         return Ok(self.take(i));
@@ -330,19 +396,29 @@ impl<R: Read> Window<R> {
                     i += 1;
                 }
                 if !self.fill()? {
-                    return Ok(self.take(self.len - self.pos));
+                    return Ok(self.take(self.len() - self.pos));
                 }
             },
         }
+    }
+
+    /// Reads until the unread data has at least doubled, or the stream ends: a record larger than the
+    /// window is then re-parsed a logarithmic number of times, not once per read.
+    fn grow(&mut self) -> Result<(), ReadError> {
+        let target = 2 * (self.len() - self.pos).max(READ_CHUNK);
+        while self.len() - self.pos < target {
+            if !self.fill()? {
+                break;
+            }
+        }
+        Ok(())
     }
 
     fn more_for_value(&mut self) -> Result<(), ReadError> {
         if self.fill()? {
             Ok(())
         } else {
-            Err(ReadError::Truncated {
-                offset: self.offset(self.len),
-            })
+            Err(self.end_error())
         }
     }
 
@@ -356,7 +432,7 @@ impl<R: Read> Window<R> {
     fn peek_first_key(&mut self) -> Result<Option<Vec<u8>>, ReadError> {
         // Keys of interest are short: look a little ahead only.
         loop {
-            let data = &self.buf[self.pos + 1..self.len];
+            let data = &self.bytes()[self.pos + 1..];
             let start = data.iter().position(|b| !b.is_ascii_whitespace());
             if let Some(start) = start {
                 if data[start] != b'"' {
@@ -388,9 +464,7 @@ impl<R: Read> Window<R> {
                 Ok(())
             }
             Some(b) => Err(self.syntax(format!("expected {what}, found `{}`", char::from(b)))),
-            None => Err(ReadError::Truncated {
-                offset: self.offset(self.len),
-            }),
+            None => Err(self.end_error()),
         }
     }
 }
@@ -415,13 +489,13 @@ fn skip_string(data: &[u8], mut i: usize) -> Result<usize, usize> {
 
 fn frame<R: Read>(
     w: &mut Window<R>,
-    on_record: &mut dyn FnMut(RawRecord<'_>) -> Result<Flow, ReadError>,
+    on_record: &mut dyn FnMut(RecordWindow<'_>) -> Result<Parsed, ReadError>,
 ) -> Result<Container, ReadError> {
     let mut container = Container::Empty;
     // A UTF-8 byte order mark is allowed before the JSON.
-    while w.len < 3 && w.fill()? {}
-    if w.buf[..w.len].starts_with(b"\xEF\xBB\xBF") {
-        w.pos = 3;
+    while w.len() < 3 && w.fill()? {}
+    if w.buf.starts_with('\u{FEFF}') {
+        w.pos = '\u{FEFF}'.len_utf8();
     }
     while let Some(b) = w.peek()? {
         container = Container::Records;
@@ -438,29 +512,43 @@ fn frame<R: Read>(
             _ => emit(w, false, on_record)?,
         };
         if flow == Flow::Stop {
-            break;
+            return Ok(container);
         }
     }
-    Ok(container)
+    match w.invalid_at {
+        Some(offset) => Err(ReadError::Utf8 { offset }),
+        None => Ok(container),
+    }
 }
 
 fn emit<R: Read>(
     w: &mut Window<R>,
     in_array: bool,
-    on_record: &mut dyn FnMut(RawRecord<'_>) -> Result<Flow, ReadError>,
+    on_record: &mut dyn FnMut(RecordWindow<'_>) -> Result<Parsed, ReadError>,
 ) -> Result<Flow, ReadError> {
-    let (start, end) = w.scan_value()?;
-    on_record(RawRecord {
-        bytes: &w.buf[start..end],
-        offset: w.offset(start),
-        in_array,
-    })
+    w.expect_more()?;
+    loop {
+        let window = RecordWindow {
+            text: &w.buf[w.pos..],
+            offset: w.offset(w.pos),
+            in_array,
+            at_end: w.eof,
+        };
+        match on_record(window)? {
+            Parsed::Record { len, flow } => {
+                w.pos += len;
+                return Ok(flow);
+            }
+            Parsed::Incomplete if w.eof => return Err(w.end_error()),
+            Parsed::Incomplete => w.grow()?,
+        }
+    }
 }
 
 /// Streams the elements of an array whose `[` was consumed.
 fn stream_array<R: Read>(
     w: &mut Window<R>,
-    on_record: &mut dyn FnMut(RawRecord<'_>) -> Result<Flow, ReadError>,
+    on_record: &mut dyn FnMut(RecordWindow<'_>) -> Result<Parsed, ReadError>,
 ) -> Result<Flow, ReadError> {
     if w.expect_more()? == b']' {
         w.pos += 1;
@@ -489,7 +577,7 @@ fn stream_array<R: Read>(
 /// Streams `{"Records":[…], …}`: the records one by one, then skips any other keys.
 fn stream_records_object<R: Read>(
     w: &mut Window<R>,
-    on_record: &mut dyn FnMut(RawRecord<'_>) -> Result<Flow, ReadError>,
+    on_record: &mut dyn FnMut(RecordWindow<'_>) -> Result<Parsed, ReadError>,
 ) -> Result<Flow, ReadError> {
     w.consume(b'{', "`{`")?;
     w.scan_value()?; // "Records"
@@ -533,15 +621,37 @@ mod tests {
     fn records_with(data: &[u8], limits: ReadLimits) -> Result<Framed, ReadError> {
         let mut out = Vec::new();
         let (_, decoded) = decode(data)?;
-        let container = read_records(decoded, limits, &mut |r| {
-            out.push((
-                String::from_utf8_lossy(r.bytes).into_owned(),
-                r.offset,
-                r.in_array,
-            ));
-            Ok(Flow::Continue)
-        })?;
+        let container = read_records(decoded, limits, &mut collect(&mut out))?;
         Ok((container, out))
+    }
+
+    /// A caller that measures each record with serde_json, as the engine does, and keeps its text.
+    fn collect(
+        out: &mut Vec<(String, u64, bool)>,
+    ) -> impl FnMut(RecordWindow<'_>) -> Result<Parsed, ReadError> + '_ {
+        |w| {
+            let mut values =
+                serde_json::Deserializer::from_str(w.text).into_iter::<serde_json::Value>();
+            match values.next() {
+                Some(Ok(value)) => {
+                    let len = values.byte_offset();
+                    if len == w.text.len() && !w.at_end && !value.is_object() && !value.is_array() {
+                        return Ok(Parsed::Incomplete);
+                    }
+                    out.push((w.text[..len].to_owned(), w.offset, w.in_array));
+                    Ok(Parsed::Record {
+                        len,
+                        flow: Flow::Continue,
+                    })
+                }
+                Some(Err(e)) if e.is_eof() => Ok(Parsed::Incomplete),
+                Some(Err(e)) => Err(ReadError::Syntax {
+                    offset: w.offset,
+                    message: e.to_string(),
+                }),
+                None => Ok(Parsed::Incomplete),
+            }
+        }
     }
 
     fn gzip(data: &[u8]) -> Vec<u8> {
@@ -587,24 +697,12 @@ mod tests {
         let whole = records(data).unwrap();
         let mut out = Vec::new();
         let (_, decoded) = decode(OneByteAtATime(data)).unwrap();
-        read_records(decoded, ReadLimits::default(), &mut |r| {
-            out.push((
-                String::from_utf8_lossy(r.bytes).into_owned(),
-                r.offset,
-                r.in_array,
-            ));
-            Ok(Flow::Continue)
-        })
-        .unwrap();
+        read_records(decoded, ReadLimits::default(), &mut collect(&mut out)).unwrap();
         assert_eq!(whole.1, out);
         let (_, decoded) = decode(OneByteAtATime(b"\xEF\xBB\xBF{\"a\":1}")).unwrap();
-        let mut offsets = Vec::new();
-        read_records(decoded, ReadLimits::default(), &mut |r| {
-            offsets.push(r.offset);
-            Ok(Flow::Continue)
-        })
-        .unwrap();
-        assert_eq!(offsets, [3], "a byte order mark split over reads");
+        let mut bom = Vec::new();
+        read_records(decoded, ReadLimits::default(), &mut collect(&mut bom)).unwrap();
+        assert_eq!(bom[0].1, 3, "a byte order mark split over reads");
         let texts: Vec<_> = out.iter().map(|r| r.0.as_str()).collect();
         assert_eq!(
             texts,
@@ -720,7 +818,10 @@ mod tests {
         let (_, decoded) = decode(&b"{\"a\":1}\n{\"a\":2}"[..]).unwrap();
         read_records(decoded, ReadLimits::default(), &mut |_| {
             n += 1;
-            Ok(Flow::Stop)
+            Ok(Parsed::Record {
+                len: 7,
+                flow: Flow::Stop,
+            })
         })
         .unwrap();
         assert_eq!(n, 1);

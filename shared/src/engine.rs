@@ -4,7 +4,9 @@
 use std::io::Read;
 use std::sync::Arc;
 
-use crate::cloudtrail::{self, Compression, Container, Flow, RawRecord, ReadError, ReadLimits};
+use crate::cloudtrail::{
+    self, Compression, Container, Flow, Parsed, ReadError, ReadLimits, RecordWindow,
+};
 use crate::event::Event;
 use crate::metrics::{is_valid_dimension_value, Aggregation, SeriesKey, StatisticSet};
 use crate::rules::ruleset::RuleSet;
@@ -131,7 +133,7 @@ impl Engine {
         let (compression, decoded) =
             cloudtrail::decode(source).map_err(|e| fail(Compression::None, e))?;
         let mut state = FileState::new(&self.rules);
-        let mut on_record = |record: RawRecord<'_>| state.record(record);
+        let mut on_record = |window: RecordWindow<'_>| state.record(window);
         let container = cloudtrail::read_records(decoded, self.limits, &mut on_record)
             .map_err(|e| fail(compression, e))?;
         let kind = match (container, state.kind) {
@@ -173,24 +175,27 @@ impl<'r> FileState<'r> {
         }
     }
 
-    fn record(&mut self, record: RawRecord<'_>) -> Result<Flow, ReadError> {
-        self.counts.records += 1;
-        let event = parse_record(self.rules, record)?;
-        if !event.is_object() {
-            self.counts.skipped_not_object += 1;
-            return Ok(Flow::Continue);
-        }
-        let Some(time) = self.rules.event_time(&event) else {
-            return Ok(self.not_an_event(&event, record));
+    fn record(&mut self, window: RecordWindow<'_>) -> Result<Parsed, ReadError> {
+        let Some((event, len)) = parse_window(self.rules, window)? else {
+            return Ok(Parsed::Incomplete);
         };
-        self.counts.events += 1;
-        self.newest_event = self.newest_event.max(Some(time));
-        self.apply_rules(&event, time.minute_floor());
-        Ok(Flow::Continue)
+        self.counts.records += 1;
+        let flow = if !event.is_object() {
+            self.counts.skipped_not_object += 1;
+            Flow::Continue
+        } else if let Some(time) = self.rules.event_time(&event) {
+            self.counts.events += 1;
+            self.newest_event = self.newest_event.max(Some(time));
+            self.apply_rules(&event, time.minute_floor());
+            Flow::Continue
+        } else {
+            self.not_an_event(&event, window.in_array)
+        };
+        Ok(Parsed::Record { len, flow })
     }
 
     /// An object without `eventTime`: a digest file, a LookupEvents record, or an unusable event.
-    fn not_an_event(&mut self, event: &Event<'_>, record: RawRecord<'_>) -> Flow {
+    fn not_an_event(&mut self, event: &Event<'_>, in_array: bool) -> Flow {
         let shape = self.rules.shape;
         let kind = if event.get(shape.digest_log_files).is_present()
             && event.get(shape.digest_end_time).is_present()
@@ -204,7 +209,7 @@ impl<'r> FileState<'r> {
             self.counts.skipped_no_event_time += 1;
             return Flow::Continue;
         };
-        if self.counts.records == 1 && !record.in_array {
+        if self.counts.records == 1 && !in_array {
             // The file's first value says what the whole file is.
             self.kind = kind;
             self.counts.records = 0;
@@ -292,36 +297,50 @@ impl<'r> FileState<'r> {
     }
 }
 
-/// Validates one record (UTF-8, JSON) and extracts the fields `rules` read.
-pub fn parse_record<'a>(rules: &RuleSet, record: RawRecord<'a>) -> Result<Event<'a>, ReadError> {
-    let text = std::str::from_utf8(record.bytes).map_err(|e| ReadError::Utf8 {
-        offset: record.offset + e.valid_up_to() as u64,
+/// Parses the record at the start of `window` and extracts the fields `rules` read. Returns the event
+/// and its length, or `None` when the window ends inside the record.
+pub fn parse_window<'a>(
+    rules: &RuleSet,
+    window: RecordWindow<'a>,
+) -> Result<Option<(Event<'a>, usize)>, ReadError> {
+    let text = window.text;
+    let extracted = match rules.fields().extract_prefix(text) {
+        Ok(extracted) => extracted,
+        // The reader knows whether more data can come, and why not if it cannot.
+        Err(e) if e.is_eof() => return Ok(None),
+        Err(e) => return Err(json_error(text.as_bytes(), window.offset, &e)),
+    };
+    let len = extracted.len;
+    // A number or literal that runs to the end of the window may go on in the next read.
+    if len == text.len()
+        && !window.at_end
+        && !matches!(text.as_bytes().first(), Some(b'{' | b'[' | b'"'))
+    {
+        return Ok(None);
+    }
+    // Values end on an ASCII byte, so `len` is a character boundary.
+    let raw = text.get(..len).ok_or_else(|| ReadError::Syntax {
+        offset: window.offset + len as u64,
+        message: "a value ends inside a character".into(),
     })?;
-    rules
-        .fields()
-        .extract(text)
-        .map_err(|e| json_error(text, record.offset, &e))
+    Ok(Some((extracted.into_event(raw), len)))
 }
 
-/// A JSON error inside a record, with its offset in the file.
-fn json_error(text: &str, record_offset: u64, e: &serde_json::Error) -> ReadError {
-    let line_start: usize = text
-        .split_inclusive('\n')
+/// A JSON error in a record, with its offset in the file.
+fn json_error(data: &[u8], record_offset: u64, e: &serde_json::Error) -> ReadError {
+    let line_start: usize = data
+        .split_inclusive(|&b| b == b'\n')
         .take(e.line().saturating_sub(1))
-        .map(str::len)
+        .map(<[u8]>::len)
         .sum();
-    let within = (line_start + e.column().saturating_sub(1)).min(text.len());
+    let within = (line_start + e.column().saturating_sub(1)).min(data.len());
     let offset = record_offset + within as u64;
     let message = e.to_string();
     let message = match message.rfind(" at line ") {
         Some(i) => message[..i].to_owned(),
         None => message,
     };
-    if e.is_eof() {
-        ReadError::Truncated { offset }
-    } else {
-        ReadError::Syntax { offset, message }
-    }
+    ReadError::Syntax { offset, message }
 }
 
 #[cfg(test)]

@@ -141,7 +141,26 @@ impl FieldTable {
         &self.selectors[id.0]
     }
 
-    /// Parses one record's JSON text, keeping the registered fields.
+    /// Parses the JSON value at the start of `text` (which may go on past it), keeping the registered
+    /// fields. Returns them with the value's length in bytes.
+    pub fn extract_prefix<'a>(&self, text: &'a str) -> Result<Extracted<'a>, serde_json::Error> {
+        let mut fields = vec![FieldValue::Missing; self.selectors.len()];
+        let mut de = serde_json::Deserializer::from_str(text);
+        let is_object = NodeSeed {
+            table: self,
+            node: 0,
+            fields: &mut fields,
+        }
+        .deserialize(&mut de)?;
+        let len = de.into_iter::<IgnoredAny>().byte_offset();
+        Ok(Extracted {
+            fields,
+            is_object,
+            len,
+        })
+    }
+
+    /// Parses one record's whole JSON text, keeping the registered fields.
     pub fn extract<'a>(&self, json: &'a str) -> Result<Event<'a>, serde_json::Error> {
         let mut fields = vec![FieldValue::Missing; self.selectors.len()];
         let mut de = serde_json::Deserializer::from_str(json);
@@ -157,6 +176,29 @@ impl FieldTable {
             fields,
             is_object,
         })
+    }
+}
+
+/// The fields of a record parsed by [`FieldTable::extract_prefix`], and the record's length.
+#[derive(Debug)]
+pub struct Extracted<'a> {
+    fields: Vec<FieldValue<'a>>,
+    is_object: bool,
+    pub len: usize,
+}
+
+impl<'a> Extracted<'a> {
+    pub fn is_object(&self) -> bool {
+        self.is_object
+    }
+
+    /// The event, given the record's text (the first `len` bytes of the parsed text).
+    pub fn into_event(self, raw: &'a str) -> Event<'a> {
+        Event {
+            raw,
+            fields: self.fields,
+            is_object: self.is_object,
+        }
     }
 }
 
@@ -367,6 +409,19 @@ mod tests {
         let (t, ids) = table(&["$.k\\u0065y", "$.key"]);
         let e = t.extract(r#"{"key":"caf\u00e9 \"q\""}"#).unwrap();
         assert_eq!(e.get(ids[1]).as_str(), Some("café \"q\""));
+    }
+
+    #[test]
+    fn prefix_parsing_reports_the_value_length() {
+        let (t, ids) = table(&["$.a"]);
+        let data = r#"{"a":"x"} ,{"a":"y"}"#;
+        let first = t.extract_prefix(data).unwrap();
+        assert_eq!(first.len, 9);
+        assert!(first.is_object());
+        let e = first.into_event("{\"a\":\"x\"}");
+        assert_eq!(e.get(ids[0]).as_str(), Some("x"));
+        assert_eq!(t.extract_prefix("12 ").unwrap().len, 2);
+        assert!(t.extract_prefix(r#"{"a":"#).unwrap_err().is_eof());
     }
 
     #[test]

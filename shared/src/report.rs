@@ -2,8 +2,8 @@
 
 use std::fmt::Write as _;
 
-use crate::cloudtrail::{self, Flow, ReadLimits};
-use crate::engine::{parse_record, FileError};
+use crate::cloudtrail::{self, Flow, Parsed, ReadLimits};
+use crate::engine::{parse_window, FileError};
 use crate::event::format_number;
 use crate::local::RunSummary;
 use crate::metrics::{request_batches, MetricDatum};
@@ -269,17 +269,22 @@ pub fn rule_test_file(
     let (_, decoded) = cloudtrail::decode(source).map_err(fail)?;
     let mut out = String::new();
     let mut n = 0;
-    let mut on_record = |record: cloudtrail::RawRecord<'_>| {
+    let mut on_record = |window: cloudtrail::RecordWindow<'_>| {
+        let Some((event, len)) = parse_window(rules, window)? else {
+            return Ok(Parsed::Incomplete);
+        };
         n += 1;
-        let event = parse_record(rules, record)?;
         let _ = writeln!(
             out,
             "record {n} (byte {}): {}",
-            record.offset,
+            window.offset,
             rules.describe(&event)
         );
         out.push_str(&rule_test(rules, &event));
-        Ok(Flow::Continue)
+        Ok(Parsed::Record {
+            len,
+            flow: Flow::Continue,
+        })
     };
     cloudtrail::read_records(decoded, ReadLimits::default(), &mut on_record).map_err(fail)?;
     if n == 0 {
