@@ -719,6 +719,36 @@ mod tests {
     }
 
     #[test]
+    fn characters_split_between_reads_are_kept_and_bad_bytes_located() {
+        let text = "[{\"n\":\"日本 café 😀\"},{\"m\":\"ü\"}]";
+        let mut out = Vec::new();
+        let (_, decoded) = decode(OneByteAtATime(text.as_bytes())).unwrap();
+        read_records(decoded, ReadLimits::default(), &mut collect(&mut out)).unwrap();
+        assert_eq!(out[0].0, "{\"n\":\"日本 café 😀\"}");
+        assert_eq!(out[1].1, text.find("{\"m").unwrap() as u64);
+
+        let bad = b"[{\"a\":1},{\"b\":\"\xff\"}]";
+        let (_, decoded) = decode(OneByteAtATime(bad)).unwrap();
+        let err = read_records(
+            decoded,
+            ReadLimits::default(),
+            &mut collect(&mut Vec::new()),
+        )
+        .unwrap_err();
+        assert!(matches!(err, ReadError::Utf8 { offset: 15 }), "{err}");
+
+        let cut = &"[{\"a\":\"é\"}]".as_bytes()[..8]; // ends after the first byte of é
+        let (_, decoded) = decode(cut).unwrap();
+        let err = read_records(
+            decoded,
+            ReadLimits::default(),
+            &mut collect(&mut Vec::new()),
+        )
+        .unwrap_err();
+        assert!(matches!(err, ReadError::Utf8 { offset: 7 }), "{err}");
+    }
+
+    #[test]
     fn gzip_is_detected_by_content() {
         let data = br#"{"Records":[{"a":1}]}"#;
         let (_, plain) = records(data).unwrap();
