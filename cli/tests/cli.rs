@@ -156,3 +156,70 @@ fn a_missing_path_is_named() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("no/such/dir"));
 }
+
+#[test]
+fn counts_agree_with_the_independent_python_reference_on_generated_logs() {
+    let dir = std::env::temp_dir().join(format!("trailwatch-ref-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("generated.json.gz");
+    let status = Command::new("python3")
+        .args([
+            "scripts/gen_cloudtrail.py",
+            log.to_str().unwrap(),
+            "--records",
+            "3000",
+            "--seed",
+            "5",
+        ])
+        .current_dir(root())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let reference = Command::new("python3")
+        .args(["scripts/reference_count.py", log.to_str().unwrap()])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let reference = text(&reference.stdout);
+    let expected: std::collections::HashMap<&str, f64> = reference
+        .split_whitespace()
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k, v.parse().unwrap()))
+        .collect();
+
+    let out = trailwatch(&["metrics", "--format", "json", log.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut sums = std::collections::HashMap::<String, f64>::new();
+    let mut principals = std::collections::BTreeSet::new();
+    for line in text(&out.stdout).lines() {
+        let d: serde_json::Value = serde_json::from_str(line).unwrap();
+        let name = d["MetricName"].as_str().unwrap().to_owned();
+        if name == "StartInstances" {
+            principals.insert(d["Dimensions"][0]["Value"].as_str().unwrap().to_owned());
+        }
+        *sums.entry(name).or_default() += d["StatisticValues"]["Sum"].as_f64().unwrap();
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+    assert!(expected["start_instances"] > 0.0, "{reference}");
+    assert_eq!(
+        sums["StartInstances"], expected["start_instances"],
+        "{reference}"
+    );
+    assert_eq!(
+        principals.len() as f64,
+        expected["principals"],
+        "{reference}"
+    );
+    assert_eq!(
+        sums["RootAccountUsage"], expected["root_usage"],
+        "{reference}"
+    );
+    assert_eq!(
+        sums["UnauthorizedAPICalls"], expected["unauthorized"],
+        "{reference}"
+    );
+    assert_eq!(
+        sums["ConsoleSignInWithoutMFA"], expected["console_login_no_mfa"],
+        "{reference}"
+    );
+}

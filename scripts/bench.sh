@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Benchmark: trailwatch against `gzip -dc` and the straightforward Python version, on one large
+# synthetic CloudTrail log file.
+#
+#   scripts/bench.sh [RECORDS]        (default 220000 records, about 260 MB of JSON)
+#
+# The file is generated once into ${TRAILWATCH_BENCH_DIR:-target/bench} and reused. Each command
+# runs once, after an untimed `cat` that puts the file in the page cache, under GNU time. It is a
+# report, not a test: it exits 0 whether the targets are met or not.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+
+records=${1:-220000}
+case $records in
+'' | *[!0-9]*)
+    echo "usage: scripts/bench.sh [RECORDS]" >&2
+    exit 2
+    ;;
+esac
+
+if [[ ! -x /usr/bin/time ]]; then
+    echo "bench.sh: GNU time is needed at /usr/bin/time (apt-get install time)" >&2
+    exit 2
+fi
+
+dir=${TRAILWATCH_BENCH_DIR:-$repo/target/bench}
+file=$dir/bench-$records.json.gz
+mkdir -p "$dir"
+if [[ ! -e $file ]]; then
+    echo "== generating $file ($records records)" >&2
+    start=$(date +%s)
+    python3 scripts/gen_cloudtrail.py "$file.partial" --records "$records"
+    mv "$file.partial" "$file"
+    echo "== generated in $(($(date +%s) - start)) s" >&2
+fi
+
+echo "== cargo build --release -p trailwatch-cli" >&2
+cargo build --release -p trailwatch-cli
+bin=$repo/target/release/trailwatch
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/trailwatch-bench.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+# measure NAME COMMAND...: one warm-cache run under GNU time; "wall user sys maxrss_kb" in $tmp/NAME.
+measure() {
+    local name=$1
+    shift
+    cat "$file" >/dev/null
+    local status=0
+    /usr/bin/time -f '%e %U %S %M' -o "$tmp/$name.time" "$@" || status=$?
+    if [[ $status -ne 0 ]]; then
+        echo "bench.sh: warning: '$name' exited with status $status" >&2
+    fi
+    # GNU time prefixes the line with "Command exited with non-zero status N" on failure.
+    tail -n 1 "$tmp/$name.time" >"$tmp/$name"
+}
+
+echo "== measuring (one run each, warm page cache)" >&2
+measure trailwatch sh -c 'exec "$0" metrics --format json "$1" >/dev/null 2>"$2"' "$bin" "$file" "$tmp/trailwatch.stderr"
+measure gzip sh -c 'exec gzip -dc "$0" >/dev/null' "$file"
+measure python sh -c 'exec python3 scripts/reference_count.py "$0" >"$1"' "$file" "$tmp/python.stdout"
+
+compressed=$(stat -c %s "$file")
+decompressed=$(gzip -dc "$file" | wc -c)
+
+echo
+echo "file: $file"
+echo "host: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//')"
+awk -v c="$compressed" -v d="$decompressed" -v n="$records" 'BEGIN {
+    printf "size: %d records, %.1f MB compressed, %.1f MB decompressed (%.0f B/record, ratio %.1f)\n",
+        n, c / 1e6, d / 1e6, d / n, d / c
+}'
+echo
+
+awk -v tw="$(cat "$tmp/trailwatch")" -v gz="$(cat "$tmp/gzip")" -v py="$(cat "$tmp/python")" \
+    -v d="$decompressed" 'BEGIN {
+    split(tw, t, " "); split(gz, g, " "); split(py, p, " ")
+    name[1] = "trailwatch metrics --format json"
+    name[2] = "gzip -dc"
+    name[3] = "python3 scripts/reference_count.py"
+    printf "%-36s %8s %8s %10s %10s\n", "command", "wall s", "CPU s", "peak MiB", "MB/s wall"
+    for (i = 1; i <= 3; i++) {
+        if (i == 1) { w = t[1]; cpu = t[2] + t[3]; rss = t[4] }
+        if (i == 2) { w = g[1]; cpu = g[2] + g[3]; rss = g[4] }
+        if (i == 3) { w = p[1]; cpu = p[2] + p[3]; rss = p[4] }
+        printf "%-36s %8.2f %8.2f %10.1f %10s\n", name[i], w, cpu, rss / 1024,
+            (w > 0 ? sprintf("%.0f", d / 1e6 / w) : "n/a")
+    }
+    print ""
+
+    tw_wall = t[1]; tw_cpu = t[2] + t[3]; tw_rss = t[4] / 1024
+    gz_wall = g[1]; gz_cpu = g[2] + g[3]
+    py_cpu = p[2] + p[3]
+
+    printf "%-36s %8s   %-22s %s\n", "ratio", "value", "target", "result"
+    ratio("trailwatch CPU / gzip -dc CPU", tw_cpu, gz_cpu, "<=", 0.75, "<= 0.75x")
+    ratio("trailwatch wall / gzip -dc wall", tw_wall, gz_wall, "<=", 0.75, "<= 0.75x")
+    ratio("python CPU / trailwatch CPU", py_cpu, tw_cpu, ">=", 12, ">= 12x (12x less CPU)")
+    printf "%-36s %8.1f   %-22s %s\n", "trailwatch peak RSS (MiB)", tw_rss, "<= 64 MiB",
+        (tw_rss <= 64 ? "met" : "MISSED")
+}
+function ratio(label, num, den, op, target, shown,    v, ok) {
+    if (den <= 0) {
+        printf "%-36s %8s   %-22s %s\n", label, "n/a", shown, "n/a (too fast to time; use more records)"
+        return
+    }
+    v = num / den
+    ok = (op == "<=") ? (v <= target) : (v >= target)
+    printf "%-36s %8.2f   %-22s %s\n", label, v, shown, (ok ? "met" : "MISSED")
+}'
+
+echo
+echo "trailwatch stderr (last lines):"
+tail -n 6 "$tmp/trailwatch.stderr" | sed 's/^/  /'
+echo "reference_count.py:"
+sed 's/^/  /' "$tmp/python.stdout"
+exit 0
