@@ -93,6 +93,13 @@ enum RulesCommand {
 fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(code) => code,
+        // `trailwatch … | head`: the reader has gone, which is not an error of ours.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(message) => {
             eprintln!("trailwatch: {message}");
             ExitCode::from(2)
@@ -112,18 +119,29 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
                 only: Vec::new(),
                 namespace: DEFAULT_NAMESPACE.into(),
             })?;
-            print!("{}", report::rule_listing(&rules));
-            println!("{}: {} rules OK", file.display(), rules.rules().len());
+            out(&format!(
+                "{}{}: {} rules OK\n",
+                report::rule_listing(&rules),
+                file.display(),
+                rules.rules().len()
+            ))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Rules(RulesCommand::List { rules }) => {
-            print!("{}", report::rule_listing(&load_rules(&rules)?));
+            out(&report::rule_listing(&load_rules(&rules)?))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Rules(RulesCommand::Test { rules, event }) => {
             rules_test(&load_rules(&rules)?, &event)
         }
     }
+}
+
+/// Writes to stdout; an error (a closed pipe) is returned, not a panic as with `print!`.
+fn out(text: &str) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()
 }
 
 fn load_rules(args: &RuleArgs) -> Result<RuleSet, Fatal> {
@@ -203,6 +221,6 @@ fn rules_test(rules: &RuleSet, path: &PathBuf) -> Result<ExitCode, Fatal> {
     let name = path.display().to_string();
     let file =
         std::fs::File::open(path).map_err(|error| format!("{name}: cannot open: {error}"))?;
-    print!("{}", report::rule_test_file(rules, &name, file)?);
+    out(&report::rule_test_file(rules, &name, file)?)?;
     Ok(ExitCode::SUCCESS)
 }

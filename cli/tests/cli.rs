@@ -151,6 +151,35 @@ fn unknown_rule_names_are_refused_with_the_list() {
 }
 
 #[test]
+fn a_closed_pipe_ends_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trailwatch"))
+        .args([
+            "metrics",
+            "--format",
+            "json",
+            "tests/data/real/invictus-ir_aws_dataset/",
+        ])
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away before the first line
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(status.success(), "{status}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
 fn a_missing_path_is_named() {
     let out = trailwatch(&["metrics", "no/such/dir"]);
     assert_eq!(out.status.code(), Some(2));

@@ -53,6 +53,8 @@ pub enum ReadError {
     Utf8 { offset: u64 },
     #[error("record at byte offset {offset} is larger than the cap of {limit} bytes")]
     RecordTooLarge { offset: u64, limit: usize },
+    #[error("the object at byte offset {offset} holds `Records` after other keys; trailwatch streams log files as CloudTrail writes them, `{{\"Records\":[…]}}` with `Records` first")]
+    RecordsNotFirst { offset: u64 },
 }
 
 /// The data from a record's first byte to the end of what has been read so far. The caller parses the
@@ -66,6 +68,9 @@ pub struct RecordWindow<'a> {
     /// True for elements of a `Records` (or top-level) array; false for top-level values (single
     /// events, NDJSON lines, digest files).
     pub in_array: bool,
+    /// This record is the file's first top-level value (not an element of an array): what it is
+    /// (a digest, LookupEvents output) tells what the whole file is.
+    pub first_value: bool,
     /// The stream has ended: `text` is all there is.
     pub at_end: bool,
 }
@@ -211,6 +216,8 @@ struct Window<R: Read> {
     total: u64,
     /// Stream offset of the first byte that is not UTF-8; the window ends there.
     invalid_at: Option<u64>,
+    /// Top-level values begun so far.
+    values: u64,
 }
 
 impl<R: Read> Window<R> {
@@ -226,6 +233,7 @@ impl<R: Read> Window<R> {
             carry: 0,
             total: 0,
             invalid_at: None,
+            values: 0,
         }
     }
 
@@ -260,12 +268,6 @@ impl<R: Read> Window<R> {
             self.buf.drain(..self.pos);
             self.base += self.pos as u64;
             self.pos = 0;
-        }
-        if self.buf.len() > self.limits.max_record_bytes {
-            return Err(ReadError::RecordTooLarge {
-                offset: self.base,
-                limit: self.limits.max_record_bytes,
-            });
         }
         if self.invalid_at.is_some() {
             self.eof = true;
@@ -395,6 +397,7 @@ impl<R: Read> Window<R> {
                     }
                     i += 1;
                 }
+                self.check_record_size()?;
                 if !self.fill()? {
                     return Ok(self.take(self.len() - self.pos));
                 }
@@ -405,7 +408,10 @@ impl<R: Read> Window<R> {
     /// Reads until the unread data has at least doubled, or the stream ends: a record larger than the
     /// window is then re-parsed a logarithmic number of times, not once per read.
     fn grow(&mut self) -> Result<(), ReadError> {
-        let target = 2 * (self.len() - self.pos).max(READ_CHUNK);
+        self.check_record_size()?;
+        let target = (2 * (self.len() - self.pos))
+            .max(READ_CHUNK)
+            .min(self.limits.max_record_bytes + 1);
         while self.len() - self.pos < target {
             if !self.fill()? {
                 break;
@@ -414,7 +420,19 @@ impl<R: Read> Window<R> {
         Ok(())
     }
 
+    /// The value at `pos` is still incomplete: fails once it is over the record cap.
+    fn check_record_size(&self) -> Result<(), ReadError> {
+        if self.len() - self.pos > self.limits.max_record_bytes {
+            return Err(ReadError::RecordTooLarge {
+                offset: self.offset(self.pos),
+                limit: self.limits.max_record_bytes,
+            });
+        }
+        Ok(())
+    }
+
     fn more_for_value(&mut self) -> Result<(), ReadError> {
+        self.check_record_size()?;
         if self.fill()? {
             Ok(())
         } else {
@@ -499,6 +517,7 @@ fn frame<R: Read>(
     }
     while let Some(b) = w.peek()? {
         container = Container::Records;
+        w.values += 1;
         let flow = match b {
             b'[' => {
                 w.pos += 1;
@@ -506,7 +525,8 @@ fn frame<R: Read>(
             }
             b'{' => match w.peek_first_key()?.as_deref() {
                 Some(b"Records") => stream_records_object(w, on_record)?,
-                Some(b"Events") => return Ok(Container::LookupEventsOutput),
+                // LookupEvents output is recognised as a whole file; later in a file it is a record.
+                Some(b"Events") if w.values == 1 => return Ok(Container::LookupEventsOutput),
                 _ => emit(w, false, on_record)?,
             },
             _ => emit(w, false, on_record)?,
@@ -532,6 +552,7 @@ fn emit<R: Read>(
             text: &w.buf[w.pos..],
             offset: w.offset(w.pos),
             in_array,
+            first_value: !in_array && w.values == 1,
             at_end: w.eof,
         };
         match on_record(window)? {
@@ -840,6 +861,31 @@ mod tests {
             records_with(huge.as_bytes(), limits).unwrap_err(),
             ReadError::RecordTooLarge { offset: 1, .. }
         ));
+    }
+
+    #[test]
+    fn the_record_cap_applies_to_the_record_not_to_what_follows_it() {
+        let limits = ReadLimits {
+            max_record_bytes: 3 << 20,
+            ..ReadLimits::default()
+        };
+        // A record just under the cap, followed by many small ones: the window holds more than the
+        // cap at times, but no record is over it.
+        let mut log = format!("[{{\"s\":\"{}\"}}", "y".repeat((3 << 20) - 16));
+        for _ in 0..100_000 {
+            log.push_str(",{\"a\":1}");
+        }
+        log.push(']');
+        let (_, out) = records_with(log.as_bytes(), limits).unwrap();
+        assert_eq!(out.len(), 100_001);
+    }
+
+    #[test]
+    fn lookup_events_output_later_in_a_file_is_a_record() {
+        let (container, out) = records(b"{\"a\":1}\n{\"Events\":[]}").unwrap();
+        assert_eq!(container, Container::Records);
+        assert_eq!(out.len(), 2);
+        assert!(!out[1].2);
     }
 
     #[test]

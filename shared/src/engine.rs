@@ -126,7 +126,11 @@ impl Engine {
             gzip: compression == Compression::Gzip
                 && matches!(
                     error,
-                    ReadError::Syntax { .. } | ReadError::Utf8 { .. } | ReadError::Truncated { .. }
+                    ReadError::RecordTooLarge { .. }
+                        | ReadError::RecordsNotFirst { .. }
+                        | ReadError::Syntax { .. }
+                        | ReadError::Utf8 { .. }
+                        | ReadError::Truncated { .. }
                 ),
             error,
         };
@@ -189,34 +193,40 @@ impl<'r> FileState<'r> {
             self.apply_rules(&event, time.minute_floor());
             Flow::Continue
         } else {
-            self.not_an_event(&event, window.in_array)
+            self.not_an_event(&event, window)?
         };
         Ok(Parsed::Record { len, flow })
     }
 
     /// An object without `eventTime`: a digest file, a LookupEvents record, or an unusable event.
-    fn not_an_event(&mut self, event: &Event<'_>, in_array: bool) -> Flow {
+    fn not_an_event(
+        &mut self,
+        event: &Event<'_>,
+        window: RecordWindow<'_>,
+    ) -> Result<Flow, ReadError> {
         let shape = self.rules.shape;
-        let kind = if event.get(shape.digest_log_files).is_present()
-            && event.get(shape.digest_end_time).is_present()
-        {
+        let present = |id| event.get(id).is_present();
+        if *event.get(shape.records) == crate::event::FieldValue::Array {
+            return Err(ReadError::RecordsNotFirst {
+                offset: window.offset,
+            });
+        }
+        let kind = if present(shape.digest_log_files) && present(shape.digest_end_time) {
             FileKind::Digest
-        } else if event.get(shape.lookup_event_id).is_present()
-            && event.get(shape.lookup_cloudtrail_event).is_present()
-        {
+        } else if present(shape.lookup_event_id) && present(shape.lookup_cloudtrail_event) {
             FileKind::LookupEvents
         } else {
             self.counts.skipped_no_event_time += 1;
-            return Flow::Continue;
+            return Ok(Flow::Continue);
         };
-        if self.counts.records == 1 && !in_array {
+        if window.first_value {
             // The file's first value says what the whole file is.
             self.kind = kind;
             self.counts.records = 0;
-            return Flow::Stop;
+            return Ok(Flow::Stop);
         }
         self.counts.skipped_not_event += 1;
-        Flow::Continue
+        Ok(Flow::Continue)
     }
 
     fn apply_rules(&mut self, event: &Event<'_>, minute: UnixSeconds) {
@@ -464,6 +474,34 @@ mod tests {
         assert_eq!(
             engine().process("l", lookup.as_bytes()).unwrap().kind,
             FileKind::LookupEvents
+        );
+    }
+
+    #[test]
+    fn a_digest_after_an_empty_log_does_not_make_the_file_a_digest() {
+        let digest = r#"{"digestEndTime":"2015-08-17T15:01:31Z","logFiles":[]}"#;
+        let file = format!(
+            "{{\"Records\":[]}}\n{digest}\n{{\"Records\":[{}]}}",
+            start("a", "2023-07-10T11:45:02Z")
+        );
+        let report = engine().process("x", file.as_bytes()).unwrap();
+        assert_eq!(report.kind, FileKind::Events);
+        assert_eq!(
+            (report.counts.events, report.counts.skipped_not_event),
+            (1, 1)
+        );
+    }
+
+    #[test]
+    fn records_after_other_keys_is_an_error_not_a_silent_skip() {
+        let file = format!(
+            r#"{{"version":1,"Records":[{}]}}"#,
+            start("a", "2023-07-10T11:45:02Z")
+        );
+        let err = engine().process("odd.json", file.as_bytes()).unwrap_err();
+        assert!(
+            matches!(err.error, ReadError::RecordsNotFirst { offset: 0 }),
+            "{err}"
         );
     }
 

@@ -24,12 +24,14 @@ const LOG_SUFFIXES: [&str; 6] = [".json", ".gz", ".jsonl", ".ndjson", ".log", ".
 #[derive(Debug, Default)]
 pub struct FileList {
     pub files: Vec<PathBuf>,
-    /// Files in directories whose names are not log-like (`README.md`…), left out.
+    /// Files in directories whose names are not log-like (`README.md`…), and symbolic links to
+    /// directories, left out.
     pub ignored: u64,
 }
 
-/// Expands files and directories (recursively, hidden entries skipped) into a list of files: named
-/// files as given, directory contents sorted and limited to log-like names.
+/// Expands files and directories into a list of files: named files as given; directories
+/// recursively, sorted, limited to log-like names, without hidden entries and without following
+/// symbolic links to directories (no loops). A file reached twice (overlapping paths) is listed once.
 pub fn collect_files(paths: &[PathBuf]) -> Result<FileList, PathError> {
     let mut list = FileList::default();
     for path in paths {
@@ -43,6 +45,9 @@ pub fn collect_files(paths: &[PathBuf]) -> Result<FileList, PathError> {
             list.files.push(path.clone());
         }
     }
+    let mut seen = std::collections::HashSet::new();
+    list.files
+        .retain(|f| seen.insert(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())));
     Ok(list)
 }
 
@@ -53,11 +58,11 @@ fn walk(dir: &Path, list: &mut FileList) -> Result<(), PathError> {
     };
     let mut entries = std::fs::read_dir(dir)
         .map_err(err)?
-        .map(|e| e.map(|e| e.path()))
+        .map(|e| e.and_then(|e| Ok((e.path(), e.file_type()?))))
         .collect::<Result<Vec<_>, _>>()
         .map_err(err)?;
-    entries.sort();
-    for path in entries {
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    for (path, kind) in entries {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().to_ascii_lowercase())
@@ -65,8 +70,11 @@ fn walk(dir: &Path, list: &mut FileList) -> Result<(), PathError> {
         if name.starts_with('.') {
             continue;
         }
-        if path.is_dir() {
+        // `file_type` does not follow links: a linked directory is not entered, a linked file is read.
+        if kind.is_dir() {
             walk(&path, list)?;
+        } else if kind.is_symlink() && path.is_dir() {
+            list.ignored += 1;
         } else if !path.is_file() {
             continue;
         } else if LOG_SUFFIXES.iter().any(|s| name.ends_with(s)) {
@@ -76,6 +84,42 @@ fn walk(dir: &Path, list: &mut FileList) -> Result<(), PathError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directory_links_are_not_followed_and_files_are_listed_once() {
+        let dir = std::env::temp_dir().join(format!("trailwatch-walk-{}", std::process::id()));
+        let sub = dir.join("sub");
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::write(dir.join("a.json"), "{}").unwrap();
+        std::fs::write(sub.join("b.json.gz"), "").unwrap();
+        std::fs::write(sub.join("notes.txt"), "").unwrap();
+        std::fs::write(dir.join(".hidden.json"), "{}").unwrap();
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(".", dir.join("loop")).unwrap();
+            std::os::unix::fs::symlink("a.json", dir.join("link.json")).unwrap();
+        }
+        let list =
+            collect_files(&[dir.clone(), sub.join("b.json.gz"), dir.join("a.json")]).unwrap();
+        let names: Vec<_> = list
+            .files
+            .iter()
+            .map(|f| f.strip_prefix(&dir).unwrap().display().to_string())
+            .collect();
+        std::fs::remove_dir_all(&dir).unwrap();
+        // link.json is the same file as a.json: listed once.
+        assert_eq!(names, ["a.json", "sub/b.json.gz"]);
+        assert_eq!(
+            list.ignored,
+            if cfg!(unix) { 2 } else { 1 },
+            "notes.txt and the loop link"
+        );
+    }
 }
 
 /// What happened over a run of many files.

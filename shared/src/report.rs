@@ -219,6 +219,12 @@ pub fn rule_test(rules: &RuleSet, event: &crate::event::Event<'_>) -> String {
             let mut missing = None;
             for d in &t.dimensions {
                 match rules.dimension_value(d.source, event) {
+                    Some(v) if !crate::metrics::is_valid_dimension_value(&v) => {
+                        missing = Some(format!(
+                            "dimension {} value {v:?} is one CloudWatch refuses (it must be 1 to 1024 ASCII characters)",
+                            d.name
+                        ))
+                    }
                     Some(v) => dims.push(format!("{}={v}", d.name)),
                     None => {
                         missing = Some(format!(
@@ -327,6 +333,21 @@ mod tests {
         assert!(lines[1..3]
             .iter()
             .all(|l| &l[col..col + 14] == "StartInstances"));
+    }
+
+    #[test]
+    fn rule_test_says_when_a_dimension_value_would_be_refused() {
+        let rules = RuleSet::builtin(DEFAULT_NAMESPACE).unwrap();
+        let event = rules
+            .fields()
+            .extract(r#"{"eventTime":"2023-07-10T11:45:02Z","eventName":"StartInstances","userIdentity":{"type":"IAMUser","userName":"josé"}}"#)
+            .unwrap();
+        let text = rule_test(&rules, &event);
+        assert!(text.contains("no datum for StartInstances: dimension UserName value \"josé\" is one CloudWatch refuses"), "{text}");
+        assert!(
+            !text.contains("publishes CloudTrailMetrics/StartInstances"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -78,7 +78,7 @@ pub enum Value {
     Any,
     Number(f64),
     Text(Glob),
-    Regex(Regex),
+    Regex(CwRegex),
 }
 
 /// A string value: `*` at its start and/or end is a wildcard (suffix, prefix, contains); a `*` anywhere
@@ -127,9 +127,75 @@ impl Glob {
 /// ignored when the pattern also has plain or `-` terms.
 #[derive(Debug, Default)]
 pub struct Terms {
-    pub required: Vec<String>,
-    pub any_of: Vec<String>,
-    pub excluded: Vec<String>,
+    pub required: Vec<Term>,
+    pub any_of: Vec<Term>,
+    pub excluded: Vec<Term>,
+}
+
+/// One term: text, a `"quoted phrase"`, or a `%regex%`.
+#[derive(Debug)]
+pub enum Term {
+    Text(String),
+    Regex(CwRegex),
+}
+
+impl Term {
+    pub fn occurs_in(&self, text: &str) -> bool {
+        match self {
+            Term::Text(t) => text.contains(t.as_str()),
+            Term::Regex(re) => re.is_match(text),
+        }
+    }
+}
+
+impl fmt::Display for Term {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Term::Text(t) => write!(f, "{t:?}"),
+            Term::Regex(re) => write!(f, "%{}%", re.text),
+        }
+    }
+}
+
+/// A `%regex%` in CloudWatch's subset. `\d`, `\w` and `\s` mean ASCII digits, word characters and
+/// spaces, as in CloudWatch (the regex crate's would also match other scripts' digits and letters).
+#[derive(Debug)]
+pub struct CwRegex {
+    regex: Regex,
+    /// As written in the pattern.
+    pub text: String,
+}
+
+impl CwRegex {
+    pub fn is_match(&self, text: &str) -> bool {
+        self.regex.is_match(text)
+    }
+}
+
+/// Rewrites the Perl classes to their ASCII sets.
+fn ascii_classes(body: &str) -> String {
+    let mut out = String::with_capacity(body.len() + 16);
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('d') => out.push_str("[0-9]"),
+            Some('D') => out.push_str("[^0-9]"),
+            Some('w') => out.push_str("[0-9A-Za-z_]"),
+            Some('W') => out.push_str("[^0-9A-Za-z_]"),
+            Some('s') => out.push_str("[\\t\\n\\x0B\\x0C\\r ]"),
+            Some('S') => out.push_str("[^\\t\\n\\x0B\\x0C\\r ]"),
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 impl Terms {
@@ -139,11 +205,11 @@ impl Terms {
     }
 
     fn matches(&self, text: &str) -> bool {
-        self.required.iter().all(|t| text.contains(t.as_str()))
+        self.required.iter().all(|t| t.occurs_in(text))
             && (self.any_of_ignored()
                 || self.any_of.is_empty()
-                || self.any_of.iter().any(|t| text.contains(t.as_str())))
-            && !self.excluded.iter().any(|t| text.contains(t.as_str()))
+                || self.any_of.iter().any(|t| t.occurs_in(text)))
+            && !self.excluded.iter().any(|t| t.occurs_in(text))
     }
 }
 
@@ -206,24 +272,21 @@ impl Pattern {
             }
             Pattern::Terms(t) => {
                 let mut out = Vec::new();
-                for term in t
-                    .required
-                    .iter()
-                    .filter(|s| !event.raw.contains(s.as_str()))
-                {
-                    out.push(format!("term {term:?} does not occur in the event"));
+                for term in t.required.iter().filter(|s| !s.occurs_in(event.raw)) {
+                    out.push(format!("term {term} does not occur in the event"));
                 }
                 if !t.any_of_ignored()
                     && !t.any_of.is_empty()
-                    && !t.any_of.iter().any(|s| event.raw.contains(s.as_str()))
+                    && !t.any_of.iter().any(|s| s.occurs_in(event.raw))
                 {
+                    let all: Vec<String> = t.any_of.iter().map(Term::to_string).collect();
                     out.push(format!(
-                        "none of the `?` terms {:?} occurs in the event",
-                        t.any_of
+                        "none of the `?` terms {} occurs in the event",
+                        all.join(" ")
                     ));
                 }
-                for term in t.excluded.iter().filter(|s| event.raw.contains(s.as_str())) {
-                    out.push(format!("excluded term {term:?} occurs in the event"));
+                for term in t.excluded.iter().filter(|s| s.occurs_in(event.raw)) {
+                    out.push(format!("excluded term {term} occurs in the event"));
                 }
                 out
             }
@@ -543,8 +606,10 @@ impl Parser<'_, '_> {
     /// Eats a keyword (any case) when it stands alone.
     fn keyword(&mut self, word: &str) -> bool {
         let rest = self.rest();
-        let ok = rest.len() >= word.len()
-            && rest[..word.len()].eq_ignore_ascii_case(word)
+        let ok = rest
+            .as_bytes()
+            .get(..word.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(word.as_bytes()))
             && rest[word.len()..]
                 .chars()
                 .next()
@@ -558,7 +623,7 @@ impl Parser<'_, '_> {
     fn value(&mut self) -> Result<Value, PatternError> {
         match self.peek() {
             Some('"') => Ok(Value::Text(Glob::new(&self.quoted()?))),
-            Some('%') => self.regex(),
+            Some('%') => self.regex().map(Value::Regex),
             Some(c @ ('=' | '!' | '<' | '>' | '(' | '{')) => {
                 Err(self.error(format!("expected a value, found `{c}`")))
             }
@@ -575,14 +640,10 @@ impl Parser<'_, '_> {
                 let word = &self.text[start..self.pos];
                 if word == "*" {
                     Ok(Value::Any)
-                } else if is_number(word) {
-                    word.parse().map(Value::Number).map_err(|_| {
-                        self.error_at(
-                            start,
-                            format!("`{word}` is not a number CloudWatch can compare"),
-                        )
-                    })
+                } else if let Some(n) = is_number(word).then(|| word.parse().ok()).flatten() {
+                    Ok(Value::Number(n))
                 } else {
+                    // Unquoted text, including dotted words like `10.0.0.1` or `2023-01-01`.
                     Ok(Value::Text(Glob::new(word)))
                 }
             }
@@ -616,7 +677,7 @@ impl Parser<'_, '_> {
         Err(self.error_at(open, "this quoted string is not closed"))
     }
 
-    fn regex(&mut self) -> Result<Value, PatternError> {
+    fn regex(&mut self) -> Result<CwRegex, PatternError> {
         let open = self.pos;
         let body_start = open + 1;
         let Some(len) = self.text[body_start..].find('%') else {
@@ -643,8 +704,11 @@ impl Parser<'_, '_> {
                 format!("`{c}` is outside CloudWatch's regular-expression subset"),
             ));
         }
-        Regex::new(body)
-            .map(Value::Regex)
+        Regex::new(&ascii_classes(body))
+            .map(|regex| CwRegex {
+                regex,
+                text: body.to_owned(),
+            })
             .map_err(|e| self.error_at(body_start, format!("invalid regular expression: {e}")))
     }
 
@@ -664,8 +728,10 @@ impl Parser<'_, '_> {
                 }
                 _ => &mut terms.required,
             };
-            let term = if self.text[self.pos..].starts_with('"') {
-                self.quoted()?
+            let term = if self.rest().starts_with('"') {
+                Term::Text(self.quoted()?)
+            } else if self.rest().starts_with('%') {
+                Term::Regex(self.regex()?)
             } else {
                 let start = self.pos;
                 let len = self
@@ -683,10 +749,10 @@ impl Parser<'_, '_> {
                         "a term with characters other than letters, digits and `_` must be quoted, as in `\"a:b\"`",
                     ));
                 }
-                word.to_owned()
+                Term::Text(word.to_owned())
             };
             // `" "` matches everything in CloudWatch: a blank phrase adds no condition.
-            if !term.trim().is_empty() {
+            if !matches!(&term, Term::Text(t) if t.trim().is_empty()) {
                 list.push(term);
             }
         }
@@ -844,6 +910,37 @@ mod tests {
         assert_eq!(error("{ $.a = %a(b)% }").column, 11);
         assert_eq!(error("{ $.a = %a% || $.b = %b% || $.c = %c% }").column, 35);
         assert!(error("{ $.a = %abc }").message.contains("not closed"));
+    }
+
+    #[test]
+    fn regex_classes_are_ascii_and_regexes_work_as_terms() {
+        assert!(check(r#"{ $.n = %^\d+$% }"#, r#"{"n":"123"}"#));
+        assert!(
+            !check(r#"{ $.n = %\d% }"#, r#"{"n":"٣"}"#),
+            "Arabic-Indic digit"
+        );
+        assert!(!check(r#"{ $.n = %\w% }"#, r#"{"n":"é"}"#));
+        assert!(check(r#"{ $.n = %[\d]x% }"#, r#"{"n":"5x"}"#));
+        assert!(check("%Start[A-Z]n%", START));
+        assert!(!check("%start[A-Z]n%", START));
+        assert!(check("?%Nope% ?%ali%", START));
+        assert!(check("StartInstances -%xyz%", START));
+    }
+
+    #[test]
+    fn unquoted_values_that_look_numeric_but_are_not_numbers_are_text() {
+        let e = r#"{"ip":"10.0.0.1","d":"2023-01-01","n":10}"#;
+        assert!(check("{ $.ip = 10.0.0.1 }", e));
+        assert!(check("{ $.ip = 10.0.* }", e));
+        assert!(check("{ $.d = 2023-01-01 }", e));
+        assert!(check("{ $.n = 10 }", e));
+    }
+
+    #[test]
+    fn keywords_next_to_non_ascii_text_are_errors_not_panics() {
+        assert!(Pattern::parse("{ $.a aé }", &mut FieldTable::default()).is_err());
+        assert_eq!(error("{ $.b ≠ 1 }").column, 7);
+        assert!(Pattern::parse("{ $.a Ié }", &mut FieldTable::default()).is_err());
     }
 
     #[test]

@@ -194,6 +194,7 @@ pub struct RuleSet {
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ShapeFields {
+    pub records: FieldId,
     pub digest_log_files: FieldId,
     pub digest_end_time: FieldId,
     pub lookup_event_id: FieldId,
@@ -230,6 +231,7 @@ impl RuleSet {
             on_behalf_of: fields.intern(&Selector::keys(&["userIdentity", "onBehalfOf", "userId"])),
         };
         let shape = ShapeFields {
+            records: fields.intern(&Selector::keys(&["Records"])),
             digest_log_files: fields.intern(&Selector::keys(&["logFiles"])),
             digest_end_time: fields.intern(&Selector::keys(&["digestEndTime"])),
             lookup_event_id: fields.intern(&Selector::keys(&["EventId"])),
