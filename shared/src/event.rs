@@ -162,20 +162,14 @@ impl FieldTable {
 
     /// Parses one record's whole JSON text, keeping the registered fields.
     pub fn extract<'a>(&self, json: &'a str) -> Result<Event<'a>, serde_json::Error> {
-        let mut fields = vec![FieldValue::Missing; self.selectors.len()];
-        let mut de = serde_json::Deserializer::from_str(json);
-        let is_object = NodeSeed {
-            table: self,
-            node: 0,
-            fields: &mut fields,
+        let extracted = self.extract_prefix(json)?;
+        if !json[extracted.len..].trim().is_empty() {
+            return Err(serde::de::Error::custom(format!(
+                "trailing characters after the value, at byte {}",
+                extracted.len
+            )));
         }
-        .deserialize(&mut de)?;
-        de.end()?;
-        Ok(Event {
-            raw: json,
-            fields,
-            is_object,
-        })
+        Ok(extracted.into_event(json))
     }
 }
 
