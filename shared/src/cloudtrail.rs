@@ -8,7 +8,7 @@
 use std::io::{self, BufReader, Read};
 
 use flate2::bufread::MultiGzDecoder;
-use memchr::memchr2;
+use serde::de::{Deserialize, IgnoredAny};
 
 /// Default cap on decompressed bytes per file: stops gzip bombs.
 pub const DEFAULT_MAX_DECOMPRESSED_BYTES: u64 = 4 << 30;
@@ -340,71 +340,6 @@ impl<R: Read> Window<R> {
         }
     }
 
-    /// Finds the end of the JSON value at `pos` (after whitespace) and returns its range in `buf`,
-    /// leaving `pos` after it. Scans structure only; the record's parser validates it.
-    fn scan_value(&mut self) -> Result<(usize, usize), ReadError> {
-        let first = self.expect_more()?;
-        let mut i = 1; // bytes of the value scanned so far, counted from pos
-        match first {
-            b'{' | b'[' => {
-                let mut depth = 1u32;
-                let mut in_string = false;
-                loop {
-                    let data = &self.bytes()[self.pos..];
-                    while i < data.len() {
-                        if in_string {
-                            match skip_string(data, i) {
-                                Ok(end) => {
-                                    in_string = false;
-                                    i = end;
-                                }
-                                Err(resume) => {
-                                    i = resume;
-                                    break;
-                                }
-                            }
-                        } else {
-                            match data[i] {
-                                b'"' => in_string = true,
-                                b'{' | b'[' => depth += 1,
-                                b'}' | b']' => {
-                                    depth -= 1;
-                                    if depth == 0 {
-                                        return Ok(self.take(i + 1));
-                                    }
-                                }
-                                _ => {}
-                            }
-                            i += 1;
-                        }
-                    }
-                    self.more_for_value()?;
-                }
-            }
-            b'"' => loop {
-                match skip_string(&self.bytes()[self.pos..], i) {
-                    Ok(end) => return Ok(self.take(end)),
-                    Err(resume) => i = resume,
-                }
-                self.more_for_value()?;
-            },
-            _ => loop {
-                // A scalar (or garbage) runs to the next delimiter; the parser judges it.
-                let data = &self.bytes()[self.pos..];
-                while i < data.len() {
-                    if matches!(data[i], b',' | b']' | b'}' | b' ' | b'\n' | b'\r' | b'\t') {
-                        return Ok(self.take(i));
-                    }
-                    i += 1;
-                }
-                self.check_record_size()?;
-                if !self.fill()? {
-                    return Ok(self.take(self.len() - self.pos));
-                }
-            },
-        }
-    }
-
     /// Reads until the unread data has at least doubled, or the stream ends: a record larger than the
     /// window is then re-parsed a logarithmic number of times, not once per read.
     fn grow(&mut self) -> Result<(), ReadError> {
@@ -431,19 +366,41 @@ impl<R: Read> Window<R> {
         Ok(())
     }
 
-    fn more_for_value(&mut self) -> Result<(), ReadError> {
-        self.check_record_size()?;
-        if self.fill()? {
-            Ok(())
-        } else {
-            Err(self.end_error())
+    /// Offers the window from the next value on to `parse` until it can measure the value (the window
+    /// grows while `parse` answers `None`), then moves past it.
+    fn with_value<T>(
+        &mut self,
+        in_array: bool,
+        mut parse: impl FnMut(RecordWindow<'_>) -> Result<Option<(usize, T)>, ReadError>,
+    ) -> Result<T, ReadError> {
+        self.expect_more()?;
+        loop {
+            let window = RecordWindow {
+                text: &self.buf[self.pos..],
+                offset: self.offset(self.pos),
+                in_array,
+                first_value: !in_array && self.values == 1,
+                at_end: self.eof,
+            };
+            match parse(window)? {
+                Some((len, value)) => {
+                    self.pos += len;
+                    return Ok(value);
+                }
+                None if self.eof => return Err(self.end_error()),
+                None => self.grow()?,
+            }
         }
     }
 
-    fn take(&mut self, n: usize) -> (usize, usize) {
-        let start = self.pos;
-        self.pos += n;
-        (start, self.pos)
+    /// Skips (and validates) the next value: keys and values of a log object besides `Records`.
+    fn skip_value(&mut self) -> Result<(), ReadError> {
+        self.with_value(false, |window| {
+            let mut de = serde_json::Deserializer::from_str(window.text);
+            let parsed = IgnoredAny::deserialize(&mut de)
+                .map(|_| de.into_iter::<IgnoredAny>().byte_offset());
+            Ok(value_len(&window, parsed.as_ref().copied())?.map(|len| (len, ())))
+        })
     }
 
     /// Reads the key of an object whose `{` is at `pos`, without consuming anything.
@@ -484,24 +441,6 @@ impl<R: Read> Window<R> {
             Some(b) => Err(self.syntax(format!("expected {what}, found `{}`", char::from(b)))),
             None => Err(self.end_error()),
         }
-    }
-}
-
-/// Skips string content from `i` (just after the opening quote): `Ok(index after the closing quote)`, or
-/// `Err(index to resume from)` when `data` ends first.
-fn skip_string(data: &[u8], mut i: usize) -> Result<usize, usize> {
-    loop {
-        let Some(at) = memchr2(b'"', b'\\', &data[i..]) else {
-            return Err(data.len());
-        };
-        i += at;
-        if data[i] == b'"' {
-            return Ok(i + 1);
-        }
-        if i + 1 >= data.len() {
-            return Err(i); // the escaped byte is not read yet
-        }
-        i += 2;
     }
 }
 
@@ -546,23 +485,50 @@ fn emit<R: Read>(
     in_array: bool,
     on_record: &mut dyn FnMut(RecordWindow<'_>) -> Result<Parsed, ReadError>,
 ) -> Result<Flow, ReadError> {
-    w.expect_more()?;
-    loop {
-        let window = RecordWindow {
-            text: &w.buf[w.pos..],
-            offset: w.offset(w.pos),
-            in_array,
-            first_value: !in_array && w.values == 1,
-            at_end: w.eof,
-        };
-        match on_record(window)? {
-            Parsed::Record { len, flow } => {
-                w.pos += len;
-                return Ok(flow);
-            }
-            Parsed::Incomplete if w.eof => return Err(w.end_error()),
-            Parsed::Incomplete => w.grow()?,
-        }
+    w.with_value(in_array, |window| {
+        Ok(match on_record(window)? {
+            Parsed::Record { len, flow } => Some((len, flow)),
+            Parsed::Incomplete => None,
+        })
+    })
+}
+
+/// How a parse of the value at the start of `window` ended, as the reader sees it: the value's
+/// length, `None` when the window may end inside it (read more), or the syntax error with its offset.
+pub fn value_len(
+    window: &RecordWindow<'_>,
+    parsed: Result<usize, &serde_json::Error>,
+) -> Result<Option<usize>, ReadError> {
+    let len = match parsed {
+        Ok(len) => len,
+        // The reader knows whether more data can come, and why not if it cannot.
+        Err(e) if e.is_eof() => return Ok(None),
+        Err(e) => return Err(json_error(window.text.as_bytes(), window.offset, e)),
+    };
+    // A number or literal that runs to the end of the window may go on in the next read.
+    let open_ended = !matches!(window.text.as_bytes().first(), Some(b'{' | b'[' | b'"'));
+    if len == window.text.len() && !window.at_end && open_ended {
+        return Ok(None);
+    }
+    Ok(Some(len))
+}
+
+/// A JSON error in a value, with its offset in the stream.
+fn json_error(data: &[u8], value_offset: u64, e: &serde_json::Error) -> ReadError {
+    let line_start: usize = data
+        .split_inclusive(|&b| b == b'\n')
+        .take(e.line().saturating_sub(1))
+        .map(<[u8]>::len)
+        .sum();
+    let within = (line_start + e.column().saturating_sub(1)).min(data.len());
+    let message = e.to_string();
+    let message = match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message,
+    };
+    ReadError::Syntax {
+        offset: value_offset + within as u64,
+        message,
     }
 }
 
@@ -601,7 +567,7 @@ fn stream_records_object<R: Read>(
     on_record: &mut dyn FnMut(RecordWindow<'_>) -> Result<Parsed, ReadError>,
 ) -> Result<Flow, ReadError> {
     w.consume(b'{', "`{`")?;
-    w.scan_value()?; // "Records"
+    w.skip_value()?; // "Records"
     w.consume(b':', "`:`")?;
     w.consume(b'[', "`[` (Records is a list of events)")?;
     if stream_array(w, on_record)? == Flow::Stop {
@@ -618,9 +584,9 @@ fn stream_records_object<R: Read>(
                 if w.expect_more()? != b'"' {
                     return Err(w.syntax("expected a key"));
                 }
-                w.scan_value()?;
+                w.skip_value()?;
                 w.consume(b':', "`:`")?;
-                w.scan_value()?;
+                w.skip_value()?;
             }
             b => return Err(w.syntax(format!("expected `,` or `}}`, found `{}`", char::from(b)))),
         }
@@ -651,27 +617,22 @@ mod tests {
         out: &mut Vec<(String, u64, bool)>,
     ) -> impl FnMut(RecordWindow<'_>) -> Result<Parsed, ReadError> + '_ {
         |w| {
-            let mut values =
-                serde_json::Deserializer::from_str(w.text).into_iter::<serde_json::Value>();
-            match values.next() {
-                Some(Ok(value)) => {
-                    let len = values.byte_offset();
-                    if len == w.text.len() && !w.at_end && !value.is_object() && !value.is_array() {
-                        return Ok(Parsed::Incomplete);
-                    }
+            let mut values = serde_json::Deserializer::from_str(w.text).into_iter::<IgnoredAny>();
+            let parsed = match values.next() {
+                Some(Ok(_)) => Ok(values.byte_offset()),
+                Some(Err(e)) => Err(e),
+                None => return Ok(Parsed::Incomplete),
+            };
+            Ok(match value_len(&w, parsed.as_ref().copied())? {
+                Some(len) => {
                     out.push((w.text[..len].to_owned(), w.offset, w.in_array));
-                    Ok(Parsed::Record {
+                    Parsed::Record {
                         len,
                         flow: Flow::Continue,
-                    })
+                    }
                 }
-                Some(Err(e)) if e.is_eof() => Ok(Parsed::Incomplete),
-                Some(Err(e)) => Err(ReadError::Syntax {
-                    offset: w.offset,
-                    message: e.to_string(),
-                }),
-                None => Ok(Parsed::Incomplete),
-            }
+                None => Parsed::Incomplete,
+            })
         }
     }
 

@@ -313,44 +313,19 @@ pub fn parse_window<'a>(
     rules: &RuleSet,
     window: RecordWindow<'a>,
 ) -> Result<Option<(Event<'a>, usize)>, ReadError> {
-    let text = window.text;
-    let extracted = match rules.fields().extract_prefix(text) {
-        Ok(extracted) => extracted,
-        // The reader knows whether more data can come, and why not if it cannot.
-        Err(e) if e.is_eof() => return Ok(None),
-        Err(e) => return Err(json_error(text.as_bytes(), window.offset, &e)),
-    };
-    let len = extracted.len;
-    // A number or literal that runs to the end of the window may go on in the next read.
-    if len == text.len()
-        && !window.at_end
-        && !matches!(text.as_bytes().first(), Some(b'{' | b'[' | b'"'))
-    {
+    let extracted = rules.fields().extract_prefix(window.text);
+    let Some(len) = cloudtrail::value_len(&window, extracted.as_ref().map(|e| e.len))? else {
         return Ok(None);
-    }
+    };
+    let Ok(extracted) = extracted else {
+        return Ok(None); // value_len measured a length, so the parse succeeded
+    };
     // Values end on an ASCII byte, so `len` is a character boundary.
-    let raw = text.get(..len).ok_or_else(|| ReadError::Syntax {
+    let raw = window.text.get(..len).ok_or_else(|| ReadError::Syntax {
         offset: window.offset + len as u64,
         message: "a value ends inside a character".into(),
     })?;
     Ok(Some((extracted.into_event(raw), len)))
-}
-
-/// A JSON error in a record, with its offset in the file.
-fn json_error(data: &[u8], record_offset: u64, e: &serde_json::Error) -> ReadError {
-    let line_start: usize = data
-        .split_inclusive(|&b| b == b'\n')
-        .take(e.line().saturating_sub(1))
-        .map(<[u8]>::len)
-        .sum();
-    let within = (line_start + e.column().saturating_sub(1)).min(data.len());
-    let offset = record_offset + within as u64;
-    let message = e.to_string();
-    let message = match message.rfind(" at line ") {
-        Some(i) => message[..i].to_owned(),
-        None => message,
-    };
-    ReadError::Syntax { offset, message }
 }
 
 #[cfg(test)]
