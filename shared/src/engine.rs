@@ -9,7 +9,7 @@ use crate::cloudtrail::{
 };
 use crate::event::Event;
 use crate::metrics::{is_valid_dimension_value, Aggregation, SeriesKey, StatisticSet};
-use crate::rules::ruleset::RuleSet;
+use crate::rules::ruleset::{Evidence, RuleSet};
 use crate::timestamp::UnixSeconds;
 
 /// What a file turned out to hold.
@@ -90,7 +90,14 @@ pub struct FileReport {
     pub rule_matches: Vec<u64>,
     pub newest_event: Option<UnixSeconds>,
     pub aggregation: Aggregation,
+    /// One per match of a security rule, when the engine collects evidence (at most
+    /// [`MAX_EVIDENCE`]; the rest are counted in `evidence_dropped`).
+    pub evidence: Vec<Evidence>,
+    pub evidence_dropped: u64,
 }
+
+/// Evidence kept per file: a bound on memory when a file is nothing but failed logins.
+pub const MAX_EVIDENCE: usize = 100_000;
 
 /// A file that could not be processed: nothing derived from it may be used.
 #[derive(Debug, thiserror::Error)]
@@ -107,11 +114,22 @@ pub struct FileError {
 pub struct Engine {
     rules: RuleSet,
     limits: ReadLimits,
+    collect_evidence: bool,
 }
 
 impl Engine {
     pub fn new(rules: RuleSet, limits: ReadLimits) -> Engine {
-        Engine { rules, limits }
+        Engine {
+            rules,
+            limits,
+            collect_evidence: false,
+        }
+    }
+
+    /// Also collect an [`Evidence`] for each match of a security rule.
+    pub fn with_evidence(mut self, on: bool) -> Engine {
+        self.collect_evidence = on;
+        self
     }
 
     pub fn rules(&self) -> &RuleSet {
@@ -136,7 +154,7 @@ impl Engine {
         };
         let (compression, decoded) =
             cloudtrail::decode(source).map_err(|e| fail(Compression::None, e))?;
-        let mut state = FileState::new(&self.rules);
+        let mut state = FileState::new(&self.rules, self.collect_evidence);
         let mut on_record = |window: RecordWindow<'_>| state.record(window);
         let container = cloudtrail::read_records(decoded, self.limits, &mut on_record)
             .map_err(|e| fail(compression, e))?;
@@ -148,6 +166,7 @@ impl Engine {
         let mut report = state.finish(kind, compression);
         if kind != FileKind::Events {
             report.aggregation = Aggregation::default();
+            report.evidence.clear();
         }
         Ok(report)
     }
@@ -163,10 +182,13 @@ struct FileState<'r> {
     transformation_hits: Vec<u64>,
     newest_event: Option<UnixSeconds>,
     aggregation: Aggregation,
+    collect_evidence: bool,
+    evidence: Vec<Evidence>,
+    evidence_dropped: u64,
 }
 
 impl<'r> FileState<'r> {
-    fn new(rules: &'r RuleSet) -> Self {
+    fn new(rules: &'r RuleSet, collect_evidence: bool) -> Self {
         let transformations = rules.rules().iter().map(|r| r.transformations.len()).sum();
         FileState {
             rules,
@@ -176,6 +198,9 @@ impl<'r> FileState<'r> {
             transformation_hits: vec![0; transformations],
             newest_event: None,
             aggregation: Aggregation::default(),
+            collect_evidence,
+            evidence: Vec::new(),
+            evidence_dropped: 0,
         }
     }
 
@@ -239,6 +264,13 @@ impl<'r> FileState<'r> {
             }
             self.counts.matches += 1;
             self.rule_matches[r_index] += 1;
+            if rule.security && self.collect_evidence {
+                if self.evidence.len() < MAX_EVIDENCE {
+                    self.evidence.push(rules.evidence(rule, event));
+                } else {
+                    self.evidence_dropped += 1;
+                }
+            }
             'transformations: for t in &rule.transformations {
                 let this = t_index;
                 t_index += 1;
@@ -303,6 +335,8 @@ impl<'r> FileState<'r> {
             rule_matches: self.rule_matches,
             newest_event: self.newest_event,
             aggregation: self.aggregation,
+            evidence: self.evidence,
+            evidence_dropped: self.evidence_dropped,
         }
     }
 }

@@ -4,11 +4,14 @@
 //! and batches ([`metrics`]). Nothing here reads environment variables: the binaries do, once.
 #![forbid(unsafe_code)]
 
+pub mod aws;
 pub mod cloudtrail;
 pub mod engine;
 pub mod event;
+pub mod ingest;
 pub mod local;
 pub mod metrics;
 pub mod report;
 pub mod rules;
 pub mod timestamp;
+pub mod trigger;

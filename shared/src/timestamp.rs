@@ -10,6 +10,14 @@ use std::fmt;
 pub struct UnixSeconds(pub i64);
 
 impl UnixSeconds {
+    /// The system clock.
+    pub fn now() -> UnixSeconds {
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        UnixSeconds(i64::try_from(since.as_secs()).unwrap_or(i64::MAX))
+    }
+
     /// The start of the minute this instant falls in: CloudWatch stores metric data per minute.
     pub fn minute_floor(self) -> UnixSeconds {
         UnixSeconds(self.0.div_euclid(60) * 60)

@@ -188,8 +188,40 @@ pub struct RuleSet {
     event_time: FieldId,
     event_name: FieldId,
     principal: PrincipalFields,
+    evidence: EvidenceFields,
+    /// FNV-1a of the rule file's text, the default namespace and any selection.
+    fingerprint: u64,
     /// Fields that tell a digest file or a LookupEvents record from an event.
     pub(crate) shape: ShapeFields,
+}
+
+/// The fields an evidence line quotes besides name, time and principal.
+#[derive(Debug, Clone, Copy)]
+struct EvidenceFields {
+    event_id: FieldId,
+    source_ip: FieldId,
+    account: FieldId,
+    region: FieldId,
+}
+
+/// The few fields that say who did what, when and from where: what trail-metrics logs for each event a
+/// security rule matches. Never the whole record.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Evidence {
+    pub rule: String,
+    #[serde(rename = "eventID")]
+    pub event_id: Option<String>,
+    #[serde(rename = "eventTime")]
+    pub event_time: Option<String>,
+    #[serde(rename = "eventName")]
+    pub event_name: Option<String>,
+    pub principal: Option<String>,
+    #[serde(rename = "principalType")]
+    pub principal_type: Option<String>,
+    #[serde(rename = "sourceIPAddress")]
+    pub source_ip: Option<String>,
+    pub account: Option<String>,
+    pub region: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -229,6 +261,12 @@ impl RuleSet {
             ])),
             invoked_by: fields.intern(&Selector::keys(&["userIdentity", "invokedBy"])),
             on_behalf_of: fields.intern(&Selector::keys(&["userIdentity", "onBehalfOf", "userId"])),
+        };
+        let evidence = EvidenceFields {
+            event_id: fields.intern(&Selector::keys(&["eventID"])),
+            source_ip: fields.intern(&Selector::keys(&["sourceIPAddress"])),
+            account: fields.intern(&Selector::keys(&["recipientAccountId"])),
+            region: fields.intern(&Selector::keys(&["awsRegion"])),
         };
         let shape = ShapeFields {
             records: fields.intern(&Selector::keys(&["Records"])),
@@ -282,6 +320,8 @@ impl RuleSet {
             event_time,
             event_name,
             principal,
+            evidence,
+            fingerprint: fnv1a(fnv1a(FNV_OFFSET, json.as_bytes()), namespace.as_bytes()),
             shape,
         })
     }
@@ -302,6 +342,7 @@ impl RuleSet {
                 });
             };
             kept.push(self.rules.remove(i));
+            self.fingerprint = fnv1a(self.fingerprint, name.as_bytes());
         }
         self.rules = kept;
         Ok(self)
@@ -361,6 +402,29 @@ impl RuleSet {
             .map(Cow::Borrowed)
     }
 
+    /// Identifies the rules and namespace: two rule sets with the same fingerprint make the same datums
+    /// from the same file. 16 hex digits.
+    pub fn fingerprint(&self) -> String {
+        format!("{:016x}", self.fingerprint)
+    }
+
+    /// What an evidence line says about `event`, matched by `rule`.
+    pub fn evidence(&self, rule: &Rule, event: &Event<'_>) -> Evidence {
+        let text = |id| event.get(id).as_str().map(str::to_owned);
+        let e = &self.evidence;
+        Evidence {
+            rule: rule.name.clone(),
+            event_id: text(e.event_id),
+            event_time: text(self.event_time),
+            event_name: text(self.event_name),
+            principal: self.principal_name(event).map(Cow::into_owned),
+            principal_type: text(self.principal.kind),
+            source_ip: text(e.source_ip),
+            account: text(e.account),
+            region: text(e.region),
+        }
+    }
+
     /// A dimension's value for this event, if it has one.
     pub fn dimension_value<'e>(
         &self,
@@ -389,6 +453,17 @@ impl RuleSet {
             .filter(|v| v.is_finite()),
         }
     }
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+fn fnv1a(mut hash: u64, bytes: &[u8]) -> u64 {
+    for b in bytes {
+        hash ^= u64::from(*b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    // A separator, so ("ab", "c") and ("a", "bc") differ.
+    (hash ^ 0xff).wrapping_mul(0x0100_0000_01b3)
 }
 
 fn json_message(e: &serde_json::Error) -> String {

@@ -1,0 +1,494 @@
+//! The AWS side of [`crate::ingest`]: S3 objects as streams, PutMetricData, and progress markers in object
+//! tags or in marker objects, on the AWS SDK. Errors are classified retryable or not here, once.
+
+use std::pin::Pin;
+
+use aws_sdk_cloudwatch::types as cw;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use tokio::io::AsyncRead;
+
+use crate::ingest::{
+    AwsError, MetricSink, NoProgress, ObjectSource, Opened, Progress, ProgressStore, SaveError,
+    Stored,
+};
+use crate::metrics::MetricDatum;
+use crate::trigger::ObjectRef;
+
+/// SDK clients for S3 and CloudWatch from the standard configuration chain (environment, profile,
+/// container or instance role), with the SDK's standard retry mode (exponential backoff with jitter on
+/// throttling, 5xx and network errors) at `max_attempts`. `path_style` addresses S3 as
+/// `endpoint/bucket/key`, which emulators need.
+pub async fn clients(path_style: bool, max_attempts: u32) -> (aws_sdk_s3::Client, aws_sdk_cloudwatch::Client) {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(max_attempts))
+        .load()
+        .await;
+    let s3 = aws_sdk_s3::config::Builder::from(&config)
+        .force_path_style(path_style)
+        .build();
+    (
+        aws_sdk_s3::Client::from_conf(s3),
+        aws_sdk_cloudwatch::Client::new(&config),
+    )
+}
+
+/// Throttling codes across S3 and CloudWatch.
+const THROTTLING: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "SlowDown",
+    "RequestLimitExceeded",
+    "RequestTimeout",
+    "RequestTimeoutException",
+    "InternalError",
+    "InternalFailure",
+    "ServiceUnavailable",
+];
+
+/// Classifies an SDK error: transient (throttling, 5xx, network, timeouts) or not.
+pub fn classify<E, R>(operation: &'static str, err: SdkError<E, R>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + HasStatus,
+{
+    let (code, message, retryable) = match &err {
+        SdkError::TimeoutError(_) => ("Timeout".to_owned(), "the request timed out".to_owned(), true),
+        SdkError::DispatchFailure(d) => (
+            "Network".to_owned(),
+            format!("the request could not be sent: {}", chain(&err)).replace(
+                "dispatch failure",
+                if d.is_timeout() { "timeout" } else { "dispatch failure" },
+            ),
+            true,
+        ),
+        SdkError::ResponseError(_) => (
+            "BadResponse".to_owned(),
+            format!("the response could not be read: {}", chain(&err)),
+            true,
+        ),
+        SdkError::ServiceError(s) => {
+            let status = s.raw().status();
+            let code = s.err().code().map(str::to_owned).unwrap_or_else(|| format!("HTTP {status}"));
+            let message = s.err().message().map(str::to_owned).unwrap_or_else(|| format!("HTTP status {status}"));
+            let retryable = status >= 500 || status == 429 || THROTTLING.contains(&code.as_str());
+            (code, message, retryable)
+        }
+        _ => ("Client".to_owned(), chain(&err), false),
+    };
+    AwsError {
+        operation,
+        code,
+        message,
+        retryable,
+    }
+}
+
+/// A response's HTTP status.
+pub trait HasStatus {
+    fn status(&self) -> u16;
+}
+
+impl HasStatus for aws_smithy_runtime_api::http::Response {
+    fn status(&self) -> u16 {
+        self.status().as_u16()
+    }
+}
+
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(e) = source {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        source = e.source();
+    }
+    text
+}
+
+fn unquote(etag: Option<&str>) -> String {
+    etag.unwrap_or_default().trim_matches('"').to_owned()
+}
+
+/// Log objects read from S3 as a stream.
+#[derive(Debug, Clone)]
+pub struct S3Source {
+    pub client: aws_sdk_s3::Client,
+}
+
+impl ObjectSource for S3Source {
+    type Body = Pin<Box<dyn AsyncRead + Send>>;
+
+    async fn open(&self, object: &ObjectRef) -> Result<Opened<Self::Body>, AwsError> {
+        let response = self
+            .client
+            .get_object()
+            .bucket(&object.bucket)
+            .key(&object.key)
+            .set_version_id(object.version_id.clone())
+            .send()
+            .await
+            .map_err(|e| classify("GetObject", e))?;
+        let etag = unquote(response.e_tag());
+        Ok(Opened {
+            body: Box::pin(response.body.into_async_read()),
+            etag,
+        })
+    }
+}
+
+/// PutMetricData, one request per call.
+#[derive(Debug, Clone)]
+pub struct CloudWatchSink {
+    pub client: aws_sdk_cloudwatch::Client,
+}
+
+/// A datum in the SDK's types.
+pub fn sdk_datum(d: &MetricDatum) -> cw::MetricDatum {
+    let s = &d.statistics;
+    cw::MetricDatum::builder()
+        .metric_name(&*d.metric_name)
+        .set_dimensions(Some(
+            d.dimensions
+                .iter()
+                .map(|(name, value)| cw::Dimension::builder().name(&**name).value(value).build())
+                .collect(),
+        ))
+        .timestamp(aws_smithy_types::DateTime::from_secs(d.timestamp.0))
+        .statistic_values(
+            cw::StatisticSet::builder()
+                .sample_count(s.sample_count)
+                .sum(s.sum)
+                .minimum(s.minimum)
+                .maximum(s.maximum)
+                .build(),
+        )
+        .unit(cw::StandardUnit::from(d.unit))
+        .build()
+}
+
+impl MetricSink for CloudWatchSink {
+    async fn put(&self, namespace: &str, datums: &[MetricDatum]) -> Result<(), AwsError> {
+        self.client
+            .put_metric_data()
+            .namespace(namespace)
+            .set_metric_data(Some(datums.iter().map(sdk_datum).collect()))
+            .send()
+            .await
+            .map_err(|e| classify("PutMetricData", e))?;
+        Ok(())
+    }
+}
+
+/// The tag that holds progress in [`TagStore`].
+pub const PROGRESS_TAG: &str = "trailwatch-progress";
+
+/// Progress in a tag on the log object itself. No extra bucket, but S3 tagging has no conditional
+/// write: two invocations racing on one object within the same second are not told apart.
+#[derive(Debug, Clone)]
+pub struct TagStore {
+    pub client: aws_sdk_s3::Client,
+}
+
+impl TagStore {
+    async fn tags(&self, object: &ObjectRef) -> Result<Vec<aws_sdk_s3::types::Tag>, AwsError> {
+        let response = self
+            .client
+            .get_object_tagging()
+            .bucket(&object.bucket)
+            .key(&object.key)
+            .set_version_id(object.version_id.clone())
+            .send()
+            .await
+            .map_err(|e| classify("GetObjectTagging", e))?;
+        Ok(response.tag_set)
+    }
+}
+
+fn bad_marker(operation: &'static str, message: String) -> AwsError {
+    AwsError {
+        operation,
+        code: "BadMarker".into(),
+        message,
+        retryable: false,
+    }
+}
+
+impl ProgressStore for TagStore {
+    fn describe(&self) -> String {
+        format!("tags ({PROGRESS_TAG} on each log object)")
+    }
+
+    async fn load(&self, object: &ObjectRef) -> Result<Option<Stored>, AwsError> {
+        let tags = self.tags(object).await?;
+        let Some(tag) = tags.iter().find(|t| t.key == PROGRESS_TAG) else {
+            return Ok(None);
+        };
+        let progress = Progress::parse(&tag.value).map_err(|m| bad_marker("GetObjectTagging", m))?;
+        Ok(Some(Stored {
+            progress,
+            token: None,
+        }))
+    }
+
+    async fn save(
+        &self,
+        object: &ObjectRef,
+        progress: &Progress,
+        _previous: Option<&Stored>,
+    ) -> Result<Option<String>, SaveError> {
+        // PutObjectTagging replaces the whole set: keep the object's other tags.
+        let mut tags: Vec<_> = self
+            .tags(object)
+            .await?
+            .into_iter()
+            .filter(|t| t.key != PROGRESS_TAG)
+            .collect();
+        let tag = aws_sdk_s3::types::Tag::builder()
+            .key(PROGRESS_TAG)
+            .value(progress.encode())
+            .build()
+            .map_err(|e| bad_marker("PutObjectTagging", e.to_string()))?;
+        tags.push(tag);
+        let tagging = aws_sdk_s3::types::Tagging::builder()
+            .set_tag_set(Some(tags))
+            .build()
+            .map_err(|e| bad_marker("PutObjectTagging", e.to_string()))?;
+        self.client
+            .put_object_tagging()
+            .bucket(&object.bucket)
+            .key(&object.key)
+            .set_version_id(object.version_id.clone())
+            .tagging(tagging)
+            .send()
+            .await
+            .map_err(|e| classify("PutObjectTagging", e))?;
+        Ok(None)
+    }
+}
+
+/// Progress in small marker objects under `s3://bucket/prefix`, one per log object
+/// (`prefix` + source bucket + `/` + key), written with S3 conditional writes (`If-None-Match: *` to
+/// create, `If-Match: <etag>` to replace): a compare-and-swap, so only one invocation can claim an
+/// object. Needs read access only to the trail bucket.
+#[derive(Debug, Clone)]
+pub struct MarkerStore {
+    pub client: aws_sdk_s3::Client,
+    pub bucket: String,
+    pub prefix: String,
+}
+
+impl MarkerStore {
+    pub fn marker_key(&self, object: &ObjectRef) -> String {
+        format!("{}{}/{}", self.prefix, object.bucket, object.key)
+    }
+}
+
+impl ProgressStore for MarkerStore {
+    fn describe(&self) -> String {
+        format!("s3://{}/{}", self.bucket, self.prefix)
+    }
+
+    async fn load(&self, object: &ObjectRef) -> Result<Option<Stored>, AwsError> {
+        let result = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(self.marker_key(object))
+            .send()
+            .await;
+        let response = match result {
+            Ok(r) => r,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
+            Err(e) => return Err(classify("GetObject (progress marker)", e)),
+        };
+        let token = unquote(response.e_tag());
+        let bytes = response.body.collect().await.map_err(|e| AwsError {
+            operation: "GetObject (progress marker)",
+            code: "Network".into(),
+            message: e.to_string(),
+            retryable: true,
+        })?;
+        let text = String::from_utf8(bytes.to_vec())
+            .map_err(|_| bad_marker("GetObject (progress marker)", "the marker is not UTF-8".into()))?;
+        let progress = Progress::parse(text.trim()).map_err(|m| bad_marker("GetObject (progress marker)", m))?;
+        Ok(Some(Stored {
+            progress,
+            token: Some(token),
+        }))
+    }
+
+    async fn save(
+        &self,
+        object: &ObjectRef,
+        progress: &Progress,
+        previous: Option<&Stored>,
+    ) -> Result<Option<String>, SaveError> {
+        let mut request = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(self.marker_key(object))
+            .content_type("text/plain")
+            .body(ByteStream::from(progress.encode().into_bytes()));
+        request = match previous.and_then(|p| p.token.as_deref()) {
+            Some(token) => request.if_match(format!("\"{token}\"")),
+            None => request.if_none_match("*"),
+        };
+        match request.send().await {
+            Ok(r) => Ok(Some(unquote(r.e_tag()))),
+            Err(e) => {
+                let status = e.raw_response().map(|r| r.status().as_u16());
+                if matches!(status, Some(412 | 409)) {
+                    Err(SaveError::Conflict)
+                } else {
+                    Err(SaveError::Aws(classify("PutObject (progress marker)", e)))
+                }
+            }
+        }
+    }
+}
+
+/// The de-duplication mode: `off`, `tags`, or `s3://bucket/prefix/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DedupMode {
+    Off,
+    Tags,
+    Markers { bucket: String, prefix: String },
+}
+
+impl DedupMode {
+    pub fn parse(text: &str) -> Result<DedupMode, String> {
+        match text.trim() {
+            "off" => Ok(DedupMode::Off),
+            "tags" => Ok(DedupMode::Tags),
+            s => {
+                let Some(rest) = s.strip_prefix("s3://") else {
+                    return Err(format!(
+                        "{s:?} is not a de-duplication mode: use `tags`, `off` or `s3://bucket/prefix/`"
+                    ));
+                };
+                let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+                if bucket.is_empty() {
+                    return Err(format!("{s:?} names no bucket"));
+                }
+                let mut prefix = prefix.to_owned();
+                if !prefix.is_empty() && !prefix.ends_with('/') {
+                    prefix.push('/');
+                }
+                Ok(DedupMode::Markers {
+                    bucket: bucket.to_owned(),
+                    prefix,
+                })
+            }
+        }
+    }
+
+    pub fn store(&self, client: &aws_sdk_s3::Client) -> Dedup {
+        match self {
+            DedupMode::Off => Dedup::Off(NoProgress),
+            DedupMode::Tags => Dedup::Tags(TagStore {
+                client: client.clone(),
+            }),
+            DedupMode::Markers { bucket, prefix } => Dedup::Markers(MarkerStore {
+                client: client.clone(),
+                bucket: bucket.clone(),
+                prefix: prefix.clone(),
+            }),
+        }
+    }
+}
+
+/// The configured store.
+#[derive(Debug, Clone)]
+pub enum Dedup {
+    Off(NoProgress),
+    Tags(TagStore),
+    Markers(MarkerStore),
+}
+
+impl ProgressStore for Dedup {
+    fn describe(&self) -> String {
+        match self {
+            Dedup::Off(s) => s.describe(),
+            Dedup::Tags(s) => s.describe(),
+            Dedup::Markers(s) => s.describe(),
+        }
+    }
+
+    async fn load(&self, object: &ObjectRef) -> Result<Option<Stored>, AwsError> {
+        match self {
+            Dedup::Off(s) => s.load(object).await,
+            Dedup::Tags(s) => s.load(object).await,
+            Dedup::Markers(s) => s.load(object).await,
+        }
+    }
+
+    async fn save(
+        &self,
+        object: &ObjectRef,
+        progress: &Progress,
+        previous: Option<&Stored>,
+    ) -> Result<Option<String>, SaveError> {
+        match self {
+            Dedup::Off(s) => s.save(object, progress, previous).await,
+            Dedup::Tags(s) => s.save(object, progress, previous).await,
+            Dedup::Markers(s) => s.save(object, progress, previous).await,
+        }
+    }
+}
+
+/// Reads a whole small object (a rule file) as text.
+pub async fn read_text(client: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<String, AwsError> {
+    let response = client
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| classify("GetObject", e))?;
+    let bytes = response.body.collect().await.map_err(|e| AwsError {
+        operation: "GetObject",
+        code: "Network".into(),
+        message: e.to_string(),
+        retryable: true,
+    })?;
+    String::from_utf8(bytes.to_vec()).map_err(|_| AwsError {
+        operation: "GetObject",
+        code: "NotUtf8".into(),
+        message: format!("s3://{bucket}/{key} is not UTF-8 text"),
+        retryable: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dedup_modes() {
+        assert_eq!(DedupMode::parse("off"), Ok(DedupMode::Off));
+        assert_eq!(DedupMode::parse(" tags "), Ok(DedupMode::Tags));
+        assert_eq!(
+            DedupMode::parse("s3://state/trailwatch"),
+            Ok(DedupMode::Markers {
+                bucket: "state".into(),
+                prefix: "trailwatch/".into()
+            })
+        );
+        assert_eq!(
+            DedupMode::parse("s3://state"),
+            Ok(DedupMode::Markers {
+                bucket: "state".into(),
+                prefix: String::new()
+            })
+        );
+        assert!(DedupMode::parse("s3:///x").unwrap_err().contains("no bucket"));
+        assert!(DedupMode::parse("dynamo").unwrap_err().contains("`tags`, `off`"));
+    }
+}
