@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate one synthetic CloudTrail log file for benchmarks.
 
-    scripts/gen_cloudtrail.py OUT.json.gz [--records N] [--seed S]
+    scripts/gen_cloudtrail.py OUT.json.gz [--records N] [--seed S] [--start now|YYYY-MM-DDTHH:MM:SS]
 
 Writes `{"Records":[...]}` gzip-compressed, compact like CloudTrail writes it (no spaces, UTF-8
 kept as is), one record at a time so memory stays flat whatever N is. The same N and seed give
@@ -987,7 +987,19 @@ def main():
     ap.add_argument("out", help="output file (.json.gz)")
     ap.add_argument("--records", type=int, default=220000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--start",
+        help="UTC time of the file's hour (default 2026-11-25T09:00:00); `now` for an hour ago, so that "
+        "CloudWatch accepts every datum (it refuses data older than 14 days)",
+    )
     args = ap.parse_args()
+    global BASE_TIME
+    if args.start == "now":
+        BASE_TIME = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)).replace(
+            tzinfo=None, minute=0, second=0, microsecond=0
+        )
+    elif args.start:
+        BASE_TIME = dt.datetime.fromisoformat(args.start.rstrip("Z"))
 
     gen = Gen(args.seed)
     dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode

@@ -20,7 +20,10 @@ use crate::trigger::ObjectRef;
 /// container or instance role), with the SDK's standard retry mode (exponential backoff with jitter on
 /// throttling, 5xx and network errors) at `max_attempts`. `path_style` addresses S3 as
 /// `endpoint/bucket/key`, which emulators need.
-pub async fn clients(path_style: bool, max_attempts: u32) -> (aws_sdk_s3::Client, aws_sdk_cloudwatch::Client) {
+pub async fn clients(
+    path_style: bool,
+    max_attempts: u32,
+) -> (aws_sdk_s3::Client, aws_sdk_cloudwatch::Client) {
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(max_attempts))
         .load()
@@ -58,12 +61,20 @@ where
     R: std::fmt::Debug + HasStatus,
 {
     let (code, message, retryable) = match &err {
-        SdkError::TimeoutError(_) => ("Timeout".to_owned(), "the request timed out".to_owned(), true),
+        SdkError::TimeoutError(_) => (
+            "Timeout".to_owned(),
+            "the request timed out".to_owned(),
+            true,
+        ),
         SdkError::DispatchFailure(d) => (
             "Network".to_owned(),
             format!("the request could not be sent: {}", chain(&err)).replace(
                 "dispatch failure",
-                if d.is_timeout() { "timeout" } else { "dispatch failure" },
+                if d.is_timeout() {
+                    "timeout"
+                } else {
+                    "dispatch failure"
+                },
             ),
             true,
         ),
@@ -74,8 +85,16 @@ where
         ),
         SdkError::ServiceError(s) => {
             let status = s.raw().status();
-            let code = s.err().code().map(str::to_owned).unwrap_or_else(|| format!("HTTP {status}"));
-            let message = s.err().message().map(str::to_owned).unwrap_or_else(|| format!("HTTP status {status}"));
+            let code = s
+                .err()
+                .code()
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("HTTP {status}"));
+            let message = s
+                .err()
+                .message()
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("HTTP status {status}"));
             let retryable = status >= 500 || status == 429 || THROTTLING.contains(&code.as_str());
             (code, message, retryable)
         }
@@ -229,7 +248,8 @@ impl ProgressStore for TagStore {
         let Some(tag) = tags.iter().find(|t| t.key == PROGRESS_TAG) else {
             return Ok(None);
         };
-        let progress = Progress::parse(&tag.value).map_err(|m| bad_marker("GetObjectTagging", m))?;
+        let progress =
+            Progress::parse(&tag.value).map_err(|m| bad_marker("GetObjectTagging", m))?;
         Ok(Some(Stored {
             progress,
             token: None,
@@ -314,9 +334,14 @@ impl ProgressStore for MarkerStore {
             message: e.to_string(),
             retryable: true,
         })?;
-        let text = String::from_utf8(bytes.to_vec())
-            .map_err(|_| bad_marker("GetObject (progress marker)", "the marker is not UTF-8".into()))?;
-        let progress = Progress::parse(text.trim()).map_err(|m| bad_marker("GetObject (progress marker)", m))?;
+        let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
+            bad_marker(
+                "GetObject (progress marker)",
+                "the marker is not UTF-8".into(),
+            )
+        })?;
+        let progress = Progress::parse(text.trim())
+            .map_err(|m| bad_marker("GetObject (progress marker)", m))?;
         Ok(Some(Stored {
             progress,
             token: Some(token),
@@ -444,7 +469,11 @@ impl ProgressStore for Dedup {
 }
 
 /// Reads a whole small object (a rule file) as text.
-pub async fn read_text(client: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<String, AwsError> {
+pub async fn read_text(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+) -> Result<String, AwsError> {
     let response = client
         .get_object()
         .bucket(bucket)
@@ -488,7 +517,11 @@ mod tests {
                 prefix: String::new()
             })
         );
-        assert!(DedupMode::parse("s3:///x").unwrap_err().contains("no bucket"));
-        assert!(DedupMode::parse("dynamo").unwrap_err().contains("`tags`, `off`"));
+        assert!(DedupMode::parse("s3:///x")
+            .unwrap_err()
+            .contains("no bucket"));
+        assert!(DedupMode::parse("dynamo")
+            .unwrap_err()
+            .contains("`tags`, `off`"));
     }
 }

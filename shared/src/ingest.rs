@@ -56,12 +56,19 @@ pub struct Opened<B> {
 /// Where log objects are read from (S3).
 pub trait ObjectSource: Send + Sync {
     type Body: AsyncRead + Send + Unpin + 'static;
-    fn open(&self, object: &ObjectRef) -> impl Future<Output = Result<Opened<Self::Body>, AwsError>> + Send;
+    fn open(
+        &self,
+        object: &ObjectRef,
+    ) -> impl Future<Output = Result<Opened<Self::Body>, AwsError>> + Send;
 }
 
 /// Where datums go (CloudWatch PutMetricData). One call is one request: every datum has `namespace`.
 pub trait MetricSink: Send + Sync {
-    fn put(&self, namespace: &str, datums: &[MetricDatum]) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn put(
+        &self,
+        namespace: &str,
+        datums: &[MetricDatum],
+    ) -> impl Future<Output = Result<(), AwsError>> + Send;
 }
 
 /// A marker as stored, with the token a conditional write needs to replace it.
@@ -85,7 +92,10 @@ pub enum SaveError {
 pub trait ProgressStore: Send + Sync {
     /// What this store is, for logs: `tags`, `s3://bucket/prefix/`, `off`.
     fn describe(&self) -> String;
-    fn load(&self, object: &ObjectRef) -> impl Future<Output = Result<Option<Stored>, AwsError>> + Send;
+    fn load(
+        &self,
+        object: &ObjectRef,
+    ) -> impl Future<Output = Result<Option<Stored>, AwsError>> + Send;
     /// Replaces the marker if it is still `previous` (or absent, for `None`); returns the new token.
     fn save(
         &self,
@@ -142,12 +152,23 @@ impl Progress {
             let (k, v) = field
                 .split_once('=')
                 .ok_or_else(|| format!("progress marker field {field:?} has no `=`"))?;
-            let number = |v: &str| v.parse::<i64>().map_err(|_| format!("progress marker: {k}={v:?} is not a number"));
+            let number = |v: &str| {
+                v.parse::<i64>()
+                    .map_err(|_| format!("progress marker: {k}={v:?} is not a number"))
+            };
             match k {
                 "etag" => p.etag = v.to_owned(),
                 "rules" => p.rules = v.to_owned(),
-                "done" => p.done = number(v)?.try_into().map_err(|_| "progress marker: negative done")?,
-                "total" => p.total = number(v)?.try_into().map_err(|_| "progress marker: negative total")?,
+                "done" => {
+                    p.done = number(v)?
+                        .try_into()
+                        .map_err(|_| "progress marker: negative done")?
+                }
+                "total" => {
+                    p.total = number(v)?
+                        .try_into()
+                        .map_err(|_| "progress marker: negative total")?
+                }
                 "lease" => p.lease = number(v)?,
                 "owner" => p.owner = v.to_owned(),
                 _ => continue,
@@ -209,7 +230,9 @@ impl IngestError {
             IngestErrorKind::Read(e) | IngestErrorKind::MarkerLoad(e) => e.retryable,
             IngestErrorKind::Publish { error, .. } => error.retryable,
             IngestErrorKind::Marker(SaveError::Aws(e)) => e.retryable,
-            IngestErrorKind::Marker(SaveError::Conflict) | IngestErrorKind::InProgress { .. } => true,
+            IngestErrorKind::Marker(SaveError::Conflict) | IngestErrorKind::InProgress { .. } => {
+                true
+            }
             IngestErrorKind::Corrupt { .. } | IngestErrorKind::RulesChanged { .. } => false,
             IngestErrorKind::Internal(_) => true,
         }
@@ -220,7 +243,10 @@ impl IngestError {
         match (&self.kind, self.retryable()) {
             (IngestErrorKind::Corrupt { .. }, _) => "Permanent.CorruptObject",
             (IngestErrorKind::RulesChanged { .. }, _) => "Permanent.RulesChanged",
-            (IngestErrorKind::InProgress { .. } | IngestErrorKind::Marker(SaveError::Conflict), _) => "Retryable.InProgress",
+            (
+                IngestErrorKind::InProgress { .. } | IngestErrorKind::Marker(SaveError::Conflict),
+                _,
+            ) => "Retryable.InProgress",
             (_, true) => "Retryable.Aws",
             (_, false) => "Permanent.Aws",
         }
@@ -235,7 +261,9 @@ pub enum Outcome {
     /// Not a log file, by its content (a digest, LookupEvents output, empty).
     SkippedContent(FileKind),
     /// Its marker says it was published in full before.
-    AlreadyPublished { requests: usize },
+    AlreadyPublished {
+        requests: usize,
+    },
     Published(Published),
 }
 
@@ -280,7 +308,11 @@ pub struct Ingest<S, M, P> {
 
 impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Ingest<S, M, P> {
     /// Processes one object: see the module documentation.
-    pub async fn object(&self, object: &ObjectRef, attempt: &Attempt) -> Result<Outcome, IngestError> {
+    pub async fn object(
+        &self,
+        object: &ObjectRef,
+        attempt: &Attempt,
+    ) -> Result<Outcome, IngestError> {
         let kind = classify_key(&object.key);
         if kind != KeyKind::Log {
             return Ok(Outcome::SkippedKey(kind));
@@ -289,8 +321,16 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Ingest<S, M, P> {
             object: object.to_string(),
             kind,
         };
-        let stored = self.store.load(object).await.map_err(|e| fail(IngestErrorKind::MarkerLoad(e)))?;
-        let opened = self.source.open(object).await.map_err(|e| fail(IngestErrorKind::Read(e)))?;
+        let stored = self
+            .store
+            .load(object)
+            .await
+            .map_err(|e| fail(IngestErrorKind::MarkerLoad(e)))?;
+        let opened = self
+            .source
+            .open(object)
+            .await
+            .map_err(|e| fail(IngestErrorKind::Read(e)))?;
         let rules = self.engine.rules().fingerprint();
         let prior = stored
             .as_ref()
@@ -507,8 +547,16 @@ mod tests {
         type Body = std::io::Cursor<Vec<u8>>;
         async fn open(&self, o: &ObjectRef) -> Result<Opened<Self::Body>, AwsError> {
             match self.0.get(&o.key) {
-                Some((bytes, etag)) => Ok(Opened { body: std::io::Cursor::new(bytes.clone()), etag: etag.clone() }),
-                None => Err(AwsError { operation: "GetObject", code: "NoSuchKey".into(), message: "gone".into(), retryable: false }),
+                Some((bytes, etag)) => Ok(Opened {
+                    body: std::io::Cursor::new(bytes.clone()),
+                    etag: etag.clone(),
+                }),
+                None => Err(AwsError {
+                    operation: "GetObject",
+                    code: "NoSuchKey".into(),
+                    message: "gone".into(),
+                    retryable: false,
+                }),
             }
         }
     }
@@ -526,7 +574,12 @@ mod tests {
             let mut calls = self.calls.lock().unwrap();
             *calls += 1;
             if self.fail.contains(&calls) {
-                return Err(AwsError { operation: "PutMetricData", code: "Throttling".into(), message: "slow down".into(), retryable: true });
+                return Err(AwsError {
+                    operation: "PutMetricData",
+                    code: "Throttling".into(),
+                    message: "slow down".into(),
+                    retryable: true,
+                });
             }
             self.accepted.lock().unwrap().push(datums.to_vec());
             Ok(())
@@ -545,9 +598,22 @@ mod tests {
             "fake".into()
         }
         async fn load(&self, o: &ObjectRef) -> Result<Option<Stored>, AwsError> {
-            Ok(self.markers.lock().unwrap().get(&o.key).map(|(p, v)| Stored { progress: p.clone(), token: Some(v.to_string()) }))
+            Ok(self
+                .markers
+                .lock()
+                .unwrap()
+                .get(&o.key)
+                .map(|(p, v)| Stored {
+                    progress: p.clone(),
+                    token: Some(v.to_string()),
+                }))
         }
-        async fn save(&self, o: &ObjectRef, p: &Progress, previous: Option<&Stored>) -> Result<Option<String>, SaveError> {
+        async fn save(
+            &self,
+            o: &ObjectRef,
+            p: &Progress,
+            previous: Option<&Stored>,
+        ) -> Result<Option<String>, SaveError> {
             let mut markers = self.markers.lock().unwrap();
             let current = markers.get(&o.key).map(|(_, v)| v.to_string());
             if current.as_deref() != previous.and_then(|p| p.token.as_deref()) {
@@ -564,19 +630,36 @@ mod tests {
         let rules = RuleSet::builtin("CloudTrailMetrics").unwrap();
         Ingest {
             engine: Arc::new(Engine::new(rules, ReadLimits::default()).with_evidence(true)),
-            source: Source(files.iter().map(|(k, b)| (k.to_string(), (b.clone(), format!("etag-{k}")))).collect()),
-            sink: Sink { fail, ..Sink::default() },
+            source: Source(
+                files
+                    .iter()
+                    .map(|(k, b)| (k.to_string(), (b.clone(), format!("etag-{k}"))))
+                    .collect(),
+            ),
+            sink: Sink {
+                fail,
+                ..Sink::default()
+            },
             store: Store::default(),
             now,
         }
     }
 
     fn object(key: &str) -> ObjectRef {
-        ObjectRef { bucket: "trail".into(), key: key.into(), version_id: None, etag: None, size: None }
+        ObjectRef {
+            bucket: "trail".into(),
+            key: key.into(),
+            version_id: None,
+            etag: None,
+            size: None,
+        }
     }
 
     fn attempt(owner: &str) -> Attempt {
-        Attempt { owner: owner.into(), lease_until: UnixSeconds(now().0 + 900) }
+        Attempt {
+            owner: owner.into(),
+            lease_until: UnixSeconds(now().0 + 900),
+        }
     }
 
     /// StartInstances SampleCount per user over every accepted request.
@@ -593,9 +676,17 @@ mod tests {
     #[tokio::test]
     async fn publishes_once_and_skips_a_second_delivery() {
         let ing = ingest(&[(KEY, log(3, "2026-11-25T08:55:10Z"))], vec![]);
-        let Outcome::Published(p) = ing.object(&object(KEY), &attempt("r1")).await.unwrap() else { panic!() };
-        assert_eq!((p.events, p.requests, p.requests_sent, p.resumed_at), (3, 1, 1, 0));
-        assert_eq!(p.newest_event, UnixSeconds::parse_rfc3339("2026-11-25T08:55:10Z"));
+        let Outcome::Published(p) = ing.object(&object(KEY), &attempt("r1")).await.unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (p.events, p.requests, p.requests_sent, p.resumed_at),
+            (3, 1, 1, 0)
+        );
+        assert_eq!(
+            p.newest_event,
+            UnixSeconds::parse_rfc3339("2026-11-25T08:55:10Z")
+        );
         let again = ing.object(&object(KEY), &attempt("r2")).await.unwrap();
         assert_eq!(again, Outcome::AlreadyPublished { requests: 1 });
         assert_eq!(*ing.sink.calls.lock().unwrap(), 1);
@@ -610,53 +701,117 @@ mod tests {
         let err = ing.object(&object(KEY), &attempt("r1")).await.unwrap_err();
         assert!(err.retryable(), "{err}");
         let text = err.to_string();
-        assert!(text.starts_with(&format!("s3://trail/{KEY}: PutMetricData request 2 of 3")), "{text}");
+        assert!(
+            text.starts_with(&format!("s3://trail/{KEY}: PutMetricData request 2 of 3")),
+            "{text}"
+        );
         let marker = ing.store.markers.lock().unwrap()[KEY].0.clone();
-        assert_eq!((marker.done, marker.total, marker.lease), (1, 3, 0), "lease released after the failure");
+        assert_eq!(
+            (marker.done, marker.total, marker.lease),
+            (1, 3, 0),
+            "lease released after the failure"
+        );
         // Lambda's retry, with another request ID.
-        let Outcome::Published(p) = ing.object(&object(KEY), &attempt("r2")).await.unwrap() else { panic!() };
+        let Outcome::Published(p) = ing.object(&object(KEY), &attempt("r2")).await.unwrap() else {
+            panic!()
+        };
         assert_eq!((p.requests_sent, p.resumed_at), (2, 1));
-        assert!(p.evidence.is_empty(), "evidence was logged by the first attempt");
+        assert!(
+            p.evidence.is_empty(),
+            "evidence was logged by the first attempt"
+        );
         let counts = start_counts(&ing.sink);
         assert_eq!(counts.len(), 2500);
-        assert!(counts.values().all(|c| *c == 1.0), "every user counted exactly once");
+        assert!(
+            counts.values().all(|c| *c == 1.0),
+            "every user counted exactly once"
+        );
     }
 
     #[tokio::test]
     async fn a_live_lease_of_another_invocation_is_retryable() {
         let ing = ingest(&[(KEY, log(1, "2026-11-25T08:55:10Z"))], vec![]);
         let rules = ing.engine.rules().fingerprint();
-        let p = Progress { etag: format!("etag-{KEY}"), rules, done: 0, total: 1, lease: now().0 + 60, owner: "other".into() };
-        ing.store.markers.lock().unwrap().insert(KEY.into(), (p.clone(), 1));
+        let p = Progress {
+            etag: format!("etag-{KEY}"),
+            rules,
+            done: 0,
+            total: 1,
+            lease: now().0 + 60,
+            owner: "other".into(),
+        };
+        ing.store
+            .markers
+            .lock()
+            .unwrap()
+            .insert(KEY.into(), (p.clone(), 1));
         let err = ing.object(&object(KEY), &attempt("r1")).await.unwrap_err();
-        assert!(matches!(err.kind, IngestErrorKind::InProgress { .. }) && err.retryable(), "{err}");
+        assert!(
+            matches!(err.kind, IngestErrorKind::InProgress { .. }) && err.retryable(),
+            "{err}"
+        );
         assert_eq!(err.error_type(), "Retryable.InProgress");
         assert_eq!(*ing.sink.calls.lock().unwrap(), 0);
         // Once the lease has run out, the object is taken over.
-        ing.store.markers.lock().unwrap().insert(KEY.into(), (Progress { lease: now().0 - 1, ..p }, 1));
-        assert!(matches!(ing.object(&object(KEY), &attempt("r1")).await.unwrap(), Outcome::Published(_)));
+        ing.store.markers.lock().unwrap().insert(
+            KEY.into(),
+            (
+                Progress {
+                    lease: now().0 - 1,
+                    ..p
+                },
+                1,
+            ),
+        );
+        assert!(matches!(
+            ing.object(&object(KEY), &attempt("r1")).await.unwrap(),
+            Outcome::Published(_)
+        ));
     }
 
     #[tokio::test]
     async fn a_marker_changed_since_it_was_read_stops_the_claim() {
         struct Racing(Store);
         impl ProgressStore for Racing {
-            fn describe(&self) -> String { "racing".into() }
+            fn describe(&self) -> String {
+                "racing".into()
+            }
             async fn load(&self, o: &ObjectRef) -> Result<Option<Stored>, AwsError> {
                 let seen = self.0.load(o).await;
                 // Another invocation writes right after this one read.
-                let p = Progress { etag: "x".into(), rules: "r".into(), done: 0, total: 1, lease: 0, owner: "o".into() };
+                let p = Progress {
+                    etag: "x".into(),
+                    rules: "r".into(),
+                    done: 0,
+                    total: 1,
+                    lease: 0,
+                    owner: "o".into(),
+                };
                 self.0.markers.lock().unwrap().insert(o.key.clone(), (p, 7));
                 seen
             }
-            async fn save(&self, o: &ObjectRef, p: &Progress, prev: Option<&Stored>) -> Result<Option<String>, SaveError> {
+            async fn save(
+                &self,
+                o: &ObjectRef,
+                p: &Progress,
+                prev: Option<&Stored>,
+            ) -> Result<Option<String>, SaveError> {
                 self.0.save(o, p, prev).await
             }
         }
         let base = ingest(&[(KEY, log(1, "2026-11-25T08:55:10Z"))], vec![]);
-        let ing = Ingest { engine: base.engine, source: base.source, sink: base.sink, store: Racing(Store::default()), now };
+        let ing = Ingest {
+            engine: base.engine,
+            source: base.source,
+            sink: base.sink,
+            store: Racing(Store::default()),
+            now,
+        };
         let err = ing.object(&object(KEY), &attempt("r1")).await.unwrap_err();
-        assert!(matches!(err.kind, IngestErrorKind::Marker(SaveError::Conflict)) && err.retryable(), "{err}");
+        assert!(
+            matches!(err.kind, IngestErrorKind::Marker(SaveError::Conflict)) && err.retryable(),
+            "{err}"
+        );
         assert_eq!(*ing.sink.calls.lock().unwrap(), 0);
     }
 
@@ -668,7 +823,11 @@ mod tests {
         let err = ing.object(&object(KEY), &attempt("r1")).await.unwrap_err();
         assert!(!err.retryable());
         assert_eq!(err.error_type(), "Permanent.CorruptObject");
-        assert!(err.to_string().starts_with(&format!("s3://trail/{KEY}: corrupt log file")), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with(&format!("s3://trail/{KEY}: corrupt log file")),
+            "{err}"
+        );
         assert_eq!(*ing.sink.calls.lock().unwrap(), 0);
         assert!(ing.store.markers.lock().unwrap().is_empty());
     }
@@ -678,34 +837,67 @@ mod tests {
         let digest_key = KEY.replace("/CloudTrail/", "/CloudTrail-Digest/");
         let digest = br#"{"awsAccountId":"1","digestStartTime":"2026-11-25T08:00:00Z","digestEndTime":"2026-11-25T09:00:00Z","logFiles":[]}"#.to_vec();
         let ing = ingest(&[(&digest_key, digest.clone()), (KEY, digest)], vec![]);
-        assert_eq!(ing.object(&object(&digest_key), &attempt("r")).await.unwrap(), Outcome::SkippedKey(KeyKind::Digest));
-        assert_eq!(ing.object(&object(KEY), &attempt("r")).await.unwrap(), Outcome::SkippedContent(FileKind::Digest));
+        assert_eq!(
+            ing.object(&object(&digest_key), &attempt("r"))
+                .await
+                .unwrap(),
+            Outcome::SkippedKey(KeyKind::Digest)
+        );
+        assert_eq!(
+            ing.object(&object(KEY), &attempt("r")).await.unwrap(),
+            Outcome::SkippedContent(FileKind::Digest)
+        );
         assert_eq!(*ing.sink.calls.lock().unwrap(), 0);
     }
 
     #[tokio::test]
     async fn a_partial_publish_with_other_rules_is_refused() {
         let ing = ingest(&[(KEY, log(1, "2026-11-25T08:55:10Z"))], vec![]);
-        let p = Progress { etag: format!("etag-{KEY}"), rules: "0000000000000000".into(), done: 1, total: 2, lease: 0, owner: "old".into() };
+        let p = Progress {
+            etag: format!("etag-{KEY}"),
+            rules: "0000000000000000".into(),
+            done: 1,
+            total: 2,
+            lease: 0,
+            owner: "old".into(),
+        };
         ing.store.markers.lock().unwrap().insert(KEY.into(), (p, 1));
         let err = ing.object(&object(KEY), &attempt("r1")).await.unwrap_err();
-        assert!(!err.retryable() && err.to_string().contains("Delete the marker"), "{err}");
+        assert!(
+            !err.retryable() && err.to_string().contains("Delete the marker"),
+            "{err}"
+        );
         assert_eq!(*ing.sink.calls.lock().unwrap(), 0);
     }
 
     #[tokio::test]
     async fn a_new_version_of_an_object_is_published_again() {
         let ing = ingest(&[(KEY, log(1, "2026-11-25T08:55:10Z"))], vec![]);
-        let p = Progress { etag: "older".into(), rules: ing.engine.rules().fingerprint(), done: 1, total: 1, lease: 0, owner: "old".into() };
+        let p = Progress {
+            etag: "older".into(),
+            rules: ing.engine.rules().fingerprint(),
+            done: 1,
+            total: 1,
+            lease: 0,
+            owner: "old".into(),
+        };
         ing.store.markers.lock().unwrap().insert(KEY.into(), (p, 1));
-        assert!(matches!(ing.object(&object(KEY), &attempt("r1")).await.unwrap(), Outcome::Published(_)));
-        assert_eq!(ing.store.markers.lock().unwrap()[KEY].0.etag, format!("etag-{KEY}"));
+        assert!(matches!(
+            ing.object(&object(KEY), &attempt("r1")).await.unwrap(),
+            Outcome::Published(_)
+        ));
+        assert_eq!(
+            ing.store.markers.lock().unwrap()[KEY].0.etag,
+            format!("etag-{KEY}")
+        );
     }
 
     #[tokio::test]
     async fn datums_cloudwatch_would_refuse_are_counted_not_sent() {
         let ing = ingest(&[(KEY, log(2, "2026-11-01T08:00:00Z"))], vec![]);
-        let Outcome::Published(p) = ing.object(&object(KEY), &attempt("r1")).await.unwrap() else { panic!() };
+        let Outcome::Published(p) = ing.object(&object(KEY), &attempt("r1")).await.unwrap() else {
+            panic!()
+        };
         assert!(p.out_of_window >= 2, "{p:?}");
         assert_eq!(p.requests_sent, 0);
         assert_eq!(*ing.sink.calls.lock().unwrap(), 0);
@@ -716,17 +908,33 @@ mod tests {
     async fn evidence_names_the_rule_and_the_event() {
         let root = br#"{"Records":[{"eventTime":"2026-11-25T08:50:00Z","eventName":"ConsoleLogin","eventID":"e-1","eventType":"AwsConsoleSignIn","sourceIPAddress":"198.51.100.7","recipientAccountId":"111122223333","awsRegion":"us-east-1","userIdentity":{"type":"Root"}}]}"#.to_vec();
         let ing = ingest(&[(KEY, root)], vec![]);
-        let Outcome::Published(p) = ing.object(&object(KEY), &attempt("r1")).await.unwrap() else { panic!() };
-        let e = p.evidence.iter().find(|e| e.rule == "RootAccountUsage").expect("root usage evidence");
+        let Outcome::Published(p) = ing.object(&object(KEY), &attempt("r1")).await.unwrap() else {
+            panic!()
+        };
+        let e = p
+            .evidence
+            .iter()
+            .find(|e| e.rule == "RootAccountUsage")
+            .expect("root usage evidence");
         assert_eq!(e.event_id.as_deref(), Some("e-1"));
         assert_eq!(e.principal.as_deref(), Some("root"));
         assert_eq!(e.source_ip.as_deref(), Some("198.51.100.7"));
-        assert_eq!((e.account.as_deref(), e.region.as_deref()), (Some("111122223333"), Some("us-east-1")));
+        assert_eq!(
+            (e.account.as_deref(), e.region.as_deref()),
+            (Some("111122223333"), Some("us-east-1"))
+        );
     }
 
     #[test]
     fn progress_round_trips_and_rejects_garbage() {
-        let p = Progress { etag: "abc-2".into(), rules: "0123".into(), done: 2, total: 5, lease: 17, owner: "req-1".into() };
+        let p = Progress {
+            etag: "abc-2".into(),
+            rules: "0123".into(),
+            done: 2,
+            total: 5,
+            lease: 17,
+            owner: "req-1".into(),
+        };
         assert_eq!(Progress::parse(&p.encode()), Ok(p));
         assert!(Progress::parse("v2 x").is_err());
         assert!(Progress::parse("v1 etag=a").is_err());

@@ -14,4 +14,5 @@ pub mod metrics;
 pub mod report;
 pub mod rules;
 pub mod timestamp;
+pub mod trail_metrics;
 pub mod trigger;

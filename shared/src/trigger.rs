@@ -54,7 +54,9 @@ impl KeyKind {
             KeyKind::Log => None,
             KeyKind::Digest => Some("a CloudTrail digest file (CloudTrail-Digest/)"),
             KeyKind::Insight => Some("a CloudTrail Insights file (CloudTrail-Insight/)"),
-            KeyKind::Other => Some("not a CloudTrail log file (no CloudTrail/ folder or not .json.gz)"),
+            KeyKind::Other => {
+                Some("not a CloudTrail log file (no CloudTrail/ folder or not .json.gz)")
+            }
         }
     }
 
@@ -178,7 +180,12 @@ fn decode_sqs(records: &[Value]) -> Result<Invocation, TriggerError> {
         let objects = match record.get("body").and_then(Value::as_str) {
             None => Err(malformed(format!("SQS message {id}"), "it has no body")),
             Some(body) => serde_json::from_str::<Value>(body)
-                .map_err(|e| malformed(format!("SQS message {id}"), format!("its body is not JSON ({e})")))
+                .map_err(|e| {
+                    malformed(
+                        format!("SQS message {id}"),
+                        format!("its body is not JSON ({e})"),
+                    )
+                })
                 .and_then(|v| decode_payload(&v, &mut ignored).map(|(o, _)| o))
                 .map_err(|e| match e {
                     TriggerError::Unrecognised(what) => {
@@ -202,7 +209,12 @@ fn decode_sqs(records: &[Value]) -> Result<Invocation, TriggerError> {
 fn decode_batch(event: &Value, version: &Value) -> Result<Invocation, TriggerError> {
     let schema_version = version
         .as_str()
-        .ok_or_else(|| malformed("S3 Batch Operations job", "invocationSchemaVersion is not a string"))?
+        .ok_or_else(|| {
+            malformed(
+                "S3 Batch Operations job",
+                "invocationSchemaVersion is not a string",
+            )
+        })?
         .to_owned();
     if schema_version != "1.0" && schema_version != "2.0" {
         return Err(malformed(
@@ -231,12 +243,16 @@ fn decode_batch(event: &Value, version: &Value) -> Result<Invocation, TriggerErr
             (None, Some(arn)) => arn
                 .rsplit_once(":::")
                 .map(|(_, b)| b.to_owned())
-                .ok_or_else(|| malformed(what(), format!("s3BucketArn {arn:?} is not a bucket ARN"))),
+                .ok_or_else(|| {
+                    malformed(what(), format!("s3BucketArn {arn:?} is not a bucket ARN"))
+                }),
             (None, None) => Err(malformed(what(), "it has neither s3Bucket nor s3BucketArn")),
         };
         let objects = bucket.and_then(|bucket| {
-            let key = str_at(task, &["s3Key"]).ok_or_else(|| malformed(what(), "it has no s3Key"))?;
-            let key = url_decode(key).map_err(|m| malformed(what(), format!("s3Key {key:?}: {m}")))?;
+            let key =
+                str_at(task, &["s3Key"]).ok_or_else(|| malformed(what(), "it has no s3Key"))?;
+            let key =
+                url_decode(key).map_err(|m| malformed(what(), format!("s3Key {key:?}: {m}")))?;
             Ok(vec![ObjectRef {
                 bucket,
                 key,
@@ -274,7 +290,11 @@ fn decode_payload(
                 source = "SNS";
                 let message = str_at(sns, &["Message"])
                     .ok_or_else(|| malformed(format!("SNS record {i}"), "it has no Message"))?;
-                objects.extend(decode_message(message, &format!("SNS record {i}"), ignored)?);
+                objects.extend(decode_message(
+                    message,
+                    &format!("SNS record {i}"),
+                    ignored,
+                )?);
             } else if record.get("s3").is_some() {
                 if let Some(o) = decode_s3_record(record, i, ignored)? {
                     objects.push(o);
@@ -295,7 +315,10 @@ fn decode_payload(
         return Ok((decode_message(message, "SNS notification", ignored)?, "SNS"));
     }
     if v.get("s3Bucket").is_some() || v.get("s3ObjectKey").is_some() {
-        return Ok((decode_cloudtrail_notification(v)?, "CloudTrail SNS notification"));
+        return Ok((
+            decode_cloudtrail_notification(v)?,
+            "CloudTrail SNS notification",
+        ));
     }
     if v.get("detail-type").is_some() || v.get("source").is_some() && v.get("detail").is_some() {
         return decode_eventbridge(v, ignored).map(|o| (o, "EventBridge"));
@@ -321,7 +344,10 @@ fn decode_message(
 ) -> Result<Vec<ObjectRef>, TriggerError> {
     let v: Value = serde_json::from_str(message)
         .map_err(|e| malformed(what, format!("its Message is not JSON ({e})")))?;
-    let is_s3 = v.get("Records").is_some() && v.get("Records").and_then(Value::as_array).is_some_and(|r| r.iter().all(|r| r.get("s3").is_some()));
+    let is_s3 = v.get("Records").is_some()
+        && v.get("Records")
+            .and_then(Value::as_array)
+            .is_some_and(|r| r.iter().all(|r| r.get("s3").is_some()));
     if is_s3 || v.get("s3Bucket").is_some() || v.get("Event").is_some() {
         decode_payload(&v, ignored).map(|(o, _)| o)
     } else {
@@ -343,9 +369,12 @@ fn decode_s3_record(
         .ok_or_else(|| malformed(what(), "it has no s3.bucket.name"))?;
     let raw_key = str_at(record, &["s3", "object", "key"])
         .ok_or_else(|| malformed(what(), "it has no s3.object.key"))?;
-    let key = url_decode(raw_key).map_err(|m| malformed(what(), format!("key {raw_key:?}: {m}")))?;
+    let key =
+        url_decode(raw_key).map_err(|m| malformed(what(), format!("key {raw_key:?}: {m}")))?;
     if !name.starts_with("ObjectCreated:") {
-        ignored.push(format!("{name} on s3://{bucket}/{key} (not an object creation)"));
+        ignored.push(format!(
+            "{name} on s3://{bucket}/{key} (not an object creation)"
+        ));
         return Ok(None);
     }
     Ok(Some(ObjectRef {
@@ -359,7 +388,8 @@ fn decode_s3_record(
 
 fn decode_cloudtrail_notification(v: &Value) -> Result<Vec<ObjectRef>, TriggerError> {
     let what = "CloudTrail SNS notification";
-    let bucket = str_at(v, &["s3Bucket"]).ok_or_else(|| malformed(what, "s3Bucket is missing or not a string"))?;
+    let bucket = str_at(v, &["s3Bucket"])
+        .ok_or_else(|| malformed(what, "s3Bucket is missing or not a string"))?;
     let keys = v
         .get("s3ObjectKey")
         .and_then(Value::as_array)
@@ -381,7 +411,10 @@ fn decode_cloudtrail_notification(v: &Value) -> Result<Vec<ObjectRef>, TriggerEr
 }
 
 /// EventBridge events from S3 carry keys as stored (not URL-encoded).
-fn decode_eventbridge(v: &Value, ignored: &mut Vec<String>) -> Result<Vec<ObjectRef>, TriggerError> {
+fn decode_eventbridge(
+    v: &Value,
+    ignored: &mut Vec<String>,
+) -> Result<Vec<ObjectRef>, TriggerError> {
     let detail_type = str_at(v, &["detail-type"]).unwrap_or("");
     let source = str_at(v, &["source"]).unwrap_or("");
     if source != "aws.s3" {
@@ -395,7 +428,9 @@ fn decode_eventbridge(v: &Value, ignored: &mut Vec<String>) -> Result<Vec<Object
     let key = str_at(v, &["detail", "object", "key"])
         .ok_or_else(|| malformed(what, "it has no detail.object.key"))?;
     if detail_type != "Object Created" {
-        ignored.push(format!("EventBridge {detail_type:?} on s3://{bucket}/{key} (not an object creation)"));
+        ignored.push(format!(
+            "EventBridge {detail_type:?} on s3://{bucket}/{key} (not an object creation)"
+        ));
         return Ok(Vec::new());
     }
     Ok(vec![ObjectRef {
@@ -418,7 +453,12 @@ fn unquote(s: &str) -> String {
 fn keys_of(v: &Value) -> String {
     match v.as_object() {
         Some(o) if o.is_empty() => "none".into(),
-        Some(o) => o.keys().take(8).map(String::as_str).collect::<Vec<_>>().join(", "),
+        Some(o) => o
+            .keys()
+            .take(8)
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", "),
         None => format!("none: it is a JSON {}", json_type(v)),
     }
 }
@@ -475,7 +515,10 @@ mod tests {
     }
 
     fn objects(inv: &Invocation) -> Vec<ObjectRef> {
-        inv.units.iter().flat_map(|u| u.objects.clone().unwrap()).collect()
+        inv.units
+            .iter()
+            .flat_map(|u| u.objects.clone().unwrap())
+            .collect()
     }
 
     #[test]
@@ -483,7 +526,9 @@ mod tests {
         assert_eq!(classify_key(KEY), KeyKind::Log);
         assert_eq!(classify_key(&format!("custom/prefix/{KEY}")), KeyKind::Log);
         assert_eq!(
-            classify_key("AWSLogs/o-abc123defg/123456789012/CloudTrail/eu-west-1/2026/11/25/x.json.gz"),
+            classify_key(
+                "AWSLogs/o-abc123defg/123456789012/CloudTrail/eu-west-1/2026/11/25/x.json.gz"
+            ),
             KeyKind::Log
         );
         assert_eq!(
@@ -494,8 +539,14 @@ mod tests {
             classify_key("AWSLogs/123456789012/CloudTrail-Insight/us-east-1/2026/11/25/x.json.gz"),
             KeyKind::Insight
         );
-        assert_eq!(classify_key("AWSLogs/123456789012/CloudTrail/us-east-1/x.json"), KeyKind::Other);
-        assert_eq!(classify_key("AWSLogs/123456789012/Config/x.json.gz"), KeyKind::Other);
+        assert_eq!(
+            classify_key("AWSLogs/123456789012/CloudTrail/us-east-1/x.json"),
+            KeyKind::Other
+        );
+        assert_eq!(
+            classify_key("AWSLogs/123456789012/Config/x.json.gz"),
+            KeyKind::Other
+        );
         assert_eq!(classify_key("CloudTrail.json.gz"), KeyKind::Other);
     }
 
@@ -506,7 +557,10 @@ mod tests {
         assert_eq!(inv.shape, Shape::Notification("S3 event notification"));
         let o = &objects(&inv)[0];
         assert_eq!(o.key, "my prefix/AWSLogs/1/CloudTrail/a:b.json.gz");
-        assert_eq!((o.etag.as_deref(), o.size, o.version_id.as_deref()), (Some("e1"), Some(10), Some("v1")));
+        assert_eq!(
+            (o.etag.as_deref(), o.size, o.version_id.as_deref()),
+            (Some("e1"), Some(10), Some("v1"))
+        );
     }
 
     #[test]
@@ -543,7 +597,10 @@ mod tests {
         assert_eq!(inv.units[0].id.as_deref(), Some("m1"));
         assert_eq!(inv.units[0].objects.as_ref().unwrap()[0].key, "k x");
         let err = inv.units[1].objects.as_ref().unwrap_err().to_string();
-        assert!(err.contains("SQS message m2") && err.contains("not JSON"), "{err}");
+        assert!(
+            err.contains("SQS message m2") && err.contains("not JSON"),
+            "{err}"
+        );
         assert_eq!(inv.units[2].objects.as_ref().unwrap()[0].key, "k2");
     }
 
@@ -556,7 +613,9 @@ mod tests {
         let o = &objects(&inv)[0];
         assert_eq!((o.key.as_str(), o.etag.as_deref()), ("a b+c", Some("e")));
         let other = json!({"detail-type": "EC2 Instance State-change Notification", "source": "aws.ec2", "detail": {}});
-        assert!(matches!(decode(&other), Err(TriggerError::Unrecognised(m)) if m.contains("aws.ec2")));
+        assert!(
+            matches!(decode(&other), Err(TriggerError::Unrecognised(m)) if m.contains("aws.ec2"))
+        );
     }
 
     #[test]
@@ -564,14 +623,33 @@ mod tests {
         let v1 = json!({"invocationSchemaVersion": "1.0", "invocationId": "inv", "job": {"id": "j"},
             "tasks": [{"taskId": "t1", "s3Key": "a%2Bb+c", "s3VersionId": null, "s3BucketArn": "arn:aws:s3:::trail"}]});
         let inv = decode(&v1).unwrap();
-        assert_eq!(inv.shape, Shape::BatchOperations { schema_version: "1.0".into(), invocation_id: "inv".into() });
+        assert_eq!(
+            inv.shape,
+            Shape::BatchOperations {
+                schema_version: "1.0".into(),
+                invocation_id: "inv".into()
+            }
+        );
         let o = &objects(&inv)[0];
-        assert_eq!((o.bucket.as_str(), o.key.as_str(), o.version_id.clone()), ("trail", "a+b c", None));
+        assert_eq!(
+            (o.bucket.as_str(), o.key.as_str(), o.version_id.clone()),
+            ("trail", "a+b c", None)
+        );
         let v2 = json!({"invocationSchemaVersion": "2.0", "invocationId": "inv", "job": {"id": "j", "userArguments": {}},
             "tasks": [{"taskId": "t1", "s3Key": "k", "s3VersionId": "v", "s3Bucket": "trail"}, {"taskId": "t2", "s3Bucket": "trail"}]});
         let inv = decode(&v2).unwrap();
-        assert_eq!(inv.units[0].objects.as_ref().unwrap()[0].version_id.as_deref(), Some("v"));
-        assert!(inv.units[1].objects.as_ref().unwrap_err().to_string().contains("task t2"));
+        assert_eq!(
+            inv.units[0].objects.as_ref().unwrap()[0]
+                .version_id
+                .as_deref(),
+            Some("v")
+        );
+        assert!(inv.units[1]
+            .objects
+            .as_ref()
+            .unwrap_err()
+            .to_string()
+            .contains("task t2"));
     }
 
     #[test]
@@ -581,10 +659,19 @@ mod tests {
         assert!(objects(&inv).is_empty());
         assert!(inv.units[0].ignored[0].contains("test event for bucket trail"));
         let err = decode(&json!({"hello": 1})).unwrap_err().to_string();
-        assert!(err.contains("keys hello") && err.contains("accepts"), "{err}");
-        assert!(decode(&json!([1])).unwrap_err().to_string().contains("JSON array"));
+        assert!(
+            err.contains("keys hello") && err.contains("accepts"),
+            "{err}"
+        );
+        assert!(decode(&json!([1]))
+            .unwrap_err()
+            .to_string()
+            .contains("JSON array"));
         let dynamo = json!({"Records": [{"eventSource": "aws:dynamodb", "dynamodb": {}}]});
-        assert!(decode(&dynamo).unwrap_err().to_string().contains("Records[0]"));
+        assert!(decode(&dynamo)
+            .unwrap_err()
+            .to_string()
+            .contains("Records[0]"));
     }
 
     #[test]

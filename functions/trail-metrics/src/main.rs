@@ -1,32 +1,73 @@
 //! trail-metrics: publishes CloudTrail metrics when a log file lands in S3.
 //!
-//! Wiring only. This version loads the rule set once per container (failing fast on a bad one) and
-//! refuses events with a clear error: the S3/SNS/SQS/EventBridge triggers and publishing arrive with
-//! the trail-metrics issue.
+//! Setup only, once per container: configuration from the environment (failing fast with a message
+//! that names the variable), SDK clients, the rule set. Everything else is `trailwatch::trail_metrics`.
+
+use std::sync::Arc;
 
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::Value;
-use trailwatch::rules::ruleset::{RuleSet, DEFAULT_NAMESPACE};
+use trailwatch::aws::{self, CloudWatchSink, S3Source};
+use trailwatch::engine::Engine;
+use trailwatch::ingest::{Attempt, Ingest, ProgressStore};
+use trailwatch::timestamp::UnixSeconds;
+use trailwatch::trail_metrics::{Config, TrailMetrics};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let namespace =
-        std::env::var("METRIC_NAMESPACE").unwrap_or_else(|_| DEFAULT_NAMESPACE.to_owned());
-    let rules = RuleSet::builtin(&namespace)?;
+    let config = Config::from_vars(|name| std::env::var(name).ok()).map_err(|e| {
+        lambda_runtime::tracing::error!(error = %e, "bad configuration");
+        e
+    })?;
+    let (s3, cloudwatch) = aws::clients(config.path_style, config.max_attempts).await;
+    let rules = config.load_rules(&s3).await.map_err(|e| {
+        lambda_runtime::tracing::error!(error = %e, "could not load the rules");
+        e
+    })?;
+    let store = config.dedup.store(&s3);
     lambda_runtime::tracing::info!(
         rules = rules.rules().len(),
-        namespace,
+        rules_fingerprint = rules.fingerprint(),
+        namespace = config.namespace,
+        dedup = store.describe(),
         "trail-metrics ready"
     );
-    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| handler(event))).await
-}
-
-async fn handler(_event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
-    Err(Diagnostic {
-        error_type: "NotImplemented".into(),
-        error_message:
-            "trail-metrics does not handle events yet: triggers and publishing are still to come"
-                .into(),
-    })
+    let function =
+        std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "trail-metrics".into());
+    let app = Arc::new(TrailMetrics {
+        ingest: Ingest {
+            engine: Arc::new(Engine::new(rules, config.limits()).with_evidence(config.evidence)),
+            source: S3Source { client: s3 },
+            sink: CloudWatchSink { client: cloudwatch },
+            store,
+            now: UnixSeconds::now,
+        },
+        evidence: config.evidence,
+    });
+    let health_namespace = config.health_namespace.clone();
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let app = Arc::clone(&app);
+        let function = function.clone();
+        let health_namespace = health_namespace.clone();
+        async move {
+            let deadline_ms = i64::try_from(event.context.deadline).unwrap_or(i64::MAX);
+            let attempt = Attempt {
+                owner: event.context.request_id.clone(),
+                lease_until: UnixSeconds(deadline_ms.div_euclid(1000) + 1),
+            };
+            let mut stdout = std::io::stdout();
+            let handled = app.handle(&event.payload, &attempt, &mut stdout).await;
+            let now_ms = UnixSeconds::now().0 * 1000;
+            println!(
+                "{}",
+                handled.health.emf(&health_namespace, &function, now_ms)
+            );
+            handled.response.map_err(|e| Diagnostic {
+                error_type: e.error_type().into(),
+                error_message: e.to_string(),
+            })
+        }
+    }))
+    .await
 }

@@ -1,0 +1,319 @@
+//! trail-metrics end to end: the real binary under the Lambda runtime API (`cargo lambda watch`),
+//! invoked with `cargo lambda invoke` and the sample events in events/, reading from and publishing to
+//! the moto emulator. Counts are read back with GetMetricStatistics and compared with what each test
+//! put in.
+
+mod support;
+
+use aws_sdk_cloudwatch::types::Statistic;
+use serde_json::{json, Value};
+use support::*;
+use trailwatch::trigger;
+
+/// Every sample event that names log objects, with the part of the window its logs use.
+const SHAPES: &[&str] = &[
+    "s3-put.json",
+    "s3-put-url-encoded-key.json",
+    "s3-put-organization-trail.json",
+    "sns-cloudtrail-notification.json",
+    "sns-s3-event.json",
+    "sqs-s3-event.json",
+    "eventbridge-object-created.json",
+    "batch-operations-v1.json",
+    "batch-operations-v2.json",
+];
+
+/// The objects an event file names.
+fn objects(name: &str) -> Vec<trigger::ObjectRef> {
+    let inv = trigger::decode(&event_file(name)).unwrap();
+    inv.units
+        .into_iter()
+        .flat_map(|u| u.objects.unwrap())
+        .collect()
+}
+
+/// Users unique to one object, with how many StartInstances each made.
+fn users_for(tag: &str, n: usize) -> Vec<(String, usize)> {
+    (0..n).map(|i| (format!("{tag}-user{i}"), i + 1)).collect()
+}
+
+async fn start_instances(cw: &aws_sdk_cloudwatch::Client, user: &str, time: i64) -> f64 {
+    statistic(
+        cw,
+        "StartInstances",
+        &[("UserName", user)],
+        time - 120,
+        time + 120,
+        Statistic::SampleCount,
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_trigger_shape_publishes_each_object_once() {
+    let _shared = FAULTS.read().await;
+    let (s3, cw) = clients().await;
+    ensure_bucket(&s3, STATE_BUCKET).await;
+    // Five days ago, a minute apart per object: inside CloudWatch's window, apart from other tests.
+    let base = (now() - 5 * 86_400) / 60 * 60;
+    let mut expected = Vec::new();
+    let mut minute = 0;
+    for shape in SHAPES {
+        for object in objects(shape) {
+            let tag = object
+                .key
+                .rsplit('_')
+                .next()
+                .unwrap()
+                .trim_end_matches(".json.gz")
+                .to_owned();
+            let users = users_for(&tag, 2);
+            let time = base + minute * 60;
+            minute += 1;
+            put(
+                &s3,
+                &object.bucket,
+                &object.key,
+                start_instances_log(&users, time),
+            )
+            .await;
+            expected.push((shape, users, time));
+        }
+    }
+    for shape in SHAPES {
+        let out = invoke_event_file(shape);
+        assert!(out.ok, "{shape}: {out:?}");
+        let answer = out.json();
+        match *shape {
+            "sqs-s3-event.json" => assert_eq!(answer, json!({"batchItemFailures": []}), "{shape}"),
+            s if s.starts_with("batch-operations") => {
+                let results = answer["results"].as_array().unwrap();
+                assert_eq!(results.len(), objects(shape).len(), "{shape}: {answer}");
+                assert!(
+                    results.iter().all(|r| r["resultCode"] == "Succeeded"),
+                    "{shape}: {answer}"
+                );
+                assert_eq!(answer["treatMissingKeysAs"], "PermanentFailure");
+            }
+            _ => {
+                let summary = answer["objects"].to_string();
+                assert!(summary.contains("requests sent"), "{shape}: {answer}");
+            }
+        }
+    }
+    // The same notifications again, as S3's at-least-once delivery or a re-run would send them.
+    for shape in SHAPES {
+        let out = invoke_event_file(shape);
+        assert!(out.ok, "{shape}: {out:?}");
+        if shape.starts_with('s') && !shape.starts_with("sqs") {
+            assert!(
+                out.stdout.contains("already published"),
+                "{shape}: {}",
+                out.stdout
+            );
+        }
+    }
+    for (shape, users, time) in expected {
+        for (user, n) in users {
+            let got = start_instances(&cw, &user, time).await;
+            assert_eq!(got, n as f64, "{shape}: StartInstances for {user}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn url_encoded_and_organization_keys_are_read_where_they_are() {
+    let objects_url = objects("s3-put-url-encoded-key.json");
+    assert!(
+        objects_url[0].key.starts_with("audit logs (prod)/AWSLogs/"),
+        "{:?}",
+        objects_url[0]
+    );
+    let org = objects("s3-put-organization-trail.json");
+    assert!(org[0]
+        .key
+        .starts_with("AWSLogs/o-a1b2c3d4e5/123456789012/CloudTrail/"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn digest_insights_and_test_events_publish_nothing() {
+    let _shared = FAULTS.read().await;
+    for (file, expect) in [
+        ("s3-put-digest.json", "digest"),
+        ("s3-put-insights.json", "Insights"),
+    ] {
+        let out = invoke_event_file(file);
+        assert!(out.ok, "{file}: {out:?}");
+        let summary = out.json()["objects"].to_string();
+        assert!(
+            summary.contains("skipped") && summary.contains(expect),
+            "{file}: {summary}"
+        );
+    }
+    let out = invoke_event_file("s3-test-event.json");
+    assert!(out.ok, "{out:?}");
+    assert_eq!(out.json()["objects"], json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_corrupt_object_fails_naming_it_and_publishes_nothing() {
+    let _shared = FAULTS.read().await;
+    let (s3, cw) = clients().await;
+    ensure_bucket(&s3, STATE_BUCKET).await;
+    let time = (now() - 4 * 86_400) / 60 * 60;
+    let mut log = start_instances_log(&users_for("corrupt", 1), time);
+    log.truncate(log.len() - 30);
+    let key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/25/123456789012_CloudTrail_us-east-1_20261125T0950Z_CorruptGzip001.json.gz";
+    put(&s3, "corrupt-bucket", key, log).await;
+    let mut event = event_file("s3-put.json");
+    event["Records"][0]["s3"]["bucket"]["name"] = json!("corrupt-bucket");
+    event["Records"][0]["s3"]["object"]["key"] = json!(key);
+    let out = invoke(&event);
+    assert!(!out.ok, "{out:?}");
+    // cargo lambda invoke wraps the message in a box: compare without the wrapping.
+    let text: String = format!("{}{}", out.stdout, out.stderr)
+        .split_whitespace()
+        .filter(|w| *w != "│")
+        .collect();
+    assert!(text.contains("Permanent.CorruptObject"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "s3://corrupt-bucket/{key}:corruptlogfile,nothingpublished"
+        )),
+        "{text}"
+    );
+    assert_eq!(start_instances(&cw, "corrupt-user0", time).await, 0.0);
+
+    // In an SQS batch only the message naming it comes back.
+    let good_key = key.replace("CorruptGzip001", "SqsBatchGood01");
+    let users = users_for("sqsbatch", 1);
+    put(
+        &s3,
+        "corrupt-bucket",
+        &good_key,
+        start_instances_log(&users, time + 600),
+    )
+    .await;
+    let mut good = event.clone();
+    good["Records"][0]["s3"]["object"]["key"] = json!(good_key);
+    let mut sqs = event_file("sqs-s3-event.json");
+    sqs["Records"][0]["body"] = json!(good.to_string());
+    sqs["Records"][1]["body"] = json!(event.to_string());
+    let out = invoke(&sqs);
+    assert!(out.ok, "{out:?}");
+    let failed_id = sqs["Records"][1]["messageId"].clone();
+    assert_eq!(
+        out.json(),
+        json!({"batchItemFailures": [{"itemIdentifier": failed_id}]})
+    );
+    assert_eq!(
+        start_instances(&cw, "sqsbatch-user0", time + 600).await,
+        1.0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unrecognised_events_are_errors() {
+    let _shared = FAULTS.read().await;
+    let out =
+        invoke(&json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}));
+    assert!(!out.ok, "{out:?}");
+    let text = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        text.contains("Permanent.UnrecognisedEvent") && text.contains("aws.events"),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retry_after_a_failed_publish_sends_only_what_was_not_accepted() {
+    let _alone = FAULTS.write().await;
+    let (s3, cw) = clients().await;
+    ensure_bucket(&s3, STATE_BUCKET).await;
+    let time = (now() - 3 * 86_400) / 60 * 60;
+    // 2,500 users: three PutMetricData requests. The second fails, past the SDK's retries.
+    let users: Vec<(String, usize)> = (0..2500).map(|i| (format!("retry-user{i}"), 1)).collect();
+    let key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/25/123456789012_CloudTrail_us-east-1_20261125T1000Z_PartialPublish1.json.gz";
+    put(&s3, "retry-bucket", key, start_instances_log(&users, time)).await;
+    let mut event = event_file("s3-put.json");
+    event["Records"][0]["s3"]["bucket"]["name"] = json!("retry-bucket");
+    event["Records"][0]["s3"]["object"]["key"] = json!(key);
+
+    set_faults(json!([{"action": "PutMetricData", "pass": 1, "fail": 1000, "status": 503}]));
+    let out = invoke(&event);
+    set_faults(json!([]));
+    assert!(!out.ok, "{out:?}");
+    let text = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        text.contains("Retryable") && text.contains("PutMetricData request 2 of 3"),
+        "{text}"
+    );
+
+    // Lambda's retry.
+    let out = invoke(&event);
+    assert!(out.ok, "{out:?}");
+    let answer = out.json().to_string();
+    assert!(
+        answer.contains("2 of 3 requests sent (resumed after 1 published before)"),
+        "{answer}"
+    );
+    // And a duplicate notification after that.
+    let out = invoke(&event);
+    assert!(out.stdout.contains("already published"), "{out:?}");
+
+    for i in [0, 999, 1000, 1999, 2000, 2499] {
+        let user = format!("retry-user{i}");
+        assert_eq!(start_instances(&cw, &user, time).await, 1.0, "{user}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_real_log_is_counted_as_an_independent_count_says() {
+    let _shared = FAULTS.read().await;
+    let (s3, cw) = clients().await;
+    ensure_bucket(&s3, STATE_BUCKET).await;
+    // A real published log (invictus-ir), its times moved to two days ago so CloudWatch accepts them.
+    let path = root().join(
+        "events/cloudtrail/218007301253_CloudTrail_us-east-1_20230710T1200Z_iLj9fb7yyUG9X4Bf.json",
+    );
+    let mut log: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let records = log["Records"].as_array_mut().unwrap();
+    let shift = (now() - 2 * 86_400) / 3600 * 3600 - 1_688_990_400; // 2023-07-10T12:00:00Z
+    let mut unauthorized = 0.0;
+    let mut first = i64::MAX;
+    let mut last = i64::MIN;
+    for r in records.iter_mut() {
+        let t = parse_time(r["eventTime"].as_str().unwrap()) + shift;
+        first = first.min(t);
+        last = last.max(t);
+        r["eventTime"] = json!(rfc3339(t));
+        let code = r["errorCode"].as_str().unwrap_or("");
+        if code.ends_with("UnauthorizedOperation") || code.starts_with("AccessDenied") {
+            unauthorized += 1.0;
+        }
+    }
+    assert!(unauthorized > 0.0, "the sample has AccessDenied events");
+    let key = "AWSLogs/218007301253/CloudTrail/us-east-1/2023/07/10/218007301253_CloudTrail_us-east-1_20230710T1200Z_iLj9fb7yyUG9X4Bf.json.gz";
+    put(&s3, "real-bucket", key, gzip(log.to_string().as_bytes())).await;
+    let mut event = event_file("s3-put.json");
+    event["Records"][0]["s3"]["bucket"]["name"] = json!("real-bucket");
+    event["Records"][0]["s3"]["object"]["key"] = json!(key);
+    let out = invoke(&event);
+    assert!(out.ok, "{out:?}");
+    let got = statistic(
+        &cw,
+        "UnauthorizedAPICalls",
+        &[],
+        first - 60,
+        last + 60,
+        Statistic::Sum,
+    )
+    .await;
+    assert_eq!(got, unauthorized);
+}
+
+fn parse_time(s: &str) -> i64 {
+    trailwatch::timestamp::UnixSeconds::parse_rfc3339(s)
+        .unwrap()
+        .0
+}

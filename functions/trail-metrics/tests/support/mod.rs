@@ -1,0 +1,395 @@
+//! Real parts for the integration tests: the moto emulator (with a fault-injecting proxy in front),
+//! `cargo lambda watch` running the function under the Lambda runtime API, and `cargo lambda invoke`.
+//! Each is started once per test binary and tied to it: when the test process ends, they end.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use aws_sdk_cloudwatch::types::{Dimension, Statistic};
+use serde_json::Value;
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// The Python virtualenv that `scripts/test.sh` fills with moto and cargo-lambda (pinned).
+pub fn venv_bin() -> PathBuf {
+    let venv = std::env::var_os("TRAILWATCH_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/py"));
+    let bin = venv.join("bin");
+    assert!(
+        bin.join("moto_server").exists() && bin.join("cargo-lambda").exists(),
+        "moto and cargo-lambda are not installed in {}: run ./scripts/test.sh once (it installs them, pinned), \
+         or point TRAILWATCH_VENV at a virtualenv that has them",
+        venv.display()
+    );
+    bin
+}
+
+/// Logs of the tools the tests start, outside the work tree (`cargo lambda watch` rebuilds on any
+/// change in it).
+pub fn log_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("trailwatch-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub struct Emulator {
+    /// moto itself.
+    pub moto: String,
+    /// The proxy in front of moto that can fail requests on demand; the function talks to it.
+    pub proxy: String,
+    _stdin: Mutex<ChildStdin>,
+    _child: Mutex<Child>,
+}
+
+pub fn emulator() -> &'static Emulator {
+    static EMULATOR: OnceLock<Emulator> = OnceLock::new();
+    EMULATOR.get_or_init(|| {
+        let bin = venv_bin();
+        let log = log_dir().join("moto.log");
+        let mut child = Command::new(bin.join("python"))
+            .arg(root().join("scripts/testing/emulator.py"))
+            .args(["--log", log.to_str().unwrap()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start scripts/testing/emulator.py");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let ports: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(
+            ports.first(),
+            Some(&"READY"),
+            "emulator did not start: {line:?}"
+        );
+        Emulator {
+            moto: format!("http://127.0.0.1:{}", ports[1]),
+            proxy: format!("http://127.0.0.1:{}", ports[2]),
+            _stdin: Mutex::new(child.stdin.take().unwrap()),
+            _child: Mutex::new(child),
+        }
+    })
+}
+
+/// Sets the proxy's fault rules (see scripts/testing/emulator.py).
+pub fn set_faults(rules: Value) {
+    use std::io::Read;
+    let addr = emulator().proxy.trim_start_matches("http://").to_owned();
+    let body = rules.to_string();
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        stream,
+        "POST /__faults HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200"),
+        "setting faults failed: {answer}"
+    );
+}
+
+/// Test-side SDK clients, straight to moto.
+pub async fn clients() -> (aws_sdk_s3::Client, aws_sdk_cloudwatch::Client) {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(&emulator().moto)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            "test", "test", None, None, "tests",
+        ))
+        .load()
+        .await;
+    let s3 = aws_sdk_s3::config::Builder::from(&config)
+        .force_path_style(true)
+        .build();
+    (
+        aws_sdk_s3::Client::from_conf(s3),
+        aws_sdk_cloudwatch::Client::new(&config),
+    )
+}
+
+pub async fn ensure_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
+    if s3.head_bucket().bucket(bucket).send().await.is_err() {
+        s3.create_bucket().bucket(bucket).send().await.unwrap();
+    }
+}
+
+pub async fn put(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: Vec<u8>) {
+    ensure_bucket(s3, bucket).await;
+    s3.put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(body.into())
+        .send()
+        .await
+        .unwrap();
+}
+
+/// The state bucket the function keeps progress markers in.
+pub const STATE_BUCKET: &str = "trailwatch-state";
+
+/// Tests that count metrics take this shared; a test that injects faults takes it alone.
+pub static FAULTS: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
+pub struct Watch {
+    pub port: u16,
+    _stdin: Mutex<ChildStdin>,
+    _child: Mutex<Child>,
+}
+
+/// `cargo lambda watch` running trail-metrics against the emulator (through the proxy).
+pub fn watch() -> &'static Watch {
+    static WATCH: OnceLock<Watch> = OnceLock::new();
+    WATCH.get_or_init(|| {
+        let em = emulator();
+        let bin = venv_bin();
+        let port = free_port();
+        let log = log_dir().join("watch.log");
+        let env = [
+            format!("AWS_ENDPOINT_URL={}", em.proxy),
+            "AWS_REGION=us-east-1".into(),
+            "AWS_ACCESS_KEY_ID=test".into(),
+            "AWS_SECRET_ACCESS_KEY=test".into(),
+            "AWS_MAX_ATTEMPTS=2".into(),
+            format!("DEDUP=s3://{STATE_BUCKET}/progress/"),
+            "AWS_LAMBDA_LOG_LEVEL=info".into(),
+        ];
+        let mut cmd = Command::new(bin.join("python"));
+        cmd.arg(root().join("scripts/testing/tied.py"))
+            .arg(&log)
+            .arg(bin.join("cargo-lambda"))
+            .args([
+                "lambda",
+                "watch",
+                "--quiet",
+                "--invoke-address",
+                "127.0.0.1",
+            ])
+            .args(["--invoke-port", &port.to_string()]);
+        for e in &env {
+            cmd.args(["--env-var", e]);
+        }
+        let path = format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let mut child = cmd
+            .current_dir(root().join("functions/trail-metrics"))
+            .env("PATH", path)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start cargo lambda watch");
+        let stdin = child.stdin.take().unwrap();
+        let watch = Watch {
+            port,
+            _stdin: Mutex::new(stdin),
+            _child: Mutex::new(child),
+        };
+        // Ready when an invocation goes through (the first one waits for the build).
+        let deadline = Instant::now() + Duration::from_secs(900);
+        let ping =
+            serde_json::json!({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "ping"});
+        loop {
+            let out = invoke_with(port, &ping);
+            if out.ok {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "cargo lambda watch did not answer in 15 minutes; its log: {}\n{}",
+                log.display(),
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_secs(2));
+        }
+        watch
+    })
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// What `cargo lambda invoke` printed.
+#[derive(Debug)]
+pub struct Invoked {
+    pub ok: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Invoked {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {self:?}"))
+    }
+}
+
+fn invoke_with(port: u16, payload: &Value) -> Invoked {
+    let file = log_dir().join(format!("payload-{}.json", free_port()));
+    std::fs::File::create(&file)
+        .and_then(|mut f| f.write_all(payload.to_string().as_bytes()))
+        .unwrap();
+    invoke_file_with(port, &file)
+}
+
+fn invoke_file_with(port: u16, file: &Path) -> Invoked {
+    let out = Command::new(venv_bin().join("cargo-lambda"))
+        .args([
+            "lambda",
+            "invoke",
+            "trail-metrics",
+            "--output-format",
+            "json",
+        ])
+        .args([
+            "--invoke-address",
+            "127.0.0.1",
+            "--invoke-port",
+            &port.to_string(),
+        ])
+        .arg("--data-file")
+        .arg(file)
+        .current_dir(root())
+        .output()
+        .expect("run cargo lambda invoke");
+    Invoked {
+        ok: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Invokes trail-metrics with an event.
+pub fn invoke(payload: &Value) -> Invoked {
+    invoke_with(watch().port, payload)
+}
+
+/// Invokes trail-metrics with a file from events/, as a user would.
+pub fn invoke_event_file(name: &str) -> Invoked {
+    invoke_file_with(
+        watch().port,
+        &root().join("events/trail-metrics").join(name),
+    )
+}
+
+pub fn event_file(name: &str) -> Value {
+    let text = std::fs::read_to_string(root().join("events/trail-metrics").join(name)).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Unix seconds now.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+pub fn rfc3339(t: i64) -> String {
+    let days = t.div_euclid(86_400);
+    let secs = t.rem_euclid(86_400);
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+/// Sum of a statistic over [from, to) for one series, read back from the emulator.
+pub async fn statistic(
+    cw: &aws_sdk_cloudwatch::Client,
+    metric: &str,
+    dimensions: &[(&str, &str)],
+    from: i64,
+    to: i64,
+    statistic: Statistic,
+) -> f64 {
+    let out = cw
+        .get_metric_statistics()
+        .namespace("CloudTrailMetrics")
+        .metric_name(metric)
+        .set_dimensions(Some(
+            dimensions
+                .iter()
+                .map(|(n, v)| Dimension::builder().name(*n).value(*v).build())
+                .collect(),
+        ))
+        .start_time(aws_smithy_types::DateTime::from_secs(from))
+        .end_time(aws_smithy_types::DateTime::from_secs(to))
+        .period(60)
+        .statistics(statistic.clone())
+        .send()
+        .await
+        .unwrap();
+    out.datapoints()
+        .iter()
+        .map(|d| match statistic {
+            Statistic::SampleCount => d.sample_count().unwrap_or(0.0),
+            _ => d.sum().unwrap_or(0.0),
+        })
+        .sum()
+}
+
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    use flate2::write::GzEncoder;
+    let mut enc = GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}
+
+/// A log of StartInstances calls: (user, count) at `time`.
+pub fn start_instances_log(users: &[(String, usize)], time: i64) -> Vec<u8> {
+    let mut records = Vec::new();
+    for (user, n) in users {
+        for i in 0..*n {
+            records.push(serde_json::json!({
+                "eventVersion": "1.09",
+                "userIdentity": {"type": "IAMUser", "userName": user, "accountId": "123456789012"},
+                "eventTime": rfc3339(time + i as i64 % 50),
+                "eventSource": "ec2.amazonaws.com",
+                "eventName": "StartInstances",
+                "awsRegion": "us-east-1",
+                "sourceIPAddress": "198.51.100.20",
+                "eventID": format!("{user}-{i}"),
+                "recipientAccountId": "123456789012",
+            }));
+        }
+    }
+    gzip(
+        serde_json::json!({"Records": records})
+            .to_string()
+            .as_bytes(),
+    )
+}

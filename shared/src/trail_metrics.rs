@@ -1,0 +1,539 @@
+//! The trail-metrics function: configuration, one invocation end to end (decode the trigger, ingest
+//! each object, answer in the trigger's shape), its health as Embedded Metric Format and its evidence
+//! lines. The binary only reads the environment and runs this.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use serde_json::{json, Value};
+
+use crate::aws::DedupMode;
+use crate::cloudtrail::ReadLimits;
+use crate::ingest::{
+    Attempt, Ingest, IngestError, MetricSink, ObjectSource, Outcome, ProgressStore, Published,
+};
+use crate::rules::ruleset::{RuleSet, RuleSetError, DEFAULT_NAMESPACE};
+use crate::trigger::{self, Invocation, ObjectRef, Shape, TriggerError};
+
+/// Where the rules come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RulesSource {
+    Builtin,
+    Inline(String),
+    Path(PathBuf),
+    S3 { bucket: String, key: String },
+}
+
+impl RulesSource {
+    /// `builtin` (or empty), a JSON document (`{…`), `s3://bucket/key`, or a file path.
+    pub fn parse(text: &str) -> Result<RulesSource, String> {
+        let t = text.trim();
+        if t.is_empty() || t == "builtin" {
+            return Ok(RulesSource::Builtin);
+        }
+        if t.starts_with('{') {
+            return Ok(RulesSource::Inline(t.to_owned()));
+        }
+        if let Some(rest) = t.strip_prefix("s3://") {
+            return match rest.split_once('/') {
+                Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => {
+                    Ok(RulesSource::S3 {
+                        bucket: bucket.to_owned(),
+                        key: key.to_owned(),
+                    })
+                }
+                _ => Err(format!("{t:?} is not s3://bucket/key")),
+            };
+        }
+        Ok(RulesSource::Path(PathBuf::from(t)))
+    }
+}
+
+/// The function's configuration, from environment variables (documented in the README).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `METRIC_NAMESPACE`: where rules without a namespace of their own publish.
+    pub namespace: String,
+    /// `RULES`.
+    pub rules: RulesSource,
+    /// `DEDUP`.
+    pub dedup: DedupMode,
+    /// `EVIDENCE_LOG`: one log line per event a security rule matches.
+    pub evidence: bool,
+    /// `HEALTH_NAMESPACE`: the namespace of the function's own EMF metrics.
+    pub health_namespace: String,
+    /// `S3_PATH_STYLE`; by default on when `AWS_ENDPOINT_URL` or `AWS_ENDPOINT_URL_S3` is set.
+    pub path_style: bool,
+    /// `AWS_MAX_ATTEMPTS`: attempts per AWS call, retries with backoff and jitter.
+    pub max_attempts: u32,
+    /// `MAX_DECOMPRESSED_BYTES`: the per-object cap on decompressed size.
+    pub max_decompressed_bytes: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {name}={value:?}: {message}")]
+    Invalid {
+        name: &'static str,
+        value: String,
+        message: String,
+    },
+    #[error("RULES: {0}")]
+    Rules(#[from] RuleSetError),
+    #[error("RULES={source_text}: {message}")]
+    RulesUnreadable {
+        source_text: String,
+        message: String,
+    },
+}
+
+impl Config {
+    /// Reads the configuration through `var` (the environment, in the binary).
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let get = |name: &str, default: &str| {
+            var(name)
+                .filter(|v| !v.trim().is_empty())
+                .unwrap_or_else(|| default.to_owned())
+        };
+        let invalid = |name: &'static str, value: String, message: String| ConfigError::Invalid {
+            name,
+            value,
+            message,
+        };
+        let flag = |name: &'static str, default: bool| -> Result<bool, ConfigError> {
+            match var(name).as_deref().map(str::trim) {
+                None | Some("") => Ok(default),
+                Some("on" | "true" | "1" | "yes") => Ok(true),
+                Some("off" | "false" | "0" | "no") => Ok(false),
+                Some(other) => Err(invalid(name, other.to_owned(), "use on or off".into())),
+            }
+        };
+        let number = |name: &'static str, default: u64, min: u64| -> Result<u64, ConfigError> {
+            let text = get(name, &default.to_string());
+            match text.trim().parse::<u64>() {
+                Ok(n) if n >= min => Ok(n),
+                _ => Err(invalid(
+                    name,
+                    text,
+                    format!("expected a whole number ≥ {min}"),
+                )),
+            }
+        };
+        let namespace = get("METRIC_NAMESPACE", DEFAULT_NAMESPACE);
+        if namespace.starts_with("AWS/") || namespace.len() > 255 {
+            return Err(invalid(
+                "METRIC_NAMESPACE",
+                namespace,
+                "a custom namespace must not start with AWS/ and is at most 255 characters".into(),
+            ));
+        }
+        let rules_text = get("RULES", "builtin");
+        let rules =
+            RulesSource::parse(&rules_text).map_err(|m| invalid("RULES", rules_text.clone(), m))?;
+        let dedup_text = get("DEDUP", "tags");
+        let dedup =
+            DedupMode::parse(&dedup_text).map_err(|m| invalid("DEDUP", dedup_text.clone(), m))?;
+        let endpoint = var("AWS_ENDPOINT_URL")
+            .or_else(|| var("AWS_ENDPOINT_URL_S3"))
+            .is_some();
+        Ok(Config {
+            namespace,
+            rules,
+            dedup,
+            evidence: flag("EVIDENCE_LOG", true)?,
+            health_namespace: get("HEALTH_NAMESPACE", "Trailwatch"),
+            path_style: flag("S3_PATH_STYLE", endpoint)?,
+            max_attempts: u32::try_from(number("AWS_MAX_ATTEMPTS", 5, 1)?).unwrap_or(u32::MAX),
+            max_decompressed_bytes: number(
+                "MAX_DECOMPRESSED_BYTES",
+                ReadLimits::default().max_decompressed_bytes,
+                1,
+            )?,
+        })
+    }
+
+    /// Loads the rule set (reading S3 through `s3` when the rules live there).
+    pub async fn load_rules(&self, s3: &aws_sdk_s3::Client) -> Result<RuleSet, ConfigError> {
+        let unreadable = |message: String| ConfigError::RulesUnreadable {
+            source_text: match &self.rules {
+                RulesSource::Builtin => "builtin".into(),
+                RulesSource::Inline(_) => "(inline JSON)".into(),
+                RulesSource::Path(p) => p.display().to_string(),
+                RulesSource::S3 { bucket, key } => format!("s3://{bucket}/{key}"),
+            },
+            message,
+        };
+        let set = match &self.rules {
+            RulesSource::Builtin => RuleSet::builtin(&self.namespace)?,
+            RulesSource::Inline(json) => {
+                RuleSet::from_json("RULES (inline)", json, &self.namespace)?
+            }
+            RulesSource::Path(path) => {
+                let json = std::fs::read_to_string(path).map_err(|e| unreadable(e.to_string()))?;
+                RuleSet::from_json(&path.display().to_string(), &json, &self.namespace)?
+            }
+            RulesSource::S3 { bucket, key } => {
+                let json = crate::aws::read_text(s3, bucket, key)
+                    .await
+                    .map_err(|e| unreadable(e.to_string()))?;
+                RuleSet::from_json(&format!("s3://{bucket}/{key}"), &json, &self.namespace)?
+            }
+        };
+        Ok(set)
+    }
+
+    pub fn limits(&self) -> ReadLimits {
+        ReadLimits {
+            max_decompressed_bytes: self.max_decompressed_bytes,
+            ..ReadLimits::default()
+        }
+    }
+}
+
+/// An invocation that failed as a whole: Lambda retries it (async invocations) or records it.
+#[derive(Debug, thiserror::Error)]
+pub enum InvocationError {
+    #[error(transparent)]
+    Trigger(#[from] TriggerError),
+    #[error("{} of {} objects failed: {}", .failed.len(), .total, .failed.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Objects {
+        failed: Vec<IngestError>,
+        total: usize,
+    },
+}
+
+impl InvocationError {
+    /// Lambda's `errorType`: `Retryable.*` when trying again can help, `Permanent.*` when it cannot.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            InvocationError::Trigger(_) => "Permanent.UnrecognisedEvent",
+            InvocationError::Objects { failed, .. } => failed
+                .iter()
+                .find(|e| e.retryable())
+                .or(failed.first())
+                .map_or("Permanent.Unknown", IngestError::error_type),
+        }
+    }
+}
+
+/// Counts for one invocation: its health metrics.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Health {
+    pub files_processed: u64,
+    pub files_skipped: u64,
+    pub files_duplicate: u64,
+    pub files_failed: u64,
+    pub records: u64,
+    pub datums: u64,
+    pub requests: u64,
+    pub out_of_window: u64,
+    pub evidence: u64,
+    /// Now − newest eventTime, the largest over the files read.
+    pub delivery_lag: Option<i64>,
+}
+
+impl Health {
+    /// One Embedded Metric Format line: CloudWatch Logs turns it into metrics, no API call needed.
+    pub fn emf(&self, namespace: &str, function: &str, now_ms: i64) -> Value {
+        let mut metrics = vec![
+            ("FilesProcessed", "Count", self.files_processed as f64),
+            ("FilesSkipped", "Count", self.files_skipped as f64),
+            ("FilesDuplicate", "Count", self.files_duplicate as f64),
+            ("FilesFailed", "Count", self.files_failed as f64),
+            ("Records", "Count", self.records as f64),
+            ("Datums", "Count", self.datums as f64),
+            ("PutMetricDataRequests", "Count", self.requests as f64),
+            ("DatumsOutOfWindow", "Count", self.out_of_window as f64),
+            ("EvidenceLines", "Count", self.evidence as f64),
+        ];
+        if let Some(lag) = self.delivery_lag {
+            metrics.push(("DeliveryLag", "Seconds", lag as f64));
+        }
+        let mut line = json!({
+            "_aws": {
+                "Timestamp": now_ms,
+                "CloudWatchMetrics": [{
+                    "Namespace": namespace,
+                    "Dimensions": [["FunctionName"]],
+                    "Metrics": metrics.iter().map(|(n, u, _)| json!({"Name": n, "Unit": u})).collect::<Vec<_>>(),
+                }],
+            },
+            "FunctionName": function,
+        });
+        for (name, _, value) in metrics {
+            line[name] = json!(value);
+        }
+        line
+    }
+}
+
+/// The result of one invocation.
+#[derive(Debug)]
+pub struct Handled {
+    /// The answer for Lambda, or the error that fails the invocation.
+    pub response: Result<Value, InvocationError>,
+    pub health: Health,
+}
+
+/// trail-metrics: the ingest pipeline plus what the function reports.
+pub struct TrailMetrics<S, M, P> {
+    pub ingest: Ingest<S, M, P>,
+    pub evidence: bool,
+}
+
+impl<S: ObjectSource, M: MetricSink, P: ProgressStore> TrailMetrics<S, M, P> {
+    /// Handles one invocation. Evidence lines go to `out` as they are found; progress and errors are
+    /// logged with `tracing`.
+    pub async fn handle(
+        &self,
+        event: &Value,
+        attempt: &Attempt,
+        out: &mut (dyn Write + Send),
+    ) -> Handled {
+        let mut health = Health::default();
+        let invocation = match trigger::decode(event) {
+            Ok(i) => i,
+            Err(e) => {
+                tracing::error!(error = %e, "unrecognised event");
+                return Handled {
+                    response: Err(e.into()),
+                    health,
+                };
+            }
+        };
+        let Invocation { shape, units } = invocation;
+        let mut unit_results = Vec::with_capacity(units.len());
+        for unit in units {
+            for note in &unit.ignored {
+                tracing::info!(
+                    note = note.as_str(),
+                    "notification names no new object: ignored"
+                );
+            }
+            let result = match unit.objects {
+                Err(e) => {
+                    tracing::error!(error = %e, "could not read this part of the event");
+                    health.files_failed += 1;
+                    UnitResult::Undecodable(e)
+                }
+                Ok(objects) => {
+                    let mut failures = Vec::new();
+                    let mut summary = Vec::new();
+                    for object in &objects {
+                        match self.one(object, attempt, &mut health, out).await {
+                            Ok(text) => summary.push(text),
+                            Err(e) => failures.push(e),
+                        }
+                    }
+                    UnitResult::Objects {
+                        total: objects.len(),
+                        summary,
+                        failures,
+                    }
+                }
+            };
+            unit_results.push((unit.id, result));
+        }
+        let response = respond(&shape, unit_results);
+        Handled { response, health }
+    }
+
+    async fn one(
+        &self,
+        object: &ObjectRef,
+        attempt: &Attempt,
+        health: &mut Health,
+        out: &mut (dyn Write + Send),
+    ) -> Result<String, IngestError> {
+        let result = self.ingest.object(object, attempt).await;
+        let object_name = object.to_string();
+        match result {
+            Ok(Outcome::SkippedKey(kind)) => {
+                health.files_skipped += 1;
+                let reason = kind.skip_reason().unwrap_or("");
+                tracing::info!(object = object_name, reason, "skipped");
+                Ok(format!("{object_name}: skipped, {reason}"))
+            }
+            Ok(Outcome::SkippedContent(kind)) => {
+                health.files_skipped += 1;
+                let reason = kind.skip_reason().unwrap_or("");
+                tracing::info!(object = object_name, reason, "skipped");
+                Ok(format!("{object_name}: skipped, {reason}"))
+            }
+            Ok(Outcome::AlreadyPublished { requests }) => {
+                health.files_duplicate += 1;
+                tracing::info!(
+                    object = object_name,
+                    requests,
+                    "already published: not counted again"
+                );
+                Ok(format!(
+                    "{object_name}: already published ({requests} requests), not counted again"
+                ))
+            }
+            Ok(Outcome::Published(p)) => {
+                self.published(&object_name, &p, health, out);
+                Ok(format!(
+                    "{object_name}: {} events, {} datums, {} of {} requests sent{}",
+                    p.events,
+                    p.datums,
+                    p.requests_sent,
+                    p.requests,
+                    if p.resumed_at > 0 {
+                        format!(" (resumed after {} published before)", p.resumed_at)
+                    } else {
+                        String::new()
+                    }
+                ))
+            }
+            Err(e) => {
+                health.files_failed += 1;
+                tracing::error!(
+                    object = object_name,
+                    retryable = e.retryable(),
+                    error_type = e.error_type(),
+                    error = %e,
+                    "failed"
+                );
+                Err(e)
+            }
+        }
+    }
+
+    fn published(
+        &self,
+        object: &str,
+        p: &Published,
+        health: &mut Health,
+        out: &mut (dyn Write + Send),
+    ) {
+        health.files_processed += 1;
+        health.records += p.records;
+        health.datums += p.datums as u64;
+        health.requests += p.requests_sent as u64;
+        health.out_of_window += p.out_of_window as u64;
+        if let Some(newest) = p.newest_event {
+            let lag = ((self.ingest.now)().0 - newest.0).max(0);
+            health.delivery_lag = Some(health.delivery_lag.map_or(lag, |l| l.max(lag)));
+        }
+        if p.out_of_window > 0 {
+            tracing::warn!(
+                object,
+                datums = p.out_of_window,
+                "datums older than 14 days or more than 2 hours ahead: CloudWatch refuses them, not sent"
+            );
+        }
+        if self.evidence {
+            for e in &p.evidence {
+                let mut line = json!({"trailwatch": "evidence", "object": object});
+                if let (Value::Object(line), Ok(Value::Object(fields))) =
+                    (&mut line, serde_json::to_value(e))
+                {
+                    line.extend(fields);
+                }
+                // A closed stdout is no reason to fail publishing.
+                let _ = writeln!(out, "{line}");
+            }
+            health.evidence += p.evidence.len() as u64;
+            if p.evidence_dropped > 0 {
+                tracing::warn!(
+                    object,
+                    dropped = p.evidence_dropped,
+                    "more security matches than one file's evidence limit: not logged"
+                );
+            }
+        }
+        tracing::info!(
+            object,
+            events = p.events,
+            datums = p.datums,
+            requests_sent = p.requests_sent,
+            requests = p.requests,
+            resumed_at = p.resumed_at,
+            "published"
+        );
+    }
+}
+
+enum UnitResult {
+    Undecodable(TriggerError),
+    Objects {
+        total: usize,
+        summary: Vec<String>,
+        failures: Vec<IngestError>,
+    },
+}
+
+/// The answer in the shape the trigger expects.
+fn respond(
+    shape: &Shape,
+    units: Vec<(Option<String>, UnitResult)>,
+) -> Result<Value, InvocationError> {
+    match shape {
+        Shape::Notification(source) => {
+            let mut all_failures = Vec::new();
+            let mut summary = Vec::new();
+            let mut total = 0;
+            for (_, unit) in units {
+                match unit {
+                    UnitResult::Undecodable(e) => return Err(e.into()),
+                    UnitResult::Objects {
+                        total: t,
+                        summary: s,
+                        failures,
+                    } => {
+                        total += t;
+                        summary.extend(s);
+                        all_failures.extend(failures);
+                    }
+                }
+            }
+            if all_failures.is_empty() {
+                Ok(json!({"source": source, "objects": summary}))
+            } else {
+                Err(InvocationError::Objects {
+                    failed: all_failures,
+                    total,
+                })
+            }
+        }
+        Shape::Sqs => {
+            // Failed messages go back to the queue; after the queue's maxReceiveCount they reach its
+            // dead-letter queue, permanent failures included: nothing is dropped.
+            let failures: Vec<Value> = units
+                .into_iter()
+                .filter(|(_, u)| match u {
+                    UnitResult::Undecodable(_) => true,
+                    UnitResult::Objects { failures, .. } => !failures.is_empty(),
+                })
+                .map(|(id, _)| json!({"itemIdentifier": id.unwrap_or_default()}))
+                .collect();
+            Ok(json!({"batchItemFailures": failures}))
+        }
+        Shape::BatchOperations {
+            schema_version,
+            invocation_id,
+        } => {
+            let results: Vec<Value> = units
+                .into_iter()
+                .map(|(id, u)| {
+                    let (code, text) = match u {
+                        UnitResult::Undecodable(e) => ("PermanentFailure", e.to_string()),
+                        UnitResult::Objects { failures, summary, .. } => match failures.first() {
+                            Some(e) if e.retryable() => ("TemporaryFailure", e.to_string()),
+                            Some(e) => ("PermanentFailure", e.to_string()),
+                            None => ("Succeeded", summary.join("; ")),
+                        },
+                    };
+                    json!({"taskId": id.unwrap_or_default(), "resultCode": code, "resultString": text})
+                })
+                .collect();
+            Ok(json!({
+                "invocationSchemaVersion": schema_version,
+                "treatMissingKeysAs": "PermanentFailure",
+                "invocationId": invocation_id,
+                "results": results,
+            }))
+        }
+    }
+}
