@@ -317,3 +317,117 @@ fn parse_time(s: &str) -> i64 {
         .unwrap()
         .0
 }
+
+/// Peak resident memory (VmHWM) of the function process `cargo lambda watch` runs, in bytes.
+fn function_peak_rss() -> u64 {
+    let mut peaks = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let argv0 = cmdline.split(|b| *b == 0).next().unwrap_or_default();
+        if !argv0.ends_with(b"/trail-metrics") {
+            continue;
+        }
+        let status = std::fs::read_to_string(entry.path().join("status")).unwrap_or_default();
+        if let Some(kb) = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        {
+            peaks.push(kb * 1024);
+        }
+    }
+    assert_eq!(peaks.len(), 1, "expected one trail-metrics process");
+    peaks[0]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_50_mb_log_is_published_within_a_256_mb_memory_budget() {
+    let _shared = FAULTS.read().await;
+    let (s3, cw) = clients().await;
+    ensure_bucket(&s3, STATE_BUCKET).await;
+    let file = log_dir().join("big.json.gz");
+    let generated = std::process::Command::new("python3")
+        .arg(root().join("scripts/gen_cloudtrail.py"))
+        .arg(&file)
+        .args(["--records", "220000", "--start", "now"])
+        .output()
+        .unwrap();
+    assert!(generated.status.success(), "{generated:?}");
+    let bytes = std::fs::read(&file).unwrap();
+    assert!(bytes.len() > 45_000_000, "{} bytes", bytes.len());
+    let reference = std::process::Command::new("python3")
+        .arg(root().join("scripts/reference_count.py"))
+        .arg(&file)
+        .output()
+        .unwrap();
+    let reference = String::from_utf8(reference.stdout).unwrap();
+    let expected = |name: &str| -> f64 {
+        reference
+            .split_whitespace()
+            .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("{name} in {reference}"))
+            .parse()
+            .unwrap()
+    };
+
+    let key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/25/123456789012_CloudTrail_us-east-1_20261125T1100Z_FiftyMegabytes.json.gz";
+    put(&s3, "big-bucket", key, bytes).await;
+    let mut event = event_file("s3-put.json");
+    event["Records"][0]["s3"]["bucket"]["name"] = json!("big-bucket");
+    event["Records"][0]["s3"]["object"]["key"] = json!(key);
+    let out = invoke(&event);
+    assert!(out.ok, "{out:?}");
+    let peak = function_peak_rss();
+    println!(
+        "trail-metrics peak RSS after a 48 MB gzipped log: {:.1} MiB",
+        peak as f64 / 1048576.0
+    );
+    assert!(peak < 256 << 20, "peak RSS {peak} bytes");
+
+    // Read every StartInstances series back and compare with the reference count.
+    let (from, to) = (now() - 4 * 3600, now() + 3600);
+    let mut principals = Vec::new();
+    let mut token = None;
+    loop {
+        let page = cw
+            .list_metrics()
+            .namespace("CloudTrailMetrics")
+            .metric_name("StartInstances")
+            .set_next_token(token)
+            .send()
+            .await
+            .unwrap();
+        for m in page.metrics() {
+            principals.extend(
+                m.dimensions()
+                    .iter()
+                    .map(|d| d.value().unwrap_or_default().to_owned()),
+            );
+        }
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    principals.sort();
+    principals.dedup();
+    let mut total = 0.0;
+    let mut active = 0;
+    for p in &principals {
+        let n = statistic(
+            &cw,
+            "StartInstances",
+            &[("UserName", p)],
+            from,
+            to,
+            Statistic::SampleCount,
+        )
+        .await;
+        total += n;
+        active += usize::from(n > 0.0);
+    }
+    assert_eq!(total, expected("start_instances"));
+    assert_eq!(active as f64, expected("principals"));
+    let root = statistic(&cw, "RootAccountUsage", &[], from, to, Statistic::Sum).await;
+    assert_eq!(root, expected("root_usage"));
+}
