@@ -3,23 +3,28 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use trailwatch::aws::{self, CloudWatchSink, DedupMode, S3Source};
+use trailwatch::backfill::{self, CollectSink, ReadOnly};
 use trailwatch::cloudtrail::{ReadLimits, DEFAULT_MAX_DECOMPRESSED_BYTES};
 use trailwatch::engine::Engine;
+use trailwatch::ingest::{Attempt, Ingest, IngestError, Outcome};
 use trailwatch::local::{collect_files, process_files};
+use trailwatch::metrics::{Aggregation, SeriesKey, MAX_AGE_SECONDS};
 use trailwatch::report;
 use trailwatch::rules::ruleset::{RuleSet, DEFAULT_NAMESPACE};
 use trailwatch::timestamp::UnixSeconds;
+use trailwatch::trigger::ObjectRef;
 
 #[derive(Parser)]
 #[command(
     name = "trailwatch",
     version,
-    about = "CloudTrail logs to CloudWatch metrics, on local files"
+    about = "CloudTrail logs to CloudWatch metrics, on local files or an S3 prefix"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -33,6 +38,40 @@ enum Command {
     /// Check, list and test metric rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Process the log files already in S3: a dry run unless --publish. Uses the same
+    /// exactly-once markers as the trail-metrics function, so files it published are not counted again.
+    Backfill(BackfillArgs),
+}
+
+#[derive(clap::Args)]
+struct BackfillArgs {
+    #[command(flatten)]
+    rules: RuleArgs,
+    /// Where the trail's logs are: s3://bucket/prefix (for example
+    /// s3://my-trail-bucket/AWSLogs/123456789012/CloudTrail/).
+    uri: String,
+    /// Only log files delivered from this date (YYYY-MM-DD, UTC, or an RFC 3339 time).
+    #[arg(long, value_name = "DATE")]
+    since: Option<String>,
+    /// Only log files delivered before the end of this date (or before this RFC 3339 time).
+    #[arg(long, value_name = "DATE")]
+    until: Option<String>,
+    /// Publish with PutMetricData. Without it, print what would be published and change nothing.
+    #[arg(long)]
+    publish: bool,
+    /// Files processed at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    concurrency: u16,
+    /// Where exactly-once markers live: tags, off, or s3://bucket/prefix/. Use the function's DEDUP
+    /// setting, so the two share them.
+    #[arg(long, default_value = "tags", value_name = "MODE")]
+    dedup: String,
+    /// Output of a dry run: an aligned table, or one MetricDatum per line (AWS API/CLI shape).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Stop reading a file once it has decompressed to this many bytes (gzip bomb guard).
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_DECOMPRESSED_BYTES)]
+    max_decompressed_bytes: u64,
 }
 
 #[derive(clap::Args)]
@@ -134,6 +173,227 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
         Command::Rules(RulesCommand::Test { rules, event }) => {
             rules_test(&load_rules(&rules)?, &event)
         }
+        Command::Backfill(args) => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(backfill(args))
+        }
+    }
+}
+
+async fn backfill(args: BackfillArgs) -> Result<ExitCode, Fatal> {
+    let (bucket, prefix) = backfill::parse_s3_uri(&args.uri)?;
+    let since = args
+        .since
+        .as_deref()
+        .map(|d| backfill::parse_date(d, false))
+        .transpose()?;
+    let until = args
+        .until
+        .as_deref()
+        .map(|d| backfill::parse_date(d, true))
+        .transpose()?;
+    let dedup = DedupMode::parse(&args.dedup).map_err(|m| format!("--dedup: {m}"))?;
+    let rules = load_rules(&args.rules)?;
+    let limits = ReadLimits {
+        max_decompressed_bytes: args.max_decompressed_bytes,
+        ..ReadLimits::default()
+    };
+    let now = UnixSeconds::now();
+    if since.is_none_or(|s| s.0 < now.0 - MAX_AGE_SECONDS) {
+        eprintln!(
+            "note: CloudWatch accepts data up to 14 days old: events before {} give no datums",
+            UnixSeconds(now.0 - MAX_AGE_SECONDS)
+        );
+    }
+    let endpoint = std::env::var_os("AWS_ENDPOINT_URL").is_some()
+        || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+    let (s3, cloudwatch) = aws::clients(endpoint, 5).await;
+    let listing = backfill::list_logs(&s3, &bucket, &prefix, since, until).await?;
+    let total = listing.objects.len();
+    eprintln!(
+        "{}: {total} log files to process ({} list requests; {} other keys and {} files outside the dates left out)",
+        args.uri, listing.list_requests, listing.not_logs, listing.outside_range
+    );
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(total as u64);
+        if let Ok(style) =
+            ProgressStyle::with_template("{bar:40} {pos}/{len} files {per_sec} eta {eta} {msg}")
+        {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let attempt = Attempt {
+        owner: format!("trailwatch-backfill-{}", std::process::id()),
+        lease_until: UnixSeconds(now.0 + 600),
+    };
+    let store = dedup.store(&s3);
+    let engine = Arc::new(Engine::new(rules, limits));
+    let source = S3Source { client: s3 };
+    let mut tally = Tally::default();
+    let concurrency = usize::from(args.concurrency);
+    let mut on_done = |object: ObjectRef, result| {
+        tally.add(&object, result, &bar);
+        bar.inc(1);
+    };
+    let collected = if args.publish {
+        let ingest = Ingest {
+            engine,
+            source,
+            sink: CloudWatchSink { client: cloudwatch },
+            store,
+            now: UnixSeconds::now,
+        };
+        backfill::run(
+            Arc::new(ingest),
+            listing.objects,
+            concurrency,
+            attempt,
+            &mut on_done,
+        )
+        .await;
+        None
+    } else {
+        let ingest = Arc::new(Ingest {
+            engine,
+            source,
+            sink: CollectSink::default(),
+            store: ReadOnly(store),
+            now: UnixSeconds::now,
+        });
+        backfill::run(
+            Arc::clone(&ingest),
+            listing.objects,
+            concurrency,
+            attempt,
+            &mut on_done,
+        )
+        .await;
+        let datums = std::mem::take(
+            &mut *ingest
+                .sink
+                .datums
+                .lock()
+                .map_err(|_| "a backfill task panicked")?,
+        );
+        Some(datums)
+    };
+    bar.finish_and_clear();
+    if let Some(datums) = collected {
+        // Several files may add to one series-minute: show each once, as CloudWatch would store it.
+        let mut aggregation = Aggregation::default();
+        for d in datums {
+            let key = SeriesKey {
+                namespace: d.namespace,
+                metric_name: d.metric_name,
+                dimensions: d.dimensions,
+                minute: d.timestamp,
+            };
+            aggregation.add(key, d.statistics, d.unit);
+        }
+        let datums = aggregation.into_datums();
+        let mut out = std::io::stdout().lock();
+        match args.format {
+            Format::Table => out.write_all(report::datum_table(&datums, now).as_bytes())?,
+            Format::Json => {
+                for d in &datums {
+                    writeln!(out, "{}", d.to_json())?;
+                }
+            }
+        }
+        out.flush()?;
+    }
+    eprint!("{}", tally.summary(args.publish));
+    Ok(if tally.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// What a backfill did, file by file.
+#[derive(Default)]
+struct Tally {
+    published: u64,
+    already: u64,
+    skipped: u64,
+    failed: u64,
+    events: u64,
+    datums: u64,
+    requests: u64,
+    out_of_window: u64,
+}
+
+impl Tally {
+    fn add(&mut self, object: &ObjectRef, result: Result<Outcome, IngestError>, bar: &ProgressBar) {
+        match result {
+            Ok(Outcome::Published(p)) => {
+                self.published += 1;
+                self.events += p.events;
+                self.datums += p.datums as u64;
+                self.requests += p.requests_sent as u64;
+                self.out_of_window += p.out_of_window as u64;
+            }
+            Ok(Outcome::AlreadyPublished { .. }) => self.already += 1,
+            Ok(Outcome::SkippedKey(kind)) => {
+                self.skipped += 1;
+                bar.println(format!(
+                    "{object}: skipped, {}",
+                    kind.skip_reason().unwrap_or("")
+                ));
+            }
+            Ok(Outcome::SkippedContent(kind)) => {
+                self.skipped += 1;
+                bar.println(format!(
+                    "{object}: skipped, {}",
+                    kind.skip_reason().unwrap_or("")
+                ));
+            }
+            Err(e) => {
+                self.failed += 1;
+                let hint = if e.retryable() {
+                    " (temporary: run the backfill again)"
+                } else {
+                    ""
+                };
+                bar.println(format!("trailwatch: {e}{hint}"));
+            }
+        }
+    }
+
+    fn summary(&self, published: bool) -> String {
+        let verb = if published {
+            "published"
+        } else {
+            "would publish"
+        };
+        let mut text = format!(
+            "{verb}: {} files, {} events, {} datums in {} PutMetricData requests\n\
+             already published (skipped): {}; not log files: {}; failed: {}\n",
+            self.published,
+            self.events,
+            self.datums - self.out_of_window,
+            self.requests,
+            self.already,
+            self.skipped,
+            self.failed
+        );
+        if self.out_of_window > 0 {
+            text.push_str(&format!(
+                "{} datums older than 14 days (or over 2 hours ahead) left out: CloudWatch refuses them\n",
+                self.out_of_window
+            ));
+        }
+        if !published {
+            text.push_str(
+                "dry run: nothing was published and no marker written; add --publish to publish\n",
+            );
+        }
+        text
     }
 }
 
@@ -159,13 +419,6 @@ fn load_rules(args: &RuleArgs) -> Result<RuleSet, Fatal> {
     } else {
         rules.select(&args.only)?
     })
-}
-
-fn now() -> UnixSeconds {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    UnixSeconds(i64::try_from(secs).unwrap_or(i64::MAX))
 }
 
 fn metrics(args: MetricsArgs) -> Result<ExitCode, Fatal> {
@@ -198,7 +451,7 @@ fn metrics(args: MetricsArgs) -> Result<ExitCode, Fatal> {
     summary.files_ignored = list.ignored;
     bar.finish_and_clear();
     let datums = aggregation.into_datums();
-    let now = now();
+    let now = UnixSeconds::now();
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Table => out.write_all(report::datum_table(&datums, now).as_bytes())?,

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod aws;
+pub mod backfill;
 pub mod cloudtrail;
 pub mod engine;
 pub mod event;

@@ -3,6 +3,7 @@
 //! the moto emulator. Counts are read back with GetMetricStatistics and compared with what each test
 //! put in.
 
+#[path = "../../../tests/support.rs"]
 mod support;
 
 use aws_sdk_cloudwatch::types::Statistic;

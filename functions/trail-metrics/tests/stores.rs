@@ -1,5 +1,6 @@
 //! The progress stores against the S3 API of the emulator: what exactly-once rests on.
 
+#[path = "../../../tests/support.rs"]
 mod support;
 
 use support::*;

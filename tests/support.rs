@@ -1,6 +1,7 @@
 //! Real parts for the integration tests: the moto emulator (with a fault-injecting proxy in front),
 //! `cargo lambda watch` running the function under the Lambda runtime API, and `cargo lambda invoke`.
 //! Each is started once per test binary and tied to it: when the test process ends, they end.
+//! Shared by the crates' integration tests through `#[path = "../../../tests/support.rs"]`.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Write};
@@ -12,11 +13,14 @@ use std::time::{Duration, Instant};
 use aws_sdk_cloudwatch::types::{Dimension, Statistic};
 use serde_json::Value;
 
+/// The workspace root: the first directory up from the crate that has Cargo.lock.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    crate_dir
+        .ancestors()
+        .find(|d| d.join("Cargo.lock").exists())
+        .unwrap_or(crate_dir)
+        .to_path_buf()
 }
 
 /// The Python virtualenv that `scripts/test.sh` fills with moto and cargo-lambda (pinned).
