@@ -14,7 +14,7 @@ use trailwatch::cloudtrail::{ReadLimits, DEFAULT_MAX_DECOMPRESSED_BYTES};
 use trailwatch::engine::Engine;
 use trailwatch::ingest::{Attempt, Ingest, IngestError, Outcome};
 use trailwatch::local::{collect_files, process_files};
-use trailwatch::metrics::{Aggregation, SeriesKey, MAX_AGE_SECONDS};
+use trailwatch::metrics::{Aggregation, MetricDatum, SeriesKey, MAX_AGE_SECONDS};
 use trailwatch::report;
 use trailwatch::rules::ruleset::{RuleSet, DEFAULT_NAMESPACE};
 use trailwatch::timestamp::UnixSeconds;
@@ -295,17 +295,7 @@ async fn backfill(args: BackfillArgs) -> Result<ExitCode, Fatal> {
             };
             aggregation.add(key, d.statistics, d.unit);
         }
-        let datums = aggregation.into_datums();
-        let mut out = std::io::stdout().lock();
-        match args.format {
-            Format::Table => out.write_all(report::datum_table(&datums, now).as_bytes())?,
-            Format::Json => {
-                for d in &datums {
-                    writeln!(out, "{}", d.to_json())?;
-                }
-            }
-        }
-        out.flush()?;
+        print_datums(&aggregation.into_datums(), args.format, now)?;
     }
     eprint!("{}", tally.summary(args.publish));
     Ok(if tally.failed == 0 {
@@ -452,22 +442,27 @@ fn metrics(args: MetricsArgs) -> Result<ExitCode, Fatal> {
     bar.finish_and_clear();
     let datums = aggregation.into_datums();
     let now = UnixSeconds::now();
-    let mut out = std::io::stdout().lock();
-    match args.format {
-        Format::Table => out.write_all(report::datum_table(&datums, now).as_bytes())?,
-        Format::Json => {
-            for d in &datums {
-                writeln!(out, "{}", d.to_json())?;
-            }
-        }
-    }
-    out.flush()?;
+    print_datums(&datums, args.format, now)?;
     eprint!("{}", report::run_summary(&summary, &datums, now));
     Ok(if summary.files_failed.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The datums on stdout: a table for people, or one AWS-shaped JSON object per line.
+fn print_datums(datums: &[MetricDatum], format: Format, now: UnixSeconds) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Table => out.write_all(report::datum_table(datums, now).as_bytes())?,
+        Format::Json => {
+            for d in datums {
+                writeln!(out, "{}", d.to_json())?;
+            }
+        }
+    }
+    out.flush()
 }
 
 fn rules_test(rules: &RuleSet, path: &PathBuf) -> Result<ExitCode, Fatal> {

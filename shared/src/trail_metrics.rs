@@ -537,3 +537,102 @@ fn respond(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_vars(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.namespace, "CloudTrailMetrics");
+        assert_eq!(c.rules, RulesSource::Builtin);
+        assert_eq!(c.dedup, DedupMode::Tags);
+        assert!(c.evidence && !c.path_style);
+        assert_eq!(
+            (c.health_namespace.as_str(), c.max_attempts),
+            ("Trailwatch", 5)
+        );
+        assert!(
+            config(&[("AWS_ENDPOINT_URL", "http://127.0.0.1:5000")])
+                .unwrap()
+                .path_style
+        );
+    }
+
+    #[test]
+    fn every_bad_value_names_its_variable() {
+        for (name, value, says) in [
+            ("DEDUP", "dynamodb", "`tags`, `off`"),
+            ("METRIC_NAMESPACE", "AWS/EC2", "AWS/"),
+            ("EVIDENCE_LOG", "maybe", "on or off"),
+            ("AWS_MAX_ATTEMPTS", "0", "≥ 1"),
+            ("MAX_DECOMPRESSED_BYTES", "4GB", "whole number"),
+            ("RULES", "s3://bucket-only", "s3://bucket/key"),
+        ] {
+            let err = config(&[(name, value)]).unwrap_err().to_string();
+            assert!(err.contains(name) && err.contains(says), "{name}: {err}");
+        }
+    }
+
+    #[test]
+    fn rules_sources() {
+        assert_eq!(RulesSource::parse(" builtin "), Ok(RulesSource::Builtin));
+        assert!(matches!(
+            RulesSource::parse(r#"{"rules":[]}"#),
+            Ok(RulesSource::Inline(_))
+        ));
+        assert_eq!(
+            RulesSource::parse("s3://b/rules/x.json"),
+            Ok(RulesSource::S3 {
+                bucket: "b".into(),
+                key: "rules/x.json".into()
+            })
+        );
+        assert_eq!(
+            RulesSource::parse("rules.json"),
+            Ok(RulesSource::Path("rules.json".into()))
+        );
+    }
+
+    #[test]
+    fn health_is_embedded_metric_format() {
+        let h = Health {
+            files_processed: 2,
+            delivery_lag: Some(300),
+            ..Health::default()
+        };
+        let line = h.emf("Trailwatch", "trail-metrics", 1_764_060_000_000);
+        assert_eq!(
+            line["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+            "Trailwatch"
+        );
+        assert_eq!(
+            line["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["FunctionName"]])
+        );
+        assert_eq!(line["FilesProcessed"], 2.0);
+        assert_eq!(line["DeliveryLag"], 300.0);
+        let names: Vec<&str> = line["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["Name"].as_str().unwrap())
+            .collect();
+        assert!(
+            names.iter().all(|n| line.get(n).is_some()),
+            "every metric has a value"
+        );
+        let no_lag = Health::default().emf("T", "f", 0);
+        assert!(no_lag.get("DeliveryLag").is_none());
+    }
+}

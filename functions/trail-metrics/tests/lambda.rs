@@ -432,3 +432,23 @@ async fn a_50_mb_log_is_published_within_a_256_mb_memory_budget() {
     let root = statistic(&cw, "RootAccountUsage", &[], from, to, Statistic::Sum).await;
     assert_eq!(root, expected("root_usage"));
 }
+
+#[test]
+fn a_bad_configuration_stops_the_function_at_start_naming_the_variable() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_trail-metrics"))
+        .env("DEDUP", "dynamodb://table")
+        .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
+        .env("AWS_LAMBDA_FUNCTION_NAME", "trail-metrics")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("DEDUP=\"dynamodb://table\""), "{text}");
+}
