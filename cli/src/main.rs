@@ -12,9 +12,9 @@ use trailwatch::aws::{self, CloudWatchSink, DedupMode, S3Source};
 use trailwatch::backfill::{self, CollectSink, ReadOnly};
 use trailwatch::cloudtrail::{ReadLimits, DEFAULT_MAX_DECOMPRESSED_BYTES};
 use trailwatch::engine::Engine;
-use trailwatch::ingest::{Attempt, Ingest, IngestError, Outcome};
+use trailwatch::ingest::{Attempt, Ingest, IngestError, Lease, Outcome};
 use trailwatch::local::{collect_files, process_files};
-use trailwatch::metrics::{Aggregation, MetricDatum, SeriesKey, MAX_AGE_SECONDS};
+use trailwatch::metrics::{MetricDatum, MAX_AGE_SECONDS};
 use trailwatch::report;
 use trailwatch::rules::ruleset::{RuleSet, DEFAULT_NAMESPACE};
 use trailwatch::timestamp::UnixSeconds;
@@ -229,7 +229,8 @@ async fn backfill(args: BackfillArgs) -> Result<ExitCode, Fatal> {
     };
     let attempt = Attempt {
         owner: format!("trailwatch-backfill-{}", std::process::id()),
-        lease_until: UnixSeconds(now.0 + 600),
+        // Renewed at each marker write: a backfill that is stopped frees its files two minutes later.
+        lease: Lease::Seconds(120),
     };
     let store = dedup.store(&s3);
     let engine = Arc::new(Engine::new(rules, limits));
@@ -247,6 +248,7 @@ async fn backfill(args: BackfillArgs) -> Result<ExitCode, Fatal> {
             sink: CloudWatchSink { client: cloudwatch },
             store,
             now: UnixSeconds::now,
+            evidence: None,
         };
         backfill::run(
             Arc::new(ingest),
@@ -264,6 +266,7 @@ async fn backfill(args: BackfillArgs) -> Result<ExitCode, Fatal> {
             sink: CollectSink::default(),
             store: ReadOnly(store),
             now: UnixSeconds::now,
+            evidence: None,
         });
         backfill::run(
             Arc::clone(&ingest),
@@ -273,29 +276,18 @@ async fn backfill(args: BackfillArgs) -> Result<ExitCode, Fatal> {
             &mut on_done,
         )
         .await;
-        let datums = std::mem::take(
+        let aggregation = std::mem::take(
             &mut *ingest
                 .sink
-                .datums
+                .aggregation
                 .lock()
                 .map_err(|_| "a backfill task panicked")?,
         );
-        Some(datums)
+        Some(aggregation.into_datums())
     };
     bar.finish_and_clear();
     if let Some(datums) = collected {
-        // Several files may add to one series-minute: show each once, as CloudWatch would store it.
-        let mut aggregation = Aggregation::default();
-        for d in datums {
-            let key = SeriesKey {
-                namespace: d.namespace,
-                metric_name: d.metric_name,
-                dimensions: d.dimensions,
-                minute: d.timestamp,
-            };
-            aggregation.add(key, d.statistics, d.unit);
-        }
-        print_datums(&aggregation.into_datums(), args.format, now)?;
+        print_datums(&datums, args.format, now)?;
     }
     eprint!("{}", tally.summary(args.publish));
     Ok(if tally.failed == 0 {

@@ -208,7 +208,8 @@ impl MetricSink for CloudWatchSink {
 pub const PROGRESS_TAG: &str = "trailwatch-progress";
 
 /// Progress in a tag on the log object itself. No extra bucket, but S3 tagging has no conditional
-/// write: two invocations racing on one object within the same second are not told apart.
+/// write: the ingest looks at the tag again just before claiming, and two invocations that both look
+/// in the moment before either writes are not told apart.
 #[derive(Debug, Clone)]
 pub struct TagStore {
     pub client: aws_sdk_s3::Client,
@@ -241,6 +242,10 @@ fn bad_marker(operation: &'static str, message: String) -> AwsError {
 impl ProgressStore for TagStore {
     fn describe(&self) -> String {
         format!("tags ({PROGRESS_TAG} on each log object)")
+    }
+
+    fn is_atomic(&self) -> bool {
+        false
     }
 
     async fn load(&self, object: &ObjectRef) -> Result<Option<Stored>, AwsError> {
@@ -312,6 +317,10 @@ impl MarkerStore {
 impl ProgressStore for MarkerStore {
     fn describe(&self) -> String {
         format!("s3://{}/{}", self.bucket, self.prefix)
+    }
+
+    fn is_atomic(&self) -> bool {
+        true
     }
 
     async fn load(&self, object: &ObjectRef) -> Result<Option<Stored>, AwsError> {
@@ -443,6 +452,14 @@ impl ProgressStore for Dedup {
             Dedup::Off(s) => s.describe(),
             Dedup::Tags(s) => s.describe(),
             Dedup::Markers(s) => s.describe(),
+        }
+    }
+
+    fn is_atomic(&self) -> bool {
+        match self {
+            Dedup::Off(s) => s.is_atomic(),
+            Dedup::Tags(s) => s.is_atomic(),
+            Dedup::Markers(s) => s.is_atomic(),
         }
     }
 

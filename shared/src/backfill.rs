@@ -5,10 +5,10 @@ use std::sync::{Arc, Mutex};
 
 use crate::aws::classify;
 use crate::ingest::{
-    Attempt, AwsError, Ingest, IngestError, MetricSink, ObjectSource, Outcome, Progress,
-    ProgressStore, SaveError, Stored,
+    Attempt, AwsError, Ingest, IngestError, IngestErrorKind, MetricSink, ObjectSource, Outcome,
+    Progress, ProgressStore, SaveError, Stored,
 };
-use crate::metrics::MetricDatum;
+use crate::metrics::{Aggregation, MetricDatum, SeriesKey};
 use crate::timestamp::UnixSeconds;
 use crate::trigger::{classify_key, KeyKind, ObjectRef};
 
@@ -188,16 +188,25 @@ async fn list_common_prefixes(
     }
 }
 
-/// A sink that keeps what it is given: the dry run's "what would be published".
+/// A sink that adds up what it is given, as CloudWatch would store it (several files may add to one
+/// series-minute): the dry run's "what would be published", in memory bounded by series × minutes.
 #[derive(Debug, Default)]
 pub struct CollectSink {
-    pub datums: Mutex<Vec<MetricDatum>>,
+    pub aggregation: Mutex<Aggregation>,
 }
 
 impl MetricSink for CollectSink {
     async fn put(&self, _namespace: &str, datums: &[MetricDatum]) -> Result<(), AwsError> {
-        if let Ok(mut all) = self.datums.lock() {
-            all.extend_from_slice(datums);
+        if let Ok(mut all) = self.aggregation.lock() {
+            for d in datums {
+                let key = SeriesKey {
+                    namespace: Arc::clone(&d.namespace),
+                    metric_name: Arc::clone(&d.metric_name),
+                    dimensions: d.dimensions.clone(),
+                    minute: d.timestamp,
+                };
+                all.add(key, d.statistics, d.unit);
+            }
         }
         Ok(())
     }
@@ -211,6 +220,10 @@ pub struct ReadOnly<P>(pub P);
 impl<P: ProgressStore> ProgressStore for ReadOnly<P> {
     fn describe(&self) -> String {
         format!("{} (read only)", self.0.describe())
+    }
+
+    fn is_atomic(&self) -> bool {
+        true
     }
 
     async fn load(&self, object: &ObjectRef) -> Result<Option<Stored>, AwsError> {
@@ -241,26 +254,37 @@ pub async fn run<S, M, P>(
     P: ProgressStore + 'static,
 {
     let mut tasks = tokio::task::JoinSet::new();
+    let mut running = std::collections::HashMap::new();
     let mut pending = objects.into_iter();
-    let mut finish =
-        |joined: Result<(ObjectRef, Result<Outcome, IngestError>), tokio::task::JoinError>| {
-            if let Ok((object, result)) = joined {
-                done(object, result);
-            }
-        };
     loop {
         while tasks.len() < concurrency.max(1) {
             let Some(object) = pending.next() else { break };
             let ingest = Arc::clone(&ingest);
             let attempt = attempt.clone();
-            tasks.spawn(async move {
-                let result = ingest.object(&object, &attempt).await;
-                (object, result)
-            });
+            let task_object = object.clone();
+            let handle = tasks.spawn(async move { ingest.object(&task_object, &attempt).await });
+            running.insert(handle.id(), object);
         }
-        match tasks.join_next().await {
-            Some(joined) => finish(joined),
-            None => break,
+        let Some(joined) = tasks.join_next_with_id().await else {
+            break;
+        };
+        match joined {
+            Ok((id, result)) => {
+                if let Some(object) = running.remove(&id) {
+                    done(object, result);
+                }
+            }
+            Err(e) => {
+                if let Some(object) = running.remove(&e.id()) {
+                    let error = IngestError {
+                        object: object.to_string(),
+                        kind: IngestErrorKind::Internal(format!(
+                            "the task processing it failed: {e}"
+                        )),
+                    };
+                    done(object, Err(error));
+                }
+            }
         }
     }
 }

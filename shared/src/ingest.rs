@@ -3,8 +3,8 @@
 //! retry or re-run counts an object twice and no retry re-sends a batch that was accepted.
 //!
 //! The protocol, per object (see [`Progress`]):
-//! 1. Load the object's marker. If it says every batch of this object version (ETag) was published with
-//!    these rules, stop: already done.
+//! 1. Load the object's marker. If it says every batch of this object version (ETag) was published,
+//!    stop: already done (with whatever rules were in use then).
 //! 2. Read the object and run the engine (nothing is published from a file that fails part-way).
 //! 3. Claim the object: write the marker with `done` batches so far, the total, and a lease that ends
 //!    when this invocation must end. The write is conditional on the marker being unchanged since step
@@ -13,8 +13,10 @@
 //! 4. For each batch from `done` on: PutMetricData, then advance `done` in the marker (conditionally).
 //!
 //! The one gap: a crash between PutMetricData returning and the marker write re-sends that one batch on
-//! retry. PutMetricData has no idempotency key, so no design that calls it can close that gap; this one
-//! narrows it to a single request, and retries the marker write before giving up.
+//! retry, and so does an ambiguous failure of the request itself (a connection reset after CloudWatch
+//! accepted it, which the SDK retries). PutMetricData has no idempotency key, so no design that calls it
+//! can close that gap; this one narrows it to a single request, and retries the marker write before
+//! giving up.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -92,6 +94,8 @@ pub enum SaveError {
 pub trait ProgressStore: Send + Sync {
     /// What this store is, for logs: `tags`, `s3://bucket/prefix/`, `off`.
     fn describe(&self) -> String;
+    /// Whether `save` is a compare-and-swap (it refuses a marker that changed since `previous`).
+    fn is_atomic(&self) -> bool;
     fn load(
         &self,
         object: &ObjectRef,
@@ -195,7 +199,7 @@ pub enum IngestErrorKind {
     Marker(SaveError),
     #[error("reading its progress marker: {0}")]
     MarkerLoad(AwsError),
-    #[error("its progress marker says {done} of {total} requests were published with rules {rules}, but the current rules ({current}) make {now_total} requests: finishing would count part of it twice. Delete the marker to publish it again in full")]
+    #[error("its progress marker says {done} of {total} requests were published with rules {rules}, but the current rules ({current}) make {now_total} requests: finishing with them would mix two rule sets. Deploy the rules with fingerprint {rules} again to finish it, or delete the marker to publish it in full with the current rules, which counts what its first {done} requests held twice")]
     RulesChanged {
         done: usize,
         total: usize,
@@ -281,20 +285,42 @@ pub struct Published {
     /// Datums CloudWatch would refuse (older than 14 days, more than 2 hours ahead): not sent.
     pub out_of_window: usize,
     pub newest_event: Option<UnixSeconds>,
-    /// Evidence of security-rule matches, for the log (only on the first attempt at an object).
-    pub evidence: Vec<Evidence>,
+    /// Evidence lines handed to [`Ingest::evidence`] (on the first attempt at an object only), and
+    /// matches beyond the engine's per-file limit.
+    pub evidence: usize,
     pub evidence_dropped: u64,
 }
 
-/// The invocation processing objects: who it is and until when it may run.
+/// Who is processing objects, and how long a claim lasts.
 #[derive(Debug, Clone)]
 pub struct Attempt {
     pub owner: String,
-    pub lease_until: UnixSeconds,
+    pub lease: Lease,
+}
+
+/// How long a claim on an object holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lease {
+    /// Until a fixed time: a Lambda invocation's deadline, after which it cannot be running.
+    Until(UnixSeconds),
+    /// For this many seconds from each marker write (a backfill): renewed as publishing goes on.
+    Seconds(i64),
+}
+
+impl Attempt {
+    fn lease_at(&self, now: UnixSeconds) -> i64 {
+        match self.lease {
+            Lease::Until(t) => t.0,
+            Lease::Seconds(s) => now.0 + s,
+        }
+    }
 }
 
 /// Attempts at a marker write before giving up on it.
 const MARKER_WRITE_ATTEMPTS: u32 = 4;
+
+/// Receives the evidence of one object's security-rule matches (the function logs it).
+pub type EvidenceSink = dyn Fn(&ObjectRef, &[Evidence]) + Send + Sync;
 
 /// The engine plus where objects come from, where datums go and where progress is kept.
 pub struct Ingest<S, M, P> {
@@ -304,6 +330,8 @@ pub struct Ingest<S, M, P> {
     pub store: P,
     /// Clock, replaceable in tests.
     pub now: fn() -> UnixSeconds,
+    /// Where evidence goes, before anything is published; `None` to drop it.
+    pub evidence: Option<Arc<EvidenceSink>>,
 }
 
 impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Ingest<S, M, P> {
@@ -326,27 +354,22 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Ingest<S, M, P> {
             .load(object)
             .await
             .map_err(|e| fail(IngestErrorKind::MarkerLoad(e)))?;
+        // A duplicate notification that carries the ETag is settled without reading the object.
+        if let (Some(s), Some(etag)) = (&stored, &object.etag) {
+            if s.progress.etag == *etag && s.progress.is_complete() {
+                return Ok(Outcome::AlreadyPublished {
+                    requests: s.progress.total,
+                });
+            }
+        }
         let opened = self
             .source
             .open(object)
             .await
             .map_err(|e| fail(IngestErrorKind::Read(e)))?;
-        let rules = self.engine.rules().fingerprint();
-        let prior = stored
-            .as_ref()
-            .map(|s| &s.progress)
-            .filter(|p| p.etag == opened.etag);
-        if let Some(p) = prior {
-            if p.is_complete() {
-                return Ok(Outcome::AlreadyPublished { requests: p.total });
-            }
-            let now = (self.now)();
-            if p.lease > now.0 && p.owner != attempt.owner {
-                return Err(fail(IngestErrorKind::InProgress {
-                    owner: p.owner.clone(),
-                    until: UnixSeconds(p.lease),
-                }));
-            }
+        let etag = opened.etag.clone();
+        if let Err(outcome) = self.check(stored.as_ref(), &etag, attempt) {
+            return outcome.map_err(fail);
         }
 
         let report = self.read(object, opened.body).await.map_err(fail)?;
@@ -361,14 +384,41 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Ingest<S, M, P> {
             datums: datums.len(),
             requests: batches.len(),
             newest_event: report.newest_event,
+            evidence_dropped: report.evidence_dropped,
             ..Published::default()
+        };
+        let log_evidence = |published: &mut Published| {
+            if let Some(sink) = &self.evidence {
+                sink(object, &report.evidence);
+                published.evidence = report.evidence.len();
+            }
         };
         if batches.is_empty() {
             // Nothing to count twice: no marker needed.
-            published.evidence = report.evidence;
-            published.evidence_dropped = report.evidence_dropped;
+            log_evidence(&mut published);
             return Ok(Outcome::Published(published));
         }
+
+        // Reading took a while: a store without compare-and-swap looks again just before claiming,
+        // which narrows a race with another invocation to the moment between this read and the write.
+        let stored = if self.store.is_atomic() {
+            stored
+        } else {
+            let again = self
+                .store
+                .load(object)
+                .await
+                .map_err(|e| fail(IngestErrorKind::MarkerLoad(e)))?;
+            if let Err(outcome) = self.check(again.as_ref(), &etag, attempt) {
+                return outcome.map_err(fail);
+            }
+            again
+        };
+        let rules = self.engine.rules().fingerprint();
+        let prior = stored
+            .as_ref()
+            .map(|s| &s.progress)
+            .filter(|p| p.etag == etag);
         let done = match prior {
             Some(p) if p.done > 0 && (p.rules != rules || p.total != batches.len()) => {
                 return Err(fail(IngestErrorKind::RulesChanged {
@@ -382,31 +432,31 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Ingest<S, M, P> {
             Some(p) => p.done,
             None => 0,
         };
-        if done == 0 {
-            published.evidence = report.evidence;
-            published.evidence_dropped = report.evidence_dropped;
-        }
         published.resumed_at = done;
 
         // Claim.
         let mut progress = Progress {
-            etag: opened.etag.clone(),
+            etag,
             rules,
             done,
             total: batches.len(),
-            lease: attempt.lease_until.0,
+            lease: attempt.lease_at((self.now)()),
             owner: attempt.owner.clone(),
         };
-        let mut current = match self.store.save(object, &progress, stored.as_ref()).await {
-            Ok(token) => Stored {
-                progress: progress.clone(),
-                token,
-            },
-            Err(SaveError::Conflict) => {
-                return Err(fail(IngestErrorKind::Marker(SaveError::Conflict)));
-            }
-            Err(e) => return Err(fail(IngestErrorKind::Marker(e))),
+        let token = self
+            .store
+            .save(object, &progress, stored.as_ref())
+            .await
+            .map_err(|e| fail(IngestErrorKind::Marker(e)))?;
+        let mut current = Stored {
+            progress: progress.clone(),
+            token,
         };
+        if done == 0 {
+            // Before publishing, so that a failure part-way loses no evidence; a retry from request 0
+            // logs it again, a retry from further on does not.
+            log_evidence(&mut published);
+        }
 
         for index in done..batches.len() {
             let now = (self.now)();
@@ -418,9 +468,7 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Ingest<S, M, P> {
             published.out_of_window += batches[index].len() - batch.len();
             if let Some(first) = batch.first() {
                 if let Err(error) = self.sink.put(&first.namespace, &batch).await {
-                    // Let the next attempt in at once: nobody is publishing now.
-                    progress.lease = 0;
-                    let _ = self.store.save(object, &progress, Some(&current)).await;
+                    self.release(object, &progress, &current).await;
                     return Err(fail(IngestErrorKind::Publish {
                         index: index + 1,
                         total: batches.len(),
@@ -431,19 +479,60 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Ingest<S, M, P> {
                 published.requests_sent += 1;
             }
             progress.done = index + 1;
-            if progress.is_complete() {
-                progress.lease = 0;
-            }
-            let token = self
-                .save_with_retries(object, &progress, &current)
-                .await
-                .map_err(|e| fail(IngestErrorKind::Marker(e)))?;
-            current = Stored {
-                progress: progress.clone(),
-                token,
+            progress.lease = if progress.is_complete() {
+                0
+            } else {
+                attempt.lease_at((self.now)())
             };
+            match self.save_with_retries(object, &progress, &current).await {
+                Ok(token) => {
+                    current = Stored {
+                        progress: progress.clone(),
+                        token,
+                    };
+                }
+                Err(e) => {
+                    if !matches!(e, SaveError::Conflict) {
+                        self.release(object, &progress, &current).await;
+                    }
+                    return Err(fail(IngestErrorKind::Marker(e)));
+                }
+            }
         }
         Ok(Outcome::Published(published))
+    }
+
+    /// What the marker says before anything is read or claimed: `Err` ends the attempt (already
+    /// published, or held by another invocation).
+    fn check(
+        &self,
+        stored: Option<&Stored>,
+        etag: &str,
+        attempt: &Attempt,
+    ) -> Result<(), Result<Outcome, IngestErrorKind>> {
+        let Some(p) = stored.map(|s| &s.progress).filter(|p| p.etag == etag) else {
+            return Ok(());
+        };
+        if p.is_complete() {
+            return Err(Ok(Outcome::AlreadyPublished { requests: p.total }));
+        }
+        if p.lease > (self.now)().0 && p.owner != attempt.owner {
+            return Err(Err(IngestErrorKind::InProgress {
+                owner: p.owner.clone(),
+                until: UnixSeconds(p.lease),
+            }));
+        }
+        Ok(())
+    }
+
+    /// Best effort, after a failure: end this attempt's lease so that the next one need not wait.
+    async fn release(&self, object: &ObjectRef, progress: &Progress, current: &Stored) {
+        let released = Progress {
+            lease: 0,
+            done: current.progress.done,
+            ..progress.clone()
+        };
+        let _ = self.store.save(object, &released, Some(current)).await;
     }
 
     /// Runs the engine over the body on a blocking thread, reading the stream as it arrives.
@@ -470,6 +559,8 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Ingest<S, M, P> {
         })
     }
 
+    /// Writes the marker, retrying transient failures. A conflict whose marker already holds what was
+    /// written is success: the SDK retried a write that had gone through.
     async fn save_with_retries(
         &self,
         object: &ObjectRef,
@@ -485,6 +576,12 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Ingest<S, M, P> {
                     delay *= 3;
                     attempt += 1;
                 }
+                Err(SaveError::Conflict) => {
+                    return match self.store.load(object).await {
+                        Ok(Some(now)) if now.progress == *progress => Ok(now.token),
+                        _ => Err(SaveError::Conflict),
+                    };
+                }
                 other => return other,
             }
         }
@@ -498,6 +595,10 @@ pub struct NoProgress;
 impl ProgressStore for NoProgress {
     fn describe(&self) -> String {
         "off".into()
+    }
+
+    fn is_atomic(&self) -> bool {
+        true
     }
 
     async fn load(&self, _object: &ObjectRef) -> Result<Option<Stored>, AwsError> {
@@ -597,6 +698,9 @@ mod tests {
         fn describe(&self) -> String {
             "fake".into()
         }
+        fn is_atomic(&self) -> bool {
+            true
+        }
         async fn load(&self, o: &ObjectRef) -> Result<Option<Stored>, AwsError> {
             Ok(self
                 .markers
@@ -642,7 +746,27 @@ mod tests {
             },
             store: Store::default(),
             now,
+            evidence: None,
         }
+    }
+
+    type Logged = Arc<Mutex<Vec<Evidence>>>;
+
+    /// The ingest with an evidence sink that keeps what it is given.
+    fn logging<S, M, P>(mut ing: Ingest<S, M, P>) -> (Ingest<S, M, P>, Logged) {
+        let logged: Logged = Arc::default();
+        let sink = Arc::clone(&logged);
+        ing.evidence = Some(Arc::new(move |_: &ObjectRef, e: &[Evidence]| {
+            sink.lock().unwrap().extend_from_slice(e)
+        }));
+        (ing, logged)
+    }
+
+    /// A log of `n` failed (AccessDenied) calls, which the UnauthorizedAPICalls rule matches.
+    fn denied(n: usize) -> String {
+        (0..n)
+            .map(|i| format!(r#",{{"eventTime":"2026-11-25T08:40:00Z","eventName":"GetObject","eventID":"denied-{i}","errorCode":"AccessDenied","userIdentity":{{"type":"IAMUser","userName":"mallory"}}}}"#))
+            .collect()
     }
 
     fn object(key: &str) -> ObjectRef {
@@ -658,7 +782,7 @@ mod tests {
     fn attempt(owner: &str) -> Attempt {
         Attempt {
             owner: owner.into(),
-            lease_until: UnixSeconds(now().0 + 900),
+            lease: Lease::Until(UnixSeconds(now().0 + 900)),
         }
     }
 
@@ -697,8 +821,16 @@ mod tests {
     #[tokio::test]
     async fn a_retry_after_a_failed_batch_sends_only_the_rest() {
         // 2,500 users: three requests of at most 1,000 datums. The second fails.
-        let ing = ingest(&[(KEY, log(2500, "2026-11-25T08:55:10Z"))], vec![2]);
+        let mut bytes = log(2500, "2026-11-25T08:55:10Z");
+        bytes.truncate(bytes.len() - 2);
+        bytes.extend_from_slice(format!("{}]}}", denied(3)).as_bytes());
+        let (ing, logged) = logging(ingest(&[(KEY, bytes)], vec![2]));
         let err = ing.object(&object(KEY), &attempt("r1")).await.unwrap_err();
+        assert_eq!(
+            logged.lock().unwrap().len(),
+            3,
+            "evidence is logged before publishing"
+        );
         assert!(err.retryable(), "{err}");
         let text = err.to_string();
         assert!(
@@ -716,10 +848,8 @@ mod tests {
             panic!()
         };
         assert_eq!((p.requests_sent, p.resumed_at), (2, 1));
-        assert!(
-            p.evidence.is_empty(),
-            "evidence was logged by the first attempt"
-        );
+        assert_eq!(p.evidence, 0, "evidence was logged by the first attempt");
+        assert_eq!(logged.lock().unwrap().len(), 3);
         let counts = start_counts(&ing.sink);
         assert_eq!(counts.len(), 2500);
         assert!(
@@ -776,6 +906,9 @@ mod tests {
             fn describe(&self) -> String {
                 "racing".into()
             }
+            fn is_atomic(&self) -> bool {
+                true
+            }
             async fn load(&self, o: &ObjectRef) -> Result<Option<Stored>, AwsError> {
                 let seen = self.0.load(o).await;
                 // Another invocation writes right after this one read.
@@ -806,6 +939,7 @@ mod tests {
             sink: base.sink,
             store: Racing(Store::default()),
             now,
+            evidence: None,
         };
         let err = ing.object(&object(KEY), &attempt("r1")).await.unwrap_err();
         assert!(
@@ -813,6 +947,136 @@ mod tests {
             "{err}"
         );
         assert_eq!(*ing.sink.calls.lock().unwrap(), 0);
+    }
+
+    /// Like tags: no compare-and-swap. Another invocation claims the object while this one reads it.
+    struct ClaimedWhileReading {
+        inner: Store,
+        loads: Mutex<usize>,
+    }
+
+    impl ProgressStore for ClaimedWhileReading {
+        fn describe(&self) -> String {
+            "tags-like".into()
+        }
+        fn is_atomic(&self) -> bool {
+            false
+        }
+        async fn load(&self, o: &ObjectRef) -> Result<Option<Stored>, AwsError> {
+            let second = {
+                let mut loads = self.loads.lock().unwrap();
+                *loads += 1;
+                *loads == 2
+            };
+            if second {
+                let p = Progress {
+                    etag: format!("etag-{}", o.key),
+                    rules: "r".into(),
+                    done: 0,
+                    total: 1,
+                    lease: now().0 + 300,
+                    owner: "other".into(),
+                };
+                return Ok(Some(Stored {
+                    progress: p,
+                    token: None,
+                }));
+            }
+            self.inner.load(o).await
+        }
+        async fn save(
+            &self,
+            o: &ObjectRef,
+            p: &Progress,
+            prev: Option<&Stored>,
+        ) -> Result<Option<String>, SaveError> {
+            self.inner.save(o, p, prev).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_store_without_compare_and_swap_looks_again_before_claiming() {
+        let base = ingest(&[(KEY, log(1, "2026-11-25T08:55:10Z"))], vec![]);
+        let store = ClaimedWhileReading {
+            inner: Store::default(),
+            loads: Mutex::new(0),
+        };
+        let ing = Ingest {
+            engine: base.engine,
+            source: base.source,
+            sink: base.sink,
+            store,
+            now,
+            evidence: None,
+        };
+        let err = ing.object(&object(KEY), &attempt("r1")).await.unwrap_err();
+        assert!(
+            matches!(err.kind, IngestErrorKind::InProgress { .. }),
+            "{err}"
+        );
+        assert_eq!(*ing.store.loads.lock().unwrap(), 2);
+        assert_eq!(*ing.sink.calls.lock().unwrap(), 0);
+    }
+
+    /// A marker write that went through but answered "conflict", as when the SDK retries a
+    /// conditional PUT whose first try succeeded.
+    struct EchoingConflict(Store);
+
+    impl ProgressStore for EchoingConflict {
+        fn describe(&self) -> String {
+            "echo".into()
+        }
+        fn is_atomic(&self) -> bool {
+            true
+        }
+        async fn load(&self, o: &ObjectRef) -> Result<Option<Stored>, AwsError> {
+            self.0.load(o).await
+        }
+        async fn save(
+            &self,
+            o: &ObjectRef,
+            p: &Progress,
+            prev: Option<&Stored>,
+        ) -> Result<Option<String>, SaveError> {
+            let token = self.0.save(o, p, prev).await?;
+            if p.done > 0 {
+                return Err(SaveError::Conflict);
+            }
+            Ok(token)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_conflict_on_a_write_that_went_through_is_success() {
+        let base = ingest(&[(KEY, log(1, "2026-11-25T08:55:10Z"))], vec![]);
+        let ing = Ingest {
+            engine: base.engine,
+            source: base.source,
+            sink: base.sink,
+            store: EchoingConflict(Store::default()),
+            now,
+            evidence: None,
+        };
+        let outcome = ing.object(&object(KEY), &attempt("r1")).await.unwrap();
+        assert!(matches!(outcome, Outcome::Published(_)), "{outcome:?}");
+        assert!(ing.store.0.markers.lock().unwrap()[KEY].0.is_complete());
+    }
+
+    #[tokio::test]
+    async fn a_duplicate_with_an_etag_is_settled_without_reading_the_object() {
+        let ing = ingest(&[(KEY, log(1, "2026-11-25T08:55:10Z"))], vec![]);
+        ing.object(&object(KEY), &attempt("r1")).await.unwrap();
+        let mut again = object(KEY);
+        again.etag = Some(format!("etag-{KEY}"));
+        // Remove the object: only the marker can answer now.
+        let ing = Ingest {
+            source: Source::default(),
+            ..ing
+        };
+        assert_eq!(
+            ing.object(&again, &attempt("r2")).await.unwrap(),
+            Outcome::AlreadyPublished { requests: 1 }
+        );
     }
 
     #[tokio::test]
@@ -864,7 +1128,10 @@ mod tests {
         ing.store.markers.lock().unwrap().insert(KEY.into(), (p, 1));
         let err = ing.object(&object(KEY), &attempt("r1")).await.unwrap_err();
         assert!(
-            !err.retryable() && err.to_string().contains("Delete the marker"),
+            !err.retryable()
+                && err
+                    .to_string()
+                    .contains("Deploy the rules with fingerprint 0000000000000000 again"),
             "{err}"
         );
         assert_eq!(*ing.sink.calls.lock().unwrap(), 0);
@@ -907,12 +1174,13 @@ mod tests {
     #[tokio::test]
     async fn evidence_names_the_rule_and_the_event() {
         let root = br#"{"Records":[{"eventTime":"2026-11-25T08:50:00Z","eventName":"ConsoleLogin","eventID":"e-1","eventType":"AwsConsoleSignIn","sourceIPAddress":"198.51.100.7","recipientAccountId":"111122223333","awsRegion":"us-east-1","userIdentity":{"type":"Root"}}]}"#.to_vec();
-        let ing = ingest(&[(KEY, root)], vec![]);
+        let (ing, logged) = logging(ingest(&[(KEY, root)], vec![]));
         let Outcome::Published(p) = ing.object(&object(KEY), &attempt("r1")).await.unwrap() else {
             panic!()
         };
-        let e = p
-            .evidence
+        let logged = logged.lock().unwrap();
+        assert_eq!(p.evidence, logged.len());
+        let e = logged
             .iter()
             .find(|e| e.rule == "RootAccountUsage")
             .expect("root usage evidence");

@@ -4,15 +4,17 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde_json::{json, Value};
 
 use crate::aws::DedupMode;
 use crate::cloudtrail::ReadLimits;
 use crate::ingest::{
-    Attempt, Ingest, IngestError, MetricSink, ObjectSource, Outcome, ProgressStore, Published,
+    Attempt, EvidenceSink, Ingest, IngestError, MetricSink, ObjectSource, Outcome, ProgressStore,
+    Published,
 };
-use crate::rules::ruleset::{RuleSet, RuleSetError, DEFAULT_NAMESPACE};
+use crate::rules::ruleset::{Evidence, RuleSet, RuleSetError, DEFAULT_NAMESPACE};
 use crate::trigger::{self, Invocation, ObjectRef, Shape, TriggerError};
 
 /// Where the rules come from.
@@ -267,6 +269,26 @@ impl Health {
     }
 }
 
+/// Evidence as JSON lines on stdout, where Lambda sends them to CloudWatch Logs: one object per line,
+/// `{"trailwatch":"evidence","rule":…,"eventID":…,…,"object":"s3://…"}`.
+pub fn evidence_to_stdout() -> Arc<EvidenceSink> {
+    Arc::new(|object: &ObjectRef, evidence: &[Evidence]| {
+        let object = object.to_string();
+        let mut out = std::io::stdout().lock();
+        for e in evidence {
+            let mut line = json!({"trailwatch": "evidence", "object": object});
+            if let (Value::Object(line), Ok(Value::Object(fields))) =
+                (&mut line, serde_json::to_value(e))
+            {
+                line.extend(fields);
+            }
+            // A closed stdout is no reason to fail publishing.
+            let _ = writeln!(out, "{line}");
+        }
+        let _ = out.flush();
+    })
+}
+
 /// The result of one invocation.
 #[derive(Debug)]
 pub struct Handled {
@@ -278,18 +300,12 @@ pub struct Handled {
 /// trail-metrics: the ingest pipeline plus what the function reports.
 pub struct TrailMetrics<S, M, P> {
     pub ingest: Ingest<S, M, P>,
-    pub evidence: bool,
 }
 
 impl<S: ObjectSource, M: MetricSink, P: ProgressStore> TrailMetrics<S, M, P> {
-    /// Handles one invocation. Evidence lines go to `out` as they are found; progress and errors are
-    /// logged with `tracing`.
-    pub async fn handle(
-        &self,
-        event: &Value,
-        attempt: &Attempt,
-        out: &mut (dyn Write + Send),
-    ) -> Handled {
+    /// Handles one invocation. Progress and errors are logged with `tracing`; evidence goes where
+    /// the ingest's evidence sink sends it.
+    pub async fn handle(&self, event: &Value, attempt: &Attempt) -> Handled {
         let mut health = Health::default();
         let invocation = match trigger::decode(event) {
             Ok(i) => i,
@@ -320,7 +336,7 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> TrailMetrics<S, M, P> {
                     let mut failures = Vec::new();
                     let mut summary = Vec::new();
                     for object in &objects {
-                        match self.one(object, attempt, &mut health, out).await {
+                        match self.one(object, attempt, &mut health).await {
                             Ok(text) => summary.push(text),
                             Err(e) => failures.push(e),
                         }
@@ -343,7 +359,6 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> TrailMetrics<S, M, P> {
         object: &ObjectRef,
         attempt: &Attempt,
         health: &mut Health,
-        out: &mut (dyn Write + Send),
     ) -> Result<String, IngestError> {
         let result = self.ingest.object(object, attempt).await;
         let object_name = object.to_string();
@@ -372,7 +387,7 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> TrailMetrics<S, M, P> {
                 ))
             }
             Ok(Outcome::Published(p)) => {
-                self.published(&object_name, &p, health, out);
+                self.published(&object_name, &p, health);
                 Ok(format!(
                     "{object_name}: {} events, {} datums, {} of {} requests sent{}",
                     p.events,
@@ -400,13 +415,7 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> TrailMetrics<S, M, P> {
         }
     }
 
-    fn published(
-        &self,
-        object: &str,
-        p: &Published,
-        health: &mut Health,
-        out: &mut (dyn Write + Send),
-    ) {
+    fn published(&self, object: &str, p: &Published, health: &mut Health) {
         health.files_processed += 1;
         health.records += p.records;
         health.datums += p.datums as u64;
@@ -423,25 +432,13 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> TrailMetrics<S, M, P> {
                 "datums older than 14 days or more than 2 hours ahead: CloudWatch refuses them, not sent"
             );
         }
-        if self.evidence {
-            for e in &p.evidence {
-                let mut line = json!({"trailwatch": "evidence", "object": object});
-                if let (Value::Object(line), Ok(Value::Object(fields))) =
-                    (&mut line, serde_json::to_value(e))
-                {
-                    line.extend(fields);
-                }
-                // A closed stdout is no reason to fail publishing.
-                let _ = writeln!(out, "{line}");
-            }
-            health.evidence += p.evidence.len() as u64;
-            if p.evidence_dropped > 0 {
-                tracing::warn!(
-                    object,
-                    dropped = p.evidence_dropped,
-                    "more security matches than one file's evidence limit: not logged"
-                );
-            }
+        health.evidence += p.evidence as u64;
+        if p.evidence_dropped > 0 {
+            tracing::warn!(
+                object,
+                dropped = p.evidence_dropped,
+                "more security matches than one file's evidence limit: not logged"
+            );
         }
         tracing::info!(
             object,

@@ -9,9 +9,9 @@ use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::Value;
 use trailwatch::aws::{self, CloudWatchSink, S3Source};
 use trailwatch::engine::Engine;
-use trailwatch::ingest::{Attempt, Ingest, ProgressStore};
+use trailwatch::ingest::{Attempt, Ingest, Lease, ProgressStore};
 use trailwatch::timestamp::UnixSeconds;
-use trailwatch::trail_metrics::{Config, TrailMetrics};
+use trailwatch::trail_metrics::{self, Config, TrailMetrics};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -42,8 +42,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             sink: CloudWatchSink { client: cloudwatch },
             store,
             now: UnixSeconds::now,
+            evidence: config.evidence.then(trail_metrics::evidence_to_stdout),
         },
-        evidence: config.evidence,
     });
     let health_namespace = config.health_namespace.clone();
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
@@ -54,10 +54,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             let deadline_ms = i64::try_from(event.context.deadline).unwrap_or(i64::MAX);
             let attempt = Attempt {
                 owner: event.context.request_id.clone(),
-                lease_until: UnixSeconds(deadline_ms.div_euclid(1000) + 1),
+                lease: Lease::Until(UnixSeconds(deadline_ms.div_euclid(1000) + 1)),
             };
-            let mut stdout = std::io::stdout();
-            let handled = app.handle(&event.payload, &attempt, &mut stdout).await;
+            let handled = app.handle(&event.payload, &attempt).await;
             let now_ms = UnixSeconds::now().0 * 1000;
             println!(
                 "{}",
