@@ -129,6 +129,9 @@ impl Engine {
     /// Also collect an [`Evidence`] for each match of a security rule.
     pub fn with_evidence(mut self, on: bool) -> Engine {
         self.collect_evidence = on;
+        if on {
+            self.rules.intern_evidence_fields();
+        }
         self
     }
 

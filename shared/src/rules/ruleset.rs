@@ -188,7 +188,8 @@ pub struct RuleSet {
     event_time: FieldId,
     event_name: FieldId,
     principal: PrincipalFields,
-    evidence: EvidenceFields,
+    /// Interned only when evidence is wanted: every field the table holds costs time per record.
+    evidence: Option<EvidenceFields>,
     /// FNV-1a of the rule file's text, the default namespace and any selection.
     fingerprint: u64,
     /// Fields that tell a digest file or a LookupEvents record from an event.
@@ -262,12 +263,6 @@ impl RuleSet {
             invoked_by: fields.intern(&Selector::keys(&["userIdentity", "invokedBy"])),
             on_behalf_of: fields.intern(&Selector::keys(&["userIdentity", "onBehalfOf", "userId"])),
         };
-        let evidence = EvidenceFields {
-            event_id: fields.intern(&Selector::keys(&["eventID"])),
-            source_ip: fields.intern(&Selector::keys(&["sourceIPAddress"])),
-            account: fields.intern(&Selector::keys(&["recipientAccountId"])),
-            region: fields.intern(&Selector::keys(&["awsRegion"])),
-        };
         let shape = ShapeFields {
             records: fields.intern(&Selector::keys(&["Records"])),
             digest_log_files: fields.intern(&Selector::keys(&["logFiles"])),
@@ -320,7 +315,7 @@ impl RuleSet {
             event_time,
             event_name,
             principal,
-            evidence,
+            evidence: None,
             fingerprint: fnv1a(fnv1a(FNV_OFFSET, json.as_bytes()), namespace.as_bytes()),
             shape,
         })
@@ -408,20 +403,36 @@ impl RuleSet {
         format!("{:016x}", self.fingerprint)
     }
 
-    /// What an evidence line says about `event`, matched by `rule`.
+    /// Makes the fields evidence lines quote readable: call before [`RuleSet::evidence`].
+    pub fn intern_evidence_fields(&mut self) {
+        if self.evidence.is_none() {
+            let fields = &mut self.fields;
+            self.evidence = Some(EvidenceFields {
+                event_id: fields.intern(&Selector::keys(&["eventID"])),
+                source_ip: fields.intern(&Selector::keys(&["sourceIPAddress"])),
+                account: fields.intern(&Selector::keys(&["recipientAccountId"])),
+                region: fields.intern(&Selector::keys(&["awsRegion"])),
+            });
+        }
+    }
+
+    /// What an evidence line says about `event`, matched by `rule`. Without
+    /// [`RuleSet::intern_evidence_fields`] it holds only name, time and principal.
     pub fn evidence(&self, rule: &Rule, event: &Event<'_>) -> Evidence {
         let text = |id| event.get(id).as_str().map(str::to_owned);
-        let e = &self.evidence;
+        let field = |pick: fn(&EvidenceFields) -> FieldId| {
+            self.evidence.as_ref().and_then(|e| text(pick(e)))
+        };
         Evidence {
             rule: rule.name.clone(),
-            event_id: text(e.event_id),
+            event_id: field(|e| e.event_id),
             event_time: text(self.event_time),
             event_name: text(self.event_name),
             principal: self.principal_name(event).map(Cow::into_owned),
             principal_type: text(self.principal.kind),
-            source_ip: text(e.source_ip),
-            account: text(e.account),
-            region: text(e.region),
+            source_ip: field(|e| e.source_ip),
+            account: field(|e| e.account),
+            region: field(|e| e.region),
         }
     }
 
