@@ -4,6 +4,7 @@
 //! and batches ([`metrics`]). Nothing here reads environment variables: the binaries do, once.
 #![forbid(unsafe_code)]
 
+pub mod alarm;
 pub mod aws;
 pub mod backfill;
 pub mod cloudtrail;
