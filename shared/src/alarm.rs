@@ -653,6 +653,70 @@ mod tests {
     }
 
     #[test]
+    fn every_sample_of_ours_decodes() {
+        let root = one("sns-trailwatch-root-account-usage.json");
+        assert_eq!(
+            root.region.as_deref(),
+            Some("us-east-1"),
+            "from the ARN, not the SNS display name"
+        );
+        assert!(
+            matches!(&root.watches, Watches::Metric { metric, statistic, .. }
+            if metric.namespace == "CloudTrailMetrics" && metric.name == "RootAccountUsage" && statistic.as_deref() == Some("Sum"))
+        );
+        assert_eq!(
+            root.evaluation.comparison.as_deref(),
+            Some("GreaterThanOrEqualToThreshold")
+        );
+
+        let daily = one("sns-daily-metric-alarm-null-description.json");
+        assert_eq!(daily.description, None);
+        assert!(matches!(
+            &daily.watches,
+            Watches::Metric {
+                period: Some(86_400),
+                ..
+            }
+        ));
+        assert_eq!(
+            (daily.old_state, daily.new_state),
+            (Some(State::Alarm), State::Ok)
+        );
+
+        let anomaly = one("sns-anomaly-detection-alarm.json");
+        assert_eq!(anomaly.evaluation.threshold, None);
+        assert_eq!(
+            anomaly.evaluation.threshold_metric_id.as_deref(),
+            Some("ad1")
+        );
+        assert!(matches!(&anomaly.watches, Watches::Math { queries } if queries.len() == 2));
+
+        let composite = one("sns-composite-alarm.json");
+        assert!(
+            matches!(&composite.watches, Watches::Composite { triggering, .. }
+            if triggering == &[("checkout-5xx".to_owned(), Some(State::Alarm))])
+        );
+
+        let eb = one("eventbridge-alarm-state-change.json");
+        assert_eq!(eb.source, "EventBridge");
+        assert_eq!(eb.evaluation.threshold, Some(20.0), "from the reason data");
+        assert!(
+            matches!(&eb.watches, Watches::Math { queries } if queries[0].expression.as_deref().unwrap().starts_with("SELECT SUM(StartInstances)"))
+        );
+
+        let math = one("lambda-action-metric-math-alarm.json");
+        assert_eq!(math.region.as_deref(), Some("eu-central-1"));
+        let Watches::Math { queries } = &math.watches else {
+            panic!()
+        };
+        assert_eq!(queries.len(), 3);
+        assert_eq!(
+            queries[1].metric.as_ref().unwrap().dimensions,
+            [("ApiName".to_owned(), "orders".to_owned())]
+        );
+    }
+
+    #[test]
     fn region_partition_and_account_come_from_the_arn() {
         assert_eq!(
             arn_parts(Some(
