@@ -19,6 +19,7 @@ use trailwatch::report;
 use trailwatch::rules::ruleset::{RuleSet, DEFAULT_NAMESPACE};
 use trailwatch::timestamp::UnixSeconds;
 use trailwatch::trigger::ObjectRef;
+use trailwatch::{alarm, alarm_render};
 
 #[derive(Parser)]
 #[command(
@@ -38,9 +39,44 @@ enum Command {
     /// Check, list and test metric rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Alarm notifications: preview what alarm-notifier sends.
+    #[command(subcommand)]
+    Alarm(AlarmCommand),
     /// Process the log files already in S3: a dry run unless --publish. Uses the same
     /// exactly-once markers as the trail-metrics function, so files it published are not counted again.
     Backfill(BackfillArgs),
+}
+
+#[derive(Subcommand)]
+enum AlarmCommand {
+    /// Print the message alarm-notifier would send for an alarm event (SNS, Lambda alarm action or
+    /// EventBridge): a preview for people writing alarm descriptions.
+    Render {
+        /// Which rendering.
+        #[arg(long, value_enum, default_value_t = Destination::Text)]
+        to: Destination,
+        #[command(flatten)]
+        rules: RuleArgs,
+        /// trail-metrics' log group, for the Logs Insights link on alarms of trailwatch's metrics.
+        #[arg(long, value_name = "NAME", default_value = "/aws/lambda/trail-metrics")]
+        evidence_log_group: String,
+        /// The event, as the function receives it.
+        event: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Destination {
+    /// Plain text: the e-mail body (with its subject first).
+    Text,
+    /// Slack Block Kit.
+    Slack,
+    /// A Microsoft Teams Adaptive Card (Workflows webhook).
+    Teams,
+    /// A Discord embed.
+    Discord,
+    /// The normalised alarm, as the generic webhook sends it.
+    Json,
 }
 
 #[derive(clap::Args)]
@@ -173,6 +209,12 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
         Command::Rules(RulesCommand::Test { rules, event }) => {
             rules_test(&load_rules(&rules)?, &event)
         }
+        Command::Alarm(AlarmCommand::Render {
+            to,
+            rules,
+            evidence_log_group,
+            event,
+        }) => alarm_render(to, &rules, evidence_log_group, &event),
         Command::Backfill(args) => {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -441,6 +483,57 @@ fn metrics(args: MetricsArgs) -> Result<ExitCode, Fatal> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+fn alarm_render(
+    to: Destination,
+    rule_args: &RuleArgs,
+    evidence_log_group: String,
+    path: &PathBuf,
+) -> Result<ExitCode, Fatal> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
+    let event: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{name}: not JSON: {e}"))?;
+    let rules = load_rules(rule_args)?;
+    let ctx = alarm_render::Context {
+        namespace: rule_args.namespace.clone(),
+        rules: Some(&rules),
+        evidence_log_group: Some(evidence_log_group),
+    };
+    let mut failed = false;
+    for decoded in alarm::decode(&event).map_err(|e| format!("{name}: {e}"))? {
+        let alarm = match decoded {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("trailwatch: {name}: {e}");
+                failed = true;
+                continue;
+            }
+        };
+        let view = alarm_render::View::new(&alarm, &ctx);
+        let rendered = match to {
+            Destination::Text => format!(
+                "Subject: {}\n\n{}",
+                alarm_render::subject(&view),
+                alarm_render::text(&view)
+            ),
+            Destination::Slack => pretty(&alarm_render::slack(&view))?,
+            Destination::Teams => pretty(&alarm_render::teams(&view))?,
+            Destination::Discord => pretty(&alarm_render::discord(&view))?,
+            Destination::Json => pretty(&alarm_render::json_alarm(&view))?,
+        };
+        out(&rendered)?;
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn pretty(v: &serde_json::Value) -> Result<String, Fatal> {
+    Ok(serde_json::to_string_pretty(v)? + "\n")
 }
 
 /// The datums on stdout: a table for people, or one AWS-shaped JSON object per line.

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod alarm;
+pub mod alarm_render;
 pub mod aws;
 pub mod backfill;
 pub mod cloudtrail;
