@@ -14,6 +14,7 @@ pub mod event;
 pub mod ingest;
 pub mod local;
 pub mod metrics;
+pub mod notifier;
 pub mod report;
 pub mod rules;
 pub mod timestamp;

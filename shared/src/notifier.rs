@@ -1,0 +1,350 @@
+//! alarm-notifier's configuration: which destinations get notified, where their secrets come from, and
+//! which state transitions are worth a message. Pure: reading secrets is the AWS side's job.
+
+use crate::alarm::State;
+
+/// Where a webhook URL comes from. Never printed: `Debug` and `Display` say only where it lives.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Secret {
+    /// The value itself, from the environment.
+    Value(String),
+    /// An SSM parameter (a SecureString), by name: `ssm:/trailwatch/slack`.
+    Ssm(String),
+    /// A Secrets Manager secret, by name or ARN: `secretsmanager:trailwatch/slack`.
+    SecretsManager(String),
+}
+
+impl Secret {
+    pub fn parse(value: &str) -> Secret {
+        let v = value.trim();
+        if let Some(name) = v.strip_prefix("ssm:") {
+            Secret::Ssm(name.to_owned())
+        } else if let Some(id) = v.strip_prefix("secretsmanager:") {
+            Secret::SecretsManager(id.to_owned())
+        } else {
+            Secret::Value(v.to_owned())
+        }
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Secret::Value(_) => f.write_str("(a URL in the environment)"),
+            Secret::Ssm(name) => write!(f, "ssm:{name}"),
+            Secret::SecretsManager(id) => write!(f, "secretsmanager:{id}"),
+        }
+    }
+}
+
+/// A kind of destination, and the variable that configures it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Slack,
+    Teams,
+    Discord,
+    Webhook,
+    Email,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 5] = [
+        Kind::Slack,
+        Kind::Teams,
+        Kind::Discord,
+        Kind::Webhook,
+        Kind::Email,
+    ];
+
+    pub fn variable(self) -> &'static str {
+        match self {
+            Kind::Slack => "SLACK_WEBHOOK_URL",
+            Kind::Teams => "TEAMS_WEBHOOK_URL",
+            Kind::Discord => "DISCORD_WEBHOOK_URL",
+            Kind::Webhook => "WEBHOOK_URL",
+            Kind::Email => "EMAIL_TOPIC_ARN",
+        }
+    }
+
+    /// How logs and errors name the destination (never by its URL).
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Slack => "slack",
+            Kind::Teams => "teams",
+            Kind::Discord => "discord",
+            Kind::Webhook => "webhook",
+            Kind::Email => "email",
+        }
+    }
+}
+
+/// One configured destination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// A webhook (Slack, Teams, Discord or generic) whose URL is in `secret`.
+    Webhook { kind: Kind, secret: Secret },
+    /// An SNS topic for e-mail and SMS subscribers.
+    Email { topic_arn: String },
+}
+
+impl Destination {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Destination::Webhook { kind, .. } => *kind,
+            Destination::Email { .. } => Kind::Email,
+        }
+    }
+}
+
+/// A state change: from (any, when `None`) to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    pub from: Option<State>,
+    pub to: Option<State>,
+}
+
+/// Which transitions notify.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransitionFilter {
+    /// Everything except INSUFFICIENT_DATA → OK and OK → INSUFFICIENT_DATA: the noise of metrics that
+    /// come and go.
+    Default,
+    All,
+    /// Only these (`*` for any state).
+    Only(Vec<Transition>),
+}
+
+impl TransitionFilter {
+    /// `default`, `all`, or a comma-separated list such as `*->ALARM,ALARM->OK`.
+    pub fn parse(text: &str) -> Result<TransitionFilter, String> {
+        match text.trim() {
+            "" | "default" => return Ok(TransitionFilter::Default),
+            "all" => return Ok(TransitionFilter::All),
+            _ => {}
+        }
+        let state = |s: &str| -> Result<Option<State>, String> {
+            match State::parse(s) {
+                _ if s.trim() == "*" => Ok(None),
+                State::Other(o) => Err(format!(
+                    "{o:?} is not a state: use OK, ALARM, INSUFFICIENT_DATA or *"
+                )),
+                known => Ok(Some(known)),
+            }
+        };
+        text.split(',')
+            .map(|t| {
+                let (from, to) = t
+                    .split_once("->")
+                    .ok_or_else(|| format!("{:?} is not FROM->TO", t.trim()))?;
+                Ok(Transition {
+                    from: state(from)?,
+                    to: state(to)?,
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()
+            .map(TransitionFilter::Only)
+    }
+
+    pub fn allows(&self, from: Option<&State>, to: &State) -> bool {
+        match self {
+            TransitionFilter::All => true,
+            TransitionFilter::Default => !matches!(
+                (from, to),
+                (Some(State::InsufficientData), State::Ok)
+                    | (Some(State::Ok), State::InsufficientData)
+            ),
+            TransitionFilter::Only(list) => list.iter().any(|t| {
+                t.from.as_ref().is_none_or(|f| Some(f) == from)
+                    && t.to.as_ref().is_none_or(|s| s == to)
+            }),
+        }
+    }
+}
+
+/// alarm-notifier's configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotifierConfig {
+    pub destinations: Vec<Destination>,
+    /// `NOTIFY_TRANSITIONS`.
+    pub transitions: TransitionFilter,
+    /// `METRIC_NAMESPACE`: trailwatch's namespace, whose alarms get the rule and the evidence link.
+    pub namespace: String,
+    /// `EVIDENCE_LOG_GROUP`: trail-metrics' log group.
+    pub evidence_log_group: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("environment variable {name}: {message}")]
+pub struct NotifierConfigError {
+    pub name: &'static str,
+    pub message: String,
+}
+
+impl NotifierConfig {
+    pub fn from_vars(
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<NotifierConfig, NotifierConfigError> {
+        let set = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+        let mut destinations = Vec::new();
+        for kind in Kind::ALL {
+            let Some(value) = set(kind.variable()) else {
+                continue;
+            };
+            let bad = |message: String| NotifierConfigError {
+                name: kind.variable(),
+                message,
+            };
+            if kind == Kind::Email {
+                let arn = value.trim();
+                if !arn.starts_with("arn:") || arn.split(':').count() != 6 || !arn.contains(":sns:")
+                {
+                    return Err(bad(format!("{arn:?} is not an SNS topic ARN")));
+                }
+                destinations.push(Destination::Email {
+                    topic_arn: arn.to_owned(),
+                });
+                continue;
+            }
+            let secret = Secret::parse(&value);
+            match &secret {
+                // The message names the variable, never the value: it may be a secret URL.
+                Secret::Value(v) if !(v.starts_with("https://") || v.starts_with("http://")) => {
+                    return Err(bad(
+                        "is neither an http(s) URL nor a reference (ssm:/name or secretsmanager:id)".into(),
+                    ));
+                }
+                Secret::Ssm(n) | Secret::SecretsManager(n) if n.trim().is_empty() => {
+                    return Err(bad(format!("{secret} names no parameter or secret")));
+                }
+                _ => {}
+            }
+            destinations.push(Destination::Webhook { kind, secret });
+        }
+        if destinations.is_empty() {
+            return Err(NotifierConfigError {
+                name: "SLACK_WEBHOOK_URL",
+                message: format!(
+                    "no destination is configured: set at least one of {}",
+                    Kind::ALL.map(Kind::variable).join(", ")
+                ),
+            });
+        }
+        let transitions_text = set("NOTIFY_TRANSITIONS").unwrap_or_else(|| "default".into());
+        let transitions =
+            TransitionFilter::parse(&transitions_text).map_err(|message| NotifierConfigError {
+                name: "NOTIFY_TRANSITIONS",
+                message,
+            })?;
+        Ok(NotifierConfig {
+            destinations,
+            transitions,
+            namespace: set("METRIC_NAMESPACE")
+                .unwrap_or_else(|| crate::rules::ruleset::DEFAULT_NAMESPACE.into()),
+            evidence_log_group: set("EVIDENCE_LOG_GROUP"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<NotifierConfig, NotifierConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        NotifierConfig::from_vars(|n| vars.get(n).cloned())
+    }
+
+    #[test]
+    fn destinations_and_secret_references() {
+        let c = config(&[
+            (
+                "SLACK_WEBHOOK_URL",
+                "https://hooks.slack.com/services/T0/B0/secret",
+            ),
+            ("TEAMS_WEBHOOK_URL", "ssm:/trailwatch/teams"),
+            ("DISCORD_WEBHOOK_URL", "secretsmanager:trailwatch/discord"),
+            (
+                "EMAIL_TOPIC_ARN",
+                "arn:aws:sns:us-east-1:123456789012:alarms",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(c.destinations.len(), 4);
+        assert_eq!(
+            c.destinations[1],
+            Destination::Webhook {
+                kind: Kind::Teams,
+                secret: Secret::Ssm("/trailwatch/teams".into())
+            }
+        );
+        assert_eq!(c.transitions, TransitionFilter::Default);
+        assert_eq!(c.namespace, "CloudTrailMetrics");
+        // Never the URL in logs.
+        let shown = format!("{:?}", c.destinations[0]);
+        assert!(
+            !shown.contains("hooks.slack.com") && !shown.contains("secret/"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_variable_and_never_echo_a_url() {
+        let err =
+            config(&[("SLACK_WEBHOOK_URL", "hooks.slack.com/services/T0/B0/secret")]).unwrap_err();
+        assert_eq!(err.name, "SLACK_WEBHOOK_URL");
+        assert!(
+            !err.to_string().contains("hooks.slack.com") && !err.to_string().contains("B0/secret"),
+            "{err}"
+        );
+        assert!(config(&[("EMAIL_TOPIC_ARN", "alarms")])
+            .unwrap_err()
+            .to_string()
+            .contains("not an SNS topic ARN"));
+        assert!(config(&[])
+            .unwrap_err()
+            .to_string()
+            .contains("no destination"));
+        assert!(config(&[("WEBHOOK_URL", "ssm:")])
+            .unwrap_err()
+            .to_string()
+            .contains("names no parameter"));
+        let err = config(&[
+            ("WEBHOOK_URL", "https://x"),
+            ("NOTIFY_TRANSITIONS", "OK->BROKEN"),
+        ])
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("NOTIFY_TRANSITIONS") && err.to_string().contains("BROKEN"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn transitions() {
+        let d = TransitionFilter::Default;
+        assert!(d.allows(Some(&State::Ok), &State::Alarm));
+        assert!(d.allows(Some(&State::Alarm), &State::Ok));
+        assert!(d.allows(Some(&State::InsufficientData), &State::Alarm));
+        assert!(!d.allows(Some(&State::InsufficientData), &State::Ok));
+        assert!(!d.allows(Some(&State::Ok), &State::InsufficientData));
+        assert!(d.allows(None, &State::Ok));
+        assert!(TransitionFilter::All.allows(Some(&State::Ok), &State::InsufficientData));
+        let only = TransitionFilter::parse("*->ALARM, ALARM->OK").unwrap();
+        assert!(only.allows(Some(&State::Ok), &State::Alarm));
+        assert!(only.allows(Some(&State::Alarm), &State::Ok));
+        assert!(!only.allows(Some(&State::InsufficientData), &State::Ok));
+        assert!(TransitionFilter::parse("ALARM")
+            .unwrap_err()
+            .contains("FROM->TO"));
+    }
+}
