@@ -10,6 +10,8 @@
 
 use serde_json::Value;
 
+use crate::json_shape::{json_type, keys_of};
+
 /// An alarm state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum State {
@@ -272,28 +274,7 @@ fn sns_trigger(t: &Value) -> (Watches, Evaluation) {
     };
     let watches = if let Some(metrics) = t.get("Metrics").and_then(Value::as_array) {
         Watches::Math {
-            queries: metrics
-                .iter()
-                .map(|q| MetricQuery {
-                    id: str_at(q, "Id").unwrap_or("").to_owned(),
-                    label: non_empty(str_at(q, "Label")),
-                    expression: non_empty(str_at(q, "Expression")),
-                    metric: q.pointer("/MetricStat/Metric").map(|m| MetricRef {
-                        namespace: str_at(m, "Namespace").unwrap_or("").to_owned(),
-                        name: str_at(m, "MetricName").unwrap_or("").to_owned(),
-                        dimensions: dimensions(m.get("Dimensions")),
-                    }),
-                    stat: q
-                        .pointer("/MetricStat/Stat")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned),
-                    period: q.pointer("/MetricStat/Period").and_then(Value::as_u64),
-                    return_data: q
-                        .get("ReturnData")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false),
-                })
-                .collect(),
+            queries: metrics.iter().map(|q| query(q, &SNS_KEYS)).collect(),
         }
     } else if let Some(name) = str_at(t, "MetricName") {
         Watches::Metric {
@@ -352,28 +333,7 @@ fn from_alarm_data(
             triggering,
         }
     } else if let Some(metrics) = config.get("metrics").and_then(Value::as_array) {
-        let queries: Vec<MetricQuery> = metrics
-            .iter()
-            .map(|q| MetricQuery {
-                id: str_at(q, "id").unwrap_or("").to_owned(),
-                label: non_empty(str_at(q, "label")),
-                expression: non_empty(str_at(q, "expression")),
-                metric: q.pointer("/metricStat/metric").map(|m| MetricRef {
-                    namespace: str_at(m, "namespace").unwrap_or("").to_owned(),
-                    name: str_at(m, "name").unwrap_or("").to_owned(),
-                    dimensions: dimensions(m.get("dimensions")),
-                }),
-                stat: q
-                    .pointer("/metricStat/stat")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-                period: q.pointer("/metricStat/period").and_then(Value::as_u64),
-                return_data: q
-                    .get("returnData")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false),
-            })
-            .collect();
+        let queries: Vec<MetricQuery> = metrics.iter().map(|q| query(q, &EVENT_KEYS)).collect();
         match queries.as_slice() {
             [only] if only.expression.is_none() && only.metric.is_some() => Watches::Metric {
                 metric: only.metric.clone().unwrap_or_default(),
@@ -499,6 +459,66 @@ fn dimensions(v: Option<&Value>) -> Vec<(String, String)> {
     }
 }
 
+/// The names of a metric query's fields: SNS notifications capitalise them, the Lambda action and
+/// EventBridge do not, and call the metric's name `name` rather than `MetricName`.
+struct QueryKeys {
+    id: &'static str,
+    label: &'static str,
+    expression: &'static str,
+    metric: &'static str,
+    namespace: &'static str,
+    name: &'static str,
+    dimensions: &'static str,
+    stat: &'static str,
+    period: &'static str,
+    return_data: &'static str,
+}
+
+const SNS_KEYS: QueryKeys = QueryKeys {
+    id: "Id",
+    label: "Label",
+    expression: "Expression",
+    metric: "/MetricStat/Metric",
+    namespace: "Namespace",
+    name: "MetricName",
+    dimensions: "Dimensions",
+    stat: "/MetricStat/Stat",
+    period: "/MetricStat/Period",
+    return_data: "ReturnData",
+};
+
+const EVENT_KEYS: QueryKeys = QueryKeys {
+    id: "id",
+    label: "label",
+    expression: "expression",
+    metric: "/metricStat/metric",
+    namespace: "namespace",
+    name: "name",
+    dimensions: "dimensions",
+    stat: "/metricStat/stat",
+    period: "/metricStat/period",
+    return_data: "returnData",
+};
+
+fn query(q: &Value, k: &QueryKeys) -> MetricQuery {
+    MetricQuery {
+        id: str_at(q, k.id).unwrap_or("").to_owned(),
+        label: non_empty(str_at(q, k.label)),
+        expression: non_empty(str_at(q, k.expression)),
+        metric: q.pointer(k.metric).map(|m| MetricRef {
+            namespace: str_at(m, k.namespace).unwrap_or("").to_owned(),
+            name: str_at(m, k.name).unwrap_or("").to_owned(),
+            dimensions: dimensions(m.get(k.dimensions)),
+        }),
+        stat: q.pointer(k.stat).and_then(Value::as_str).map(str::to_owned),
+        period: q.pointer(k.period).and_then(Value::as_u64),
+        return_data: q
+            .get(k.return_data)
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+    }
+}
+
 /// `AVERAGE` → `Average` (old SNS payloads shout).
 fn title_case(s: &str) -> String {
     if s.chars().all(|c| c.is_ascii_uppercase()) {
@@ -521,30 +541,6 @@ fn non_empty(s: Option<&str>) -> Option<String> {
     s.map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
-}
-
-fn keys_of(v: &Value) -> String {
-    match v.as_object() {
-        Some(o) if o.is_empty() => "none".into(),
-        Some(o) => o
-            .keys()
-            .take(8)
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .join(", "),
-        None => format!("none: it is a JSON {}", json_type(v)),
-    }
-}
-
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
 }
 
 fn preview(s: &str) -> String {

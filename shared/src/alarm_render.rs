@@ -96,11 +96,11 @@ fn console_host(partition: &str, region: &str) -> String {
     }
 }
 
-/// `encodeURIComponent`.
-fn uri_component(s: &str) -> String {
+/// Percent-encodes every byte but ASCII letters, digits and `keep`.
+fn percent_encode(s: &str, keep: &[u8]) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
+        if b.is_ascii_alphanumeric() || keep.contains(&b) {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -109,17 +109,14 @@ fn uri_component(s: &str) -> String {
     out
 }
 
+/// `encodeURIComponent`.
+fn uri_component(s: &str) -> String {
+    percent_encode(s, b"-_.!~*'()")
+}
+
 /// JavaScript's `escape()`, which the console applies to its query object.
 fn js_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"@*_+-./".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encode(s, b"@*_+-./")
 }
 
 /// A Logs Insights console link with `query` over `log_group` between two RFC 3339 times. The console

@@ -14,7 +14,7 @@ use crate::ingest::{
     Stored,
 };
 use crate::metrics::MetricDatum;
-use crate::trigger::ObjectRef;
+use crate::trigger::{unquote, ObjectRef};
 
 /// SDK clients for S3 and CloudWatch from the standard configuration chain (environment, profile,
 /// container or instance role), with the SDK's standard retry mode (exponential backoff with jitter on
@@ -130,10 +130,6 @@ fn chain(err: &dyn std::error::Error) -> String {
     text
 }
 
-fn unquote(etag: Option<&str>) -> String {
-    etag.unwrap_or_default().trim_matches('"').to_owned()
-}
-
 /// Log objects read from S3 as a stream.
 #[derive(Debug, Clone)]
 pub struct S3Source {
@@ -153,7 +149,7 @@ impl ObjectSource for S3Source {
             .send()
             .await
             .map_err(|e| classify("GetObject", e))?;
-        let etag = unquote(response.e_tag());
+        let etag = unquote(response.e_tag().unwrap_or_default());
         Ok(Opened {
             body: Box::pin(response.body.into_async_read()),
             etag,
@@ -336,7 +332,7 @@ impl ProgressStore for MarkerStore {
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
             Err(e) => return Err(classify("GetObject (progress marker)", e)),
         };
-        let token = unquote(response.e_tag());
+        let token = unquote(response.e_tag().unwrap_or_default());
         let bytes = response.body.collect().await.map_err(|e| AwsError {
             operation: "GetObject (progress marker)",
             code: "Network".into(),
@@ -375,7 +371,7 @@ impl ProgressStore for MarkerStore {
             None => request.if_none_match("*"),
         };
         match request.send().await {
-            Ok(r) => Ok(Some(unquote(r.e_tag()))),
+            Ok(r) => Ok(Some(unquote(r.e_tag().unwrap_or_default()))),
             Err(e) => {
                 let status = e.raw_response().map(|r| r.status().as_u16());
                 if matches!(status, Some(412 | 409)) {

@@ -12,6 +12,7 @@ pub mod cloudtrail;
 pub mod engine;
 pub mod event;
 pub mod ingest;
+mod json_shape;
 pub mod local;
 pub mod metrics;
 pub mod notifier;

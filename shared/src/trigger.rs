@@ -13,6 +13,8 @@
 
 use serde_json::Value;
 
+use crate::json_shape::{json_type, keys_of};
+
 /// One S3 object a trigger names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectRef {
@@ -446,32 +448,9 @@ fn str_at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
     path.iter().try_fold(v, |v, k| v.get(k))?.as_str()
 }
 
-fn unquote(s: &str) -> String {
+/// An ETag without its quotes.
+pub(crate) fn unquote(s: &str) -> String {
     s.trim_matches('"').to_owned()
-}
-
-fn keys_of(v: &Value) -> String {
-    match v.as_object() {
-        Some(o) if o.is_empty() => "none".into(),
-        Some(o) => o
-            .keys()
-            .take(8)
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .join(", "),
-        None => format!("none: it is a JSON {}", json_type(v)),
-    }
-}
-
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
 }
 
 /// Decodes an `application/x-www-form-urlencoded` key: `+` is a space, `%XX` a byte; the bytes must be
