@@ -9,11 +9,13 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use tokio::io::AsyncRead;
 
+use crate::alarm_notifier::{DeliveryLog, Mark, Publish, Resolve};
 use crate::ingest::{
     AwsError, MetricSink, NoProgress, ObjectSource, Opened, Progress, ProgressStore, SaveError,
     Stored,
 };
 use crate::metrics::MetricDatum;
+use crate::notifier::Secret;
 use crate::trigger::{unquote, ObjectRef};
 
 /// SDK clients for S3 and CloudWatch from the standard configuration chain (environment, profile,
@@ -24,16 +26,26 @@ pub async fn clients(
     path_style: bool,
     max_attempts: u32,
 ) -> (aws_sdk_s3::Client, aws_sdk_cloudwatch::Client) {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    let config = sdk_config(max_attempts).await;
+    (
+        s3_client(&config, path_style),
+        aws_sdk_cloudwatch::Client::new(&config),
+    )
+}
+
+/// The SDK configuration from the standard chain, with the standard retry mode at `max_attempts`.
+pub async fn sdk_config(max_attempts: u32) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(max_attempts))
         .load()
-        .await;
-    let s3 = aws_sdk_s3::config::Builder::from(&config)
-        .force_path_style(path_style)
-        .build();
-    (
-        aws_sdk_s3::Client::from_conf(s3),
-        aws_sdk_cloudwatch::Client::new(&config),
+        .await
+}
+
+fn s3_client(config: &aws_config::SdkConfig, path_style: bool) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(path_style)
+            .build(),
     )
 }
 
@@ -320,33 +332,18 @@ impl ProgressStore for MarkerStore {
     }
 
     async fn load(&self, object: &ObjectRef) -> Result<Option<Stored>, AwsError> {
-        let result = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(self.marker_key(object))
-            .send()
-            .await;
-        let response = match result {
-            Ok(r) => r,
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
-            Err(e) => return Err(classify("GetObject (progress marker)", e)),
+        const OPERATION: &str = "GetObject (progress marker)";
+        let Some((text, token)) = read_if_exists(
+            &self.client,
+            &self.bucket,
+            &self.marker_key(object),
+            OPERATION,
+        )
+        .await?
+        else {
+            return Ok(None);
         };
-        let token = unquote(response.e_tag().unwrap_or_default());
-        let bytes = response.body.collect().await.map_err(|e| AwsError {
-            operation: "GetObject (progress marker)",
-            code: "Network".into(),
-            message: e.to_string(),
-            retryable: true,
-        })?;
-        let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
-            bad_marker(
-                "GetObject (progress marker)",
-                "the marker is not UTF-8".into(),
-            )
-        })?;
-        let progress = Progress::parse(text.trim())
-            .map_err(|m| bad_marker("GetObject (progress marker)", m))?;
+        let progress = Progress::parse(text.trim()).map_err(|m| bad_marker(OPERATION, m))?;
         Ok(Some(Stored {
             progress,
             token: Some(token),
@@ -506,6 +503,167 @@ pub async fn read_text(
         message: format!("s3://{bucket}/{key} is not UTF-8 text"),
         retryable: false,
     })
+}
+
+/// A small text object and its ETag, or `None` when there is no such key.
+async fn read_if_exists(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    operation: &'static str,
+) -> Result<Option<(String, String)>, AwsError> {
+    let response = match client.get_object().bucket(bucket).key(key).send().await {
+        Ok(r) => r,
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
+        Err(e) => return Err(classify(operation, e)),
+    };
+    let token = unquote(response.e_tag().unwrap_or_default());
+    let bytes = response.body.collect().await.map_err(|e| AwsError {
+        operation,
+        code: "Network".into(),
+        message: e.to_string(),
+        retryable: true,
+    })?;
+    let text = String::from_utf8(bytes.to_vec())
+        .map_err(|_| bad_marker(operation, format!("s3://{bucket}/{key} is not UTF-8")))?;
+    Ok(Some((text, token)))
+}
+
+/// alarm-notifier's SDK clients, from one configuration.
+#[derive(Debug, Clone)]
+pub struct NotifierClients {
+    pub s3: aws_sdk_s3::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub ssm: aws_sdk_ssm::Client,
+    pub secrets_manager: aws_sdk_secretsmanager::Client,
+}
+
+impl NotifierClients {
+    pub async fn new(path_style: bool, max_attempts: u32) -> NotifierClients {
+        let config = sdk_config(max_attempts).await;
+        NotifierClients {
+            s3: s3_client(&config, path_style),
+            sns: aws_sdk_sns::Client::new(&config),
+            ssm: aws_sdk_ssm::Client::new(&config),
+            secrets_manager: aws_sdk_secretsmanager::Client::new(&config),
+        }
+    }
+}
+
+/// E-mail and SMS through an SNS topic.
+#[derive(Debug, Clone)]
+pub struct SnsTopic {
+    pub client: aws_sdk_sns::Client,
+}
+
+impl Publish for SnsTopic {
+    async fn publish(&self, topic_arn: &str, subject: &str, message: &str) -> Result<(), AwsError> {
+        self.client
+            .publish()
+            .topic_arn(topic_arn)
+            .subject(subject)
+            .message(message)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| classify("Publish", e))
+    }
+}
+
+/// `ssm:` (a SecureString, decrypted) and `secretsmanager:` references. A Secrets Manager secret holds
+/// the URL itself, or a JSON object with a `url` key.
+#[derive(Debug, Clone)]
+pub struct AwsSecrets {
+    pub ssm: aws_sdk_ssm::Client,
+    pub secrets_manager: aws_sdk_secretsmanager::Client,
+}
+
+impl Resolve for AwsSecrets {
+    async fn resolve(&self, secret: &Secret) -> Result<String, AwsError> {
+        let missing = |operation: &'static str| AwsError {
+            operation,
+            code: "NoValue".into(),
+            message: "it holds no string value".into(),
+            retryable: false,
+        };
+        match secret {
+            Secret::Value(v) => Ok(v.clone()),
+            Secret::Ssm(name) => self
+                .ssm
+                .get_parameter()
+                .name(name)
+                .with_decryption(true)
+                .send()
+                .await
+                .map_err(|e| classify("ssm:GetParameter", e))?
+                .parameter
+                .and_then(|p| p.value)
+                .ok_or_else(|| missing("ssm:GetParameter")),
+            Secret::SecretsManager(id) => {
+                let text = self
+                    .secrets_manager
+                    .get_secret_value()
+                    .secret_id(id)
+                    .send()
+                    .await
+                    .map_err(|e| classify("secretsmanager:GetSecretValue", e))?
+                    .secret_string
+                    .ok_or_else(|| missing("secretsmanager:GetSecretValue"))?;
+                match serde_json::from_str::<serde_json::Value>(&text) {
+                    Ok(serde_json::Value::Object(o)) => o
+                        .get("url")
+                        .and_then(serde_json::Value::as_str)
+                        .map(str::to_owned)
+                        .ok_or_else(|| AwsError {
+                            operation: "secretsmanager:GetSecretValue",
+                            code: "NoUrl".into(),
+                            message: "the secret is a JSON object without a \"url\" string".into(),
+                            retryable: false,
+                        }),
+                    _ => Ok(text),
+                }
+            }
+        }
+    }
+}
+
+/// Deliveries remembered in S3: one small object per message and destination, under a prefix
+/// (give it a lifecycle rule; a day is plenty).
+#[derive(Debug, Clone)]
+pub struct S3DeliveryLog {
+    pub client: aws_sdk_s3::Client,
+    pub bucket: String,
+    pub prefix: String,
+}
+
+impl DeliveryLog for S3DeliveryLog {
+    fn describe(&self) -> String {
+        format!("s3://{}/{}", self.bucket, self.prefix)
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Mark>, AwsError> {
+        const OPERATION: &str = "GetObject (delivery marker)";
+        let key = format!("{}{key}", self.prefix);
+        match read_if_exists(&self.client, &self.bucket, &key, OPERATION).await? {
+            None => Ok(None),
+            Some((text, _)) => Mark::parse(&text).map(Some).ok_or_else(|| {
+                bad_marker(OPERATION, format!("s3://{}/{key}: {text:?}", self.bucket))
+            }),
+        }
+    }
+
+    async fn put(&self, key: &str, mark: &Mark) -> Result<(), AwsError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(format!("{}{key}", self.prefix))
+            .content_type("text/plain")
+            .body(ByteStream::from(mark.encode().into_bytes()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| classify("PutObject (delivery marker)", e))
+    }
 }
 
 #[cfg(test)]

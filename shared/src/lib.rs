@@ -5,12 +5,15 @@
 #![forbid(unsafe_code)]
 
 pub mod alarm;
+pub mod alarm_notifier;
 pub mod alarm_render;
 pub mod aws;
 pub mod backfill;
 pub mod cloudtrail;
+pub mod emf;
 pub mod engine;
 pub mod event;
+pub mod http;
 pub mod ingest;
 mod json_shape;
 pub mod local;
@@ -21,3 +24,4 @@ pub mod rules;
 pub mod timestamp;
 pub mod trail_metrics;
 pub mod trigger;
+pub mod vars;

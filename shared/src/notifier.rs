@@ -1,7 +1,13 @@
 //! alarm-notifier's configuration: which destinations get notified, where their secrets come from, and
 //! which state transitions are worth a message. Pure: reading secrets is the AWS side's job.
 
+use std::time::Duration;
+
 use crate::alarm::State;
+use crate::alarm_notifier::RetryPolicy;
+use crate::aws::DedupMode;
+use crate::trail_metrics::RulesSource;
+use crate::vars::{VarError, Vars};
 
 /// Where a webhook URL comes from. Never printed: `Debug` and `Display` say only where it lives.
 #[derive(Clone, PartialEq, Eq)]
@@ -167,16 +173,56 @@ impl TransitionFilter {
     }
 }
 
-/// alarm-notifier's configuration.
+/// Where alarm-notifier remembers which destinations already have a message (`DEDUP`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryLogMode {
+    Off,
+    /// Per container (the default): a retry on another container sends again.
+    Memory,
+    /// Marker objects under `s3://bucket/prefix/`, seen by every container.
+    S3 {
+        bucket: String,
+        prefix: String,
+    },
+}
+
+impl DeliveryLogMode {
+    pub fn parse(text: &str) -> Result<DeliveryLogMode, String> {
+        match text.trim() {
+            "memory" => Ok(DeliveryLogMode::Memory),
+            other => match DedupMode::parse(other) {
+                Ok(DedupMode::Off) => Ok(DeliveryLogMode::Off),
+                Ok(DedupMode::Markers { bucket, prefix }) => Ok(DeliveryLogMode::S3 { bucket, prefix }),
+                Ok(DedupMode::Tags) | Err(_) => Err(format!(
+                    "{other:?} is not a delivery log for alarm-notifier: use `memory`, `off` or `s3://bucket/prefix/`"
+                )),
+            },
+        }
+    }
+}
+
+/// alarm-notifier's configuration.
+#[derive(Debug, Clone, PartialEq)]
 pub struct NotifierConfig {
     pub destinations: Vec<Destination>,
     /// `NOTIFY_TRANSITIONS`.
     pub transitions: TransitionFilter,
     /// `METRIC_NAMESPACE`: trailwatch's namespace, whose alarms get the rule and the evidence link.
     pub namespace: String,
+    /// `RULES`: the rules whose descriptions and patterns alarms on trailwatch's metrics show.
+    pub rules: RulesSource,
     /// `EVIDENCE_LOG_GROUP`: trail-metrics' log group.
     pub evidence_log_group: Option<String>,
+    /// `DEDUP`.
+    pub delivery_log: DeliveryLogMode,
+    /// `WEBHOOK_TIMEOUT_SECONDS` and `WEBHOOK_ATTEMPTS`.
+    pub policy: RetryPolicy,
+    /// `HEALTH_NAMESPACE`.
+    pub health_namespace: String,
+    /// `S3_PATH_STYLE`.
+    pub path_style: bool,
+    /// `AWS_MAX_ATTEMPTS`.
+    pub max_attempts: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -186,11 +232,21 @@ pub struct NotifierConfigError {
     pub message: String,
 }
 
+impl From<VarError> for NotifierConfigError {
+    fn from(e: VarError) -> Self {
+        NotifierConfigError {
+            name: e.name,
+            message: format!("{:?}: {}", e.value, e.message),
+        }
+    }
+}
+
 impl NotifierConfig {
     pub fn from_vars(
         var: impl Fn(&str) -> Option<String>,
     ) -> Result<NotifierConfig, NotifierConfigError> {
-        let set = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+        let vars = Vars(var);
+        let set = |name: &str| vars.get(name);
         let mut destinations = Vec::new();
         for kind in Kind::ALL {
             let Some(value) = set(kind.variable()) else {
@@ -241,12 +297,28 @@ impl NotifierConfig {
                 name: "NOTIFY_TRANSITIONS",
                 message,
             })?;
+        let rules_text = vars.text("RULES", "builtin");
+        let rules = RulesSource::parse(&rules_text)
+            .map_err(|m| vars.invalid("RULES", rules_text.clone(), m))?;
+        let dedup_text = vars.text("DEDUP", "memory");
+        let delivery_log = DeliveryLogMode::parse(&dedup_text)
+            .map_err(|m| vars.invalid("DEDUP", dedup_text.clone(), m))?;
+        let policy = RetryPolicy {
+            attempts: u32::try_from(vars.number("WEBHOOK_ATTEMPTS", 3, 1)?).unwrap_or(u32::MAX),
+            timeout: Duration::from_secs(vars.number("WEBHOOK_TIMEOUT_SECONDS", 10, 1)?),
+            ..RetryPolicy::default()
+        };
         Ok(NotifierConfig {
             destinations,
             transitions,
-            namespace: set("METRIC_NAMESPACE")
-                .unwrap_or_else(|| crate::rules::ruleset::DEFAULT_NAMESPACE.into()),
+            namespace: vars.text("METRIC_NAMESPACE", crate::rules::ruleset::DEFAULT_NAMESPACE),
+            rules,
             evidence_log_group: set("EVIDENCE_LOG_GROUP"),
+            delivery_log,
+            policy,
+            health_namespace: vars.text("HEALTH_NAMESPACE", "Trailwatch"),
+            path_style: vars.s3_path_style()?,
+            max_attempts: vars.aws_max_attempts()?,
         })
     }
 }

@@ -16,6 +16,7 @@ use crate::ingest::{
 };
 use crate::rules::ruleset::{Evidence, RuleSet, RuleSetError, DEFAULT_NAMESPACE};
 use crate::trigger::{self, Invocation, ObjectRef, Shape, TriggerError};
+use crate::vars::{VarError, Vars};
 
 /// Where the rules come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +52,40 @@ impl RulesSource {
     }
 }
 
+impl RulesSource {
+    /// Loads the rule set (reading S3 through `s3` when the rules live there).
+    pub async fn load(
+        &self,
+        namespace: &str,
+        s3: &aws_sdk_s3::Client,
+    ) -> Result<RuleSet, ConfigError> {
+        let unreadable = |message: String| ConfigError::RulesUnreadable {
+            source_text: match self {
+                RulesSource::Builtin => "builtin".into(),
+                RulesSource::Inline(_) => "(inline JSON)".into(),
+                RulesSource::Path(p) => p.display().to_string(),
+                RulesSource::S3 { bucket, key } => format!("s3://{bucket}/{key}"),
+            },
+            message,
+        };
+        let set = match self {
+            RulesSource::Builtin => RuleSet::builtin(namespace)?,
+            RulesSource::Inline(json) => RuleSet::from_json("RULES (inline)", json, namespace)?,
+            RulesSource::Path(path) => {
+                let json = std::fs::read_to_string(path).map_err(|e| unreadable(e.to_string()))?;
+                RuleSet::from_json(&path.display().to_string(), &json, namespace)?
+            }
+            RulesSource::S3 { bucket, key } => {
+                let json = crate::aws::read_text(s3, bucket, key)
+                    .await
+                    .map_err(|e| unreadable(e.to_string()))?;
+                RuleSet::from_json(&format!("s3://{bucket}/{key}"), &json, namespace)?
+            }
+        };
+        Ok(set)
+    }
+}
+
 /// The function's configuration, from environment variables (documented in the README).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -74,12 +109,8 @@ pub struct Config {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("environment variable {name}={value:?}: {message}")]
-    Invalid {
-        name: &'static str,
-        value: String,
-        message: String,
-    },
+    #[error(transparent)]
+    Invalid(#[from] VarError),
     #[error("RULES: {0}")]
     Rules(#[from] RuleSetError),
     #[error("RULES={source_text}: {message}")]
@@ -92,61 +123,33 @@ pub enum ConfigError {
 impl Config {
     /// Reads the configuration through `var` (the environment, in the binary).
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let get = |name: &str, default: &str| {
-            var(name)
-                .filter(|v| !v.trim().is_empty())
-                .unwrap_or_else(|| default.to_owned())
-        };
-        let invalid = |name: &'static str, value: String, message: String| ConfigError::Invalid {
-            name,
-            value,
-            message,
-        };
-        let flag = |name: &'static str, default: bool| -> Result<bool, ConfigError> {
-            match var(name).as_deref().map(str::trim) {
-                None | Some("") => Ok(default),
-                Some("on" | "true" | "1" | "yes") => Ok(true),
-                Some("off" | "false" | "0" | "no") => Ok(false),
-                Some(other) => Err(invalid(name, other.to_owned(), "use on or off".into())),
-            }
-        };
-        let number = |name: &'static str, default: u64, min: u64| -> Result<u64, ConfigError> {
-            let text = get(name, &default.to_string());
-            match text.trim().parse::<u64>() {
-                Ok(n) if n >= min => Ok(n),
-                _ => Err(invalid(
-                    name,
-                    text,
-                    format!("expected a whole number ≥ {min}"),
-                )),
-            }
-        };
-        let namespace = get("METRIC_NAMESPACE", DEFAULT_NAMESPACE);
+        let vars = Vars(var);
+        let namespace = vars.text("METRIC_NAMESPACE", DEFAULT_NAMESPACE);
         if namespace.starts_with("AWS/") || namespace.len() > 255 {
-            return Err(invalid(
-                "METRIC_NAMESPACE",
-                namespace,
-                "a custom namespace must not start with AWS/ and is at most 255 characters".into(),
-            ));
+            return Err(vars
+                .invalid(
+                    "METRIC_NAMESPACE",
+                    namespace,
+                    "a custom namespace must not start with AWS/ and is at most 255 characters"
+                        .into(),
+                )
+                .into());
         }
-        let rules_text = get("RULES", "builtin");
-        let rules =
-            RulesSource::parse(&rules_text).map_err(|m| invalid("RULES", rules_text.clone(), m))?;
-        let dedup_text = get("DEDUP", "tags");
-        let dedup =
-            DedupMode::parse(&dedup_text).map_err(|m| invalid("DEDUP", dedup_text.clone(), m))?;
-        let endpoint = var("AWS_ENDPOINT_URL")
-            .or_else(|| var("AWS_ENDPOINT_URL_S3"))
-            .is_some();
+        let rules_text = vars.text("RULES", "builtin");
+        let rules = RulesSource::parse(&rules_text)
+            .map_err(|m| vars.invalid("RULES", rules_text.clone(), m))?;
+        let dedup_text = vars.text("DEDUP", "tags");
+        let dedup = DedupMode::parse(&dedup_text)
+            .map_err(|m| vars.invalid("DEDUP", dedup_text.clone(), m))?;
         Ok(Config {
             namespace,
             rules,
             dedup,
-            evidence: flag("EVIDENCE_LOG", true)?,
-            health_namespace: get("HEALTH_NAMESPACE", "Trailwatch"),
-            path_style: flag("S3_PATH_STYLE", endpoint)?,
-            max_attempts: u32::try_from(number("AWS_MAX_ATTEMPTS", 5, 1)?).unwrap_or(u32::MAX),
-            max_decompressed_bytes: number(
+            evidence: vars.flag("EVIDENCE_LOG", true)?,
+            health_namespace: vars.text("HEALTH_NAMESPACE", "Trailwatch"),
+            path_style: vars.s3_path_style()?,
+            max_attempts: vars.aws_max_attempts()?,
+            max_decompressed_bytes: vars.number(
                 "MAX_DECOMPRESSED_BYTES",
                 ReadLimits::default().max_decompressed_bytes,
                 1,
@@ -156,32 +159,7 @@ impl Config {
 
     /// Loads the rule set (reading S3 through `s3` when the rules live there).
     pub async fn load_rules(&self, s3: &aws_sdk_s3::Client) -> Result<RuleSet, ConfigError> {
-        let unreadable = |message: String| ConfigError::RulesUnreadable {
-            source_text: match &self.rules {
-                RulesSource::Builtin => "builtin".into(),
-                RulesSource::Inline(_) => "(inline JSON)".into(),
-                RulesSource::Path(p) => p.display().to_string(),
-                RulesSource::S3 { bucket, key } => format!("s3://{bucket}/{key}"),
-            },
-            message,
-        };
-        let set = match &self.rules {
-            RulesSource::Builtin => RuleSet::builtin(&self.namespace)?,
-            RulesSource::Inline(json) => {
-                RuleSet::from_json("RULES (inline)", json, &self.namespace)?
-            }
-            RulesSource::Path(path) => {
-                let json = std::fs::read_to_string(path).map_err(|e| unreadable(e.to_string()))?;
-                RuleSet::from_json(&path.display().to_string(), &json, &self.namespace)?
-            }
-            RulesSource::S3 { bucket, key } => {
-                let json = crate::aws::read_text(s3, bucket, key)
-                    .await
-                    .map_err(|e| unreadable(e.to_string()))?;
-                RuleSet::from_json(&format!("s3://{bucket}/{key}"), &json, &self.namespace)?
-            }
-        };
-        Ok(set)
+        self.rules.load(&self.namespace, s3).await
     }
 
     pub fn limits(&self) -> ReadLimits {
@@ -251,21 +229,7 @@ impl Health {
         if let Some(lag) = self.delivery_lag {
             metrics.push(("DeliveryLag", "Seconds", lag as f64));
         }
-        let mut line = json!({
-            "_aws": {
-                "Timestamp": now_ms,
-                "CloudWatchMetrics": [{
-                    "Namespace": namespace,
-                    "Dimensions": [["FunctionName"]],
-                    "Metrics": metrics.iter().map(|(n, u, _)| json!({"Name": n, "Unit": u})).collect::<Vec<_>>(),
-                }],
-            },
-            "FunctionName": function,
-        });
-        for (name, _, value) in metrics {
-            line[name] = json!(value);
-        }
-        line
+        crate::emf::line(namespace, function, now_ms, &metrics)
     }
 }
 

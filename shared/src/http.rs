@@ -1,0 +1,285 @@
+//! The webhook client: one JSON POST, bounded in time, with the answer reduced to what the retry policy
+//! needs (the status, `Retry-After`, a short piece of the body). Errors never carry the URL: webhook URLs
+//! are credentials (Slack's, Discord's and Teams Workflows' URLs are the only secret they have).
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+/// What a webhook answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: u16,
+    /// `Retry-After`, as seconds or an HTTP date, relative to when the answer arrived.
+    pub retry_after: Option<Duration>,
+    /// The start of the body (Slack answers `no_service`, `invalid_payload`, …), with the URL's path and
+    /// query removed should the server echo them.
+    pub body: String,
+}
+
+/// Why no answer arrived.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PostError {
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// A JSON POST to a webhook.
+pub trait Post: Send + Sync {
+    fn post(
+        &self,
+        url: &str,
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> impl std::future::Future<Output = Result<Reply, PostError>> + Send;
+}
+
+/// hyper with rustls (the AWS SDK's TLS stack and the system's roots). No connection pool: a webhook
+/// call is rare, a pooled connection would sit frozen between invocations, and a POST on a connection
+/// the server has since closed is an ambiguous failure that could send a message twice.
+#[derive(Clone)]
+pub struct HttpClient {
+    client: Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the system's TLS root certificates could not be loaded: {0}")]
+pub struct TlsRootsError(String);
+
+impl HttpClient {
+    pub fn new() -> Result<HttpClient, TlsRootsError> {
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
+            .map_err(|e| TlsRootsError(e.to_string()))?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let client = Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(0)
+            .build(https);
+        Ok(HttpClient { client })
+    }
+}
+
+/// At most this much of an answer's body is read.
+const BODY_LIMIT: usize = 4096;
+/// And this much of it is kept for messages.
+const BODY_SHOWN: usize = 200;
+
+impl Post for HttpClient {
+    async fn post(&self, url: &str, body: Vec<u8>, timeout: Duration) -> Result<Reply, PostError> {
+        let request = http::Request::post(url)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .header(
+                http::header::USER_AGENT,
+                concat!("trailwatch-alarm-notifier/", env!("CARGO_PKG_VERSION")),
+            )
+            .body(Full::new(Bytes::from(body)))
+            // http's errors say which part is invalid, not the URL itself; still, say it in our words.
+            .map_err(|_| PostError::Failed("the URL is not a valid http(s) URL".into()))?;
+        let exchange = async {
+            let response = self
+                .client
+                .request(request)
+                .await
+                .map_err(|e| PostError::Failed(scrub(&chain(&e), url)))?;
+            let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get(http::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| retry_after(v, std::time::SystemTime::now()));
+            // A body that does not arrive, or is too long, still leaves the status.
+            let body = Limited::new(response.into_body(), BODY_LIMIT)
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
+            let text: String = String::from_utf8_lossy(&body)
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(BODY_SHOWN)
+                .collect();
+            Ok(Reply {
+                status,
+                retry_after,
+                body: scrub(text.trim(), url),
+            })
+        };
+        tokio::time::timeout(timeout, exchange)
+            .await
+            .unwrap_or(Err(PostError::Timeout(timeout)))
+    }
+}
+
+/// `Retry-After`: delay-seconds or an HTTP date.
+pub fn retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    // Some servers (Discord's body, a few proxies) send fractions.
+    if let Ok(seconds) = value.parse::<f64>() {
+        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(e) = source {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        source = e.source();
+    }
+    text
+}
+
+/// Removes the URL, and its path and query on their own, from a message.
+fn scrub(text: &str, url: &str) -> String {
+    let mut text = text.replace(url, "(the URL)");
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    if let Some((_, path)) = after_scheme.split_once('/') {
+        let path = format!("/{path}");
+        if path.len() > 1 {
+            text = text.replace(&path, "(the URL's path)");
+        }
+        if let Some((_, query)) = path.split_once('?') {
+            if !query.is_empty() {
+                text = text.replace(query, "(the URL's query)");
+            }
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_in_seconds_fractions_and_dates() {
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(784_111_777);
+        assert_eq!(retry_after("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(retry_after(" 1.5 ", now), Some(Duration::from_millis(1500)));
+        // RFC 9110's example date is 784111777.
+        assert_eq!(
+            retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            retry_after("Sun, 06 Nov 1994 08:50:37 GMT", now),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(retry_after("soon", now), None);
+        assert_eq!(retry_after("-1", now), None);
+    }
+
+    #[test]
+    fn scrub_removes_the_url_and_its_secret_parts() {
+        let url = "https://hooks.slack.com/services/T0/B0/XXXX?sig=abc";
+        let shown = scrub(
+            &format!("error for {url}; path /services/T0/B0/XXXX?sig=abc; q sig=abc"),
+            url,
+        );
+        assert!(
+            !shown.contains("XXXX") && !shown.contains("sig=abc"),
+            "{shown}"
+        );
+        assert!(shown.contains("(the URL)"), "{shown}");
+    }
+
+    /// A real server on 127.0.0.1: a status, a Retry-After, a body, and a server that never answers.
+    #[tokio::test]
+    async fn posts_json_and_reads_the_answer_or_times_out() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            loop {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 65536];
+                    let mut seen = Vec::new();
+                    loop {
+                        let n = socket.read(&mut buf).await.unwrap_or(0);
+                        if n == 0 {
+                            return;
+                        }
+                        seen.extend_from_slice(&buf[..n]);
+                        let text = String::from_utf8_lossy(&seen);
+                        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                            let length: usize = head
+                                .lines()
+                                .find_map(|l| {
+                                    l.to_ascii_lowercase()
+                                        .strip_prefix("content-length:")
+                                        .map(|v| v.trim().parse().unwrap())
+                                })
+                                .unwrap_or(0);
+                            if body.len() < length {
+                                continue;
+                            }
+                            if head.starts_with("POST /hang") {
+                                tokio::time::sleep(Duration::from_secs(60)).await;
+                                return;
+                            }
+                            assert!(head.contains("content-type: application/json"), "{head}");
+                            let body = format!("rejected {body}");
+                            let answer = format!(
+                                "HTTP/1.1 429 Too Many Requests\r\nretry-after: 7\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                                body.len(),
+                            );
+                            socket.write_all(answer.as_bytes()).await.unwrap();
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        let client = HttpClient::new().unwrap();
+        let reply = client
+            .post(
+                &format!("http://{addr}/hook"),
+                br#"{"text":"hi"}"#.to_vec(),
+                Duration::from_secs(5),
+            )
+            .await
+            .unwrap();
+        assert_eq!(reply.status, 429);
+        assert_eq!(reply.retry_after, Some(Duration::from_secs(7)));
+        assert_eq!(reply.body, r#"rejected {"text":"hi"}"#);
+        let started = std::time::Instant::now();
+        let err = client
+            .post(
+                &format!("http://{addr}/hang"),
+                b"{}".to_vec(),
+                Duration::from_millis(300),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err, PostError::Timeout(Duration::from_millis(300)));
+        assert!(started.elapsed() < Duration::from_secs(5));
+        // Nobody listening: an error that does not show the URL.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let url = format!("http://127.0.0.1:{port}/services/T0/B0/SECRET");
+        let err = client
+            .post(&url, b"{}".to_vec(), Duration::from_secs(5))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, PostError::Failed(m) if !m.contains("SECRET")),
+            "{err}"
+        );
+    }
+}
