@@ -109,14 +109,7 @@ pub fn set_faults(rules: Value) {
 
 /// Test-side SDK clients, straight to moto.
 pub async fn clients() -> (aws_sdk_s3::Client, aws_sdk_cloudwatch::Client) {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(&emulator().moto)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "test", "test", None, None, "tests",
-        ))
-        .load()
-        .await;
+    let config = sdk_config().await;
     let s3 = aws_sdk_s3::config::Builder::from(&config)
         .force_path_style(true)
         .build();
@@ -124,6 +117,18 @@ pub async fn clients() -> (aws_sdk_s3::Client, aws_sdk_cloudwatch::Client) {
         aws_sdk_s3::Client::from_conf(s3),
         aws_sdk_cloudwatch::Client::new(&config),
     )
+}
+
+/// The test side's SDK configuration: moto itself, test credentials.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(&emulator().moto)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            "test", "test", None, None, "tests",
+        ))
+        .load()
+        .await
 }
 
 pub async fn ensure_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
@@ -151,80 +156,132 @@ pub static FAULTS: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
 
 pub struct Watch {
     pub port: u16,
+    /// The binary `cargo lambda invoke` names.
+    pub function: &'static str,
     _stdin: Mutex<ChildStdin>,
     _child: Mutex<Child>,
+}
+
+/// The environment every watched function gets: the emulator (through the proxy), test credentials,
+/// two attempts per AWS call.
+pub fn function_env() -> Vec<String> {
+    vec![
+        format!("AWS_ENDPOINT_URL={}", emulator().proxy),
+        "AWS_REGION=us-east-1".into(),
+        "AWS_ACCESS_KEY_ID=test".into(),
+        "AWS_SECRET_ACCESS_KEY=test".into(),
+        "AWS_MAX_ATTEMPTS=2".into(),
+        "AWS_LAMBDA_LOG_LEVEL=info".into(),
+    ]
 }
 
 /// `cargo lambda watch` running trail-metrics against the emulator (through the proxy).
 pub fn watch() -> &'static Watch {
     static WATCH: OnceLock<Watch> = OnceLock::new();
     WATCH.get_or_init(|| {
-        let em = emulator();
-        let bin = venv_bin();
-        let port = free_port();
-        let log = log_dir().join("watch.log");
-        let env = [
-            format!("AWS_ENDPOINT_URL={}", em.proxy),
-            "AWS_REGION=us-east-1".into(),
-            "AWS_ACCESS_KEY_ID=test".into(),
-            "AWS_SECRET_ACCESS_KEY=test".into(),
-            "AWS_MAX_ATTEMPTS=2".into(),
-            format!("DEDUP=s3://{STATE_BUCKET}/progress/"),
-            "AWS_LAMBDA_LOG_LEVEL=info".into(),
-        ];
-        let mut cmd = Command::new(bin.join("python"));
-        cmd.arg(root().join("scripts/testing/tied.py"))
-            .arg(&log)
-            .arg(bin.join("cargo-lambda"))
-            .args([
-                "lambda",
-                "watch",
-                "--quiet",
-                "--invoke-address",
-                "127.0.0.1",
-            ])
-            .args(["--invoke-port", &port.to_string()]);
-        for e in &env {
-            cmd.args(["--env-var", e]);
-        }
-        let path = format!(
-            "{}:{}",
-            bin.display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
-        let mut child = cmd
-            .current_dir(root().join("functions/trail-metrics"))
-            .env("PATH", path)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start cargo lambda watch");
-        let stdin = child.stdin.take().unwrap();
-        let watch = Watch {
-            port,
-            _stdin: Mutex::new(stdin),
-            _child: Mutex::new(child),
-        };
-        // Ready when an invocation goes through (the first one waits for the build).
-        let deadline = Instant::now() + Duration::from_secs(900);
+        let mut env = function_env();
+        env.push(format!("DEDUP=s3://{STATE_BUCKET}/progress/"));
         let ping =
             serde_json::json!({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "ping"});
-        loop {
-            let out = invoke_with(port, &ping);
-            if out.ok {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "cargo lambda watch did not answer in 15 minutes; its log: {}\n{}",
-                log.display(),
-                std::fs::read_to_string(&log).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_secs(2));
-        }
-        watch
+        start_watch("trail-metrics", &env, &ping)
     })
+}
+
+/// Starts `cargo lambda watch` for the function crate `functions/<function>` with `env`, and waits
+/// until `ping` goes through (the first invocation waits for the build).
+pub fn start_watch(function: &'static str, env: &[String], ping: &Value) -> Watch {
+    let bin = venv_bin();
+    let port = free_port();
+    let log = log_dir().join(format!("watch-{function}.log"));
+    let mut cmd = Command::new(bin.join("python"));
+    cmd.arg(root().join("scripts/testing/tied.py"))
+        .arg(&log)
+        .arg(bin.join("cargo-lambda"))
+        .args([
+            "lambda",
+            "watch",
+            "--quiet",
+            "--invoke-address",
+            "127.0.0.1",
+        ])
+        .args(["--invoke-port", &port.to_string()]);
+    for e in env {
+        cmd.args(["--env-var", e]);
+    }
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut child = cmd
+        .current_dir(root().join("functions").join(function))
+        .env("PATH", path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start cargo lambda watch");
+    let stdin = child.stdin.take().unwrap();
+    let watch = Watch {
+        port,
+        function,
+        _stdin: Mutex::new(stdin),
+        _child: Mutex::new(child),
+    };
+    let deadline = Instant::now() + Duration::from_secs(900);
+    loop {
+        let out = watch.invoke(ping);
+        if out.ok {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "cargo lambda watch did not answer in 15 minutes; its log: {}\n{}",
+            log.display(),
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_secs(2));
+    }
+    watch
+}
+
+impl Watch {
+    /// Invokes the function with an event.
+    pub fn invoke(&self, payload: &Value) -> Invoked {
+        let file = log_dir().join(format!("payload-{}.json", free_port()));
+        std::fs::File::create(&file)
+            .and_then(|mut f| f.write_all(payload.to_string().as_bytes()))
+            .unwrap();
+        self.invoke_file(&file)
+    }
+
+    /// Invokes the function with a file, as a user would (`--data-file`).
+    pub fn invoke_file(&self, file: &Path) -> Invoked {
+        let out = Command::new(venv_bin().join("cargo-lambda"))
+            .args(["lambda", "invoke", self.function, "--output-format", "json"])
+            .args([
+                "--invoke-address",
+                "127.0.0.1",
+                "--invoke-port",
+                &self.port.to_string(),
+            ])
+            .arg("--data-file")
+            .arg(file)
+            .current_dir(root())
+            .output()
+            .expect("run cargo lambda invoke");
+        Invoked {
+            ok: out.status.success(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// The function's log so far (what `cargo lambda watch` printed).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(log_dir().join(format!("watch-{}.log", self.function)))
+            .unwrap_or_default()
+    }
 }
 
 fn free_port() -> u16 {
@@ -249,52 +306,23 @@ impl Invoked {
     }
 }
 
-fn invoke_with(port: u16, payload: &Value) -> Invoked {
-    let file = log_dir().join(format!("payload-{}.json", free_port()));
-    std::fs::File::create(&file)
-        .and_then(|mut f| f.write_all(payload.to_string().as_bytes()))
-        .unwrap();
-    invoke_file_with(port, &file)
-}
-
-fn invoke_file_with(port: u16, file: &Path) -> Invoked {
-    let out = Command::new(venv_bin().join("cargo-lambda"))
-        .args([
-            "lambda",
-            "invoke",
-            "trail-metrics",
-            "--output-format",
-            "json",
-        ])
-        .args([
-            "--invoke-address",
-            "127.0.0.1",
-            "--invoke-port",
-            &port.to_string(),
-        ])
-        .arg("--data-file")
-        .arg(file)
-        .current_dir(root())
-        .output()
-        .expect("run cargo lambda invoke");
-    Invoked {
-        ok: out.status.success(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
 /// Invokes trail-metrics with an event.
 pub fn invoke(payload: &Value) -> Invoked {
-    invoke_with(watch().port, payload)
+    watch().invoke(payload)
 }
 
 /// Invokes trail-metrics with a file from events/, as a user would.
 pub fn invoke_event_file(name: &str) -> Invoked {
-    invoke_file_with(
-        watch().port,
-        &root().join("events/trail-metrics").join(name),
-    )
+    watch().invoke_file(&root().join("events/trail-metrics").join(name))
+}
+
+/// Lambda's answer to a failed invocation as one line: `cargo lambda invoke` wraps it in a box.
+pub fn error_text(out: &Invoked) -> String {
+    format!("{}{}", out.stdout, out.stderr)
+        .split_whitespace()
+        .filter(|w| *w != "│")
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 pub fn event_file(name: &str) -> Value {

@@ -15,7 +15,7 @@ use trailwatch::alarm_notifier::{
 use trailwatch::aws::{AwsSecrets, NotifierClients, S3DeliveryLog, SnsTopic};
 use trailwatch::http::{HttpClient, Post};
 use trailwatch::notifier::{DeliveryLogMode, NotifierConfig};
-use trailwatch::timestamp::UnixSeconds;
+use trailwatch::timestamp::{invocation_deadline_ms, UnixSeconds};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -102,16 +102,14 @@ async fn invocation<H: Post, P: Publish, R: Resolve, L: DeliveryLog>(
     health_namespace: &str,
 ) -> Result<Value, Diagnostic> {
     // The context's deadline is in epoch milliseconds; the notifier works in monotonic time.
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    let deadline_ms = i64::try_from(event.context.deadline).unwrap_or(i64::MAX);
+    let now_ms = UnixSeconds::now_ms();
+    let deadline_ms = invocation_deadline_ms(event.context.deadline, now_ms);
     let left = Duration::from_millis(u64::try_from(deadline_ms - now_ms).unwrap_or(0));
     let deadline = tokio::time::Instant::now() + left;
     let Handled { response, health } = app.handle(&event.payload, deadline).await;
     println!(
         "{}",
-        health.emf(health_namespace, function, UnixSeconds::now().0 * 1000)
+        health.emf(health_namespace, function, UnixSeconds::now_ms())
     );
     response.map_err(|e| Diagnostic {
         error_type: e.error_type().into(),

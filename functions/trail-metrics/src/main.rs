@@ -10,7 +10,7 @@ use serde_json::Value;
 use trailwatch::aws::{self, CloudWatchSink, S3Source};
 use trailwatch::engine::Engine;
 use trailwatch::ingest::{Attempt, Ingest, Lease, ProgressStore};
-use trailwatch::timestamp::UnixSeconds;
+use trailwatch::timestamp::{invocation_deadline_ms, UnixSeconds};
 use trailwatch::trail_metrics::{self, Config, TrailMetrics};
 
 #[tokio::main(flavor = "current_thread")]
@@ -51,13 +51,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         let function = function.clone();
         let health_namespace = health_namespace.clone();
         async move {
-            let deadline_ms = i64::try_from(event.context.deadline).unwrap_or(i64::MAX);
+            let deadline_ms = invocation_deadline_ms(event.context.deadline, UnixSeconds::now_ms());
             let attempt = Attempt {
                 owner: event.context.request_id.clone(),
                 lease: Lease::Until(UnixSeconds(deadline_ms.div_euclid(1000) + 1)),
             };
             let handled = app.handle(&event.payload, &attempt).await;
-            let now_ms = UnixSeconds::now().0 * 1000;
+            let now_ms = UnixSeconds::now_ms();
             println!(
                 "{}",
                 handled.health.emf(&health_namespace, &function, now_ms)

@@ -1,0 +1,608 @@
+//! alarm-notifier end to end: the real binary under the Lambda runtime API (`cargo lambda watch`),
+//! real HTTP servers on 127.0.0.1 standing in for Slack, Teams, Discord and a generic webhook, and the
+//! moto emulator for SNS (an HTTP subscriber of the e-mail topic receives what SNS delivers), SSM
+//! (the Slack URL is a SecureString) and Secrets Manager (the Teams URL). Every test asserts what
+//! arrived at each destination.
+
+#[path = "../../../tests/support.rs"]
+mod support;
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use serde_json::{json, Value};
+use support::*;
+use trailwatch::alarm_notifier::{render, Message};
+use trailwatch::alarm_render::{Context, View};
+use trailwatch::notifier::Kind;
+use trailwatch::rules::ruleset::RuleSet;
+
+const TOPIC: &str = "trailwatch-alarms";
+const TOPIC_ARN: &str = "arn:aws:sns:us-east-1:123456789012:trailwatch-alarms";
+const EVIDENCE_GROUP: &str = "/aws/lambda/trail-metrics";
+
+/// What a stand-in server answers.
+#[derive(Debug, Clone)]
+enum Answer {
+    Status(u16, Option<&'static str>, &'static str),
+    /// Accept the request and never answer.
+    Hang,
+}
+
+#[derive(Debug, Clone)]
+struct Received {
+    /// `slack`, `teams`, `discord`, `generic` or `sns`: the first path segment.
+    hook: String,
+    /// The full path and query, to check that the right URL was called.
+    uri: String,
+    body: Value,
+    at: Instant,
+}
+
+#[derive(Default)]
+struct HookState {
+    received: Vec<Received>,
+    script: HashMap<String, VecDeque<Answer>>,
+}
+
+/// The stand-in webhooks: one HTTP/1.1 server on 127.0.0.1, on its own thread and runtime so it
+/// outlives each test's runtime.
+struct Hooks {
+    addr: SocketAddr,
+    state: Arc<Mutex<HookState>>,
+}
+
+impl Hooks {
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Answers for the next requests to `hook` (then the usual success).
+    fn script(&self, hook: &str, answers: Vec<Answer>) {
+        self.state
+            .lock()
+            .unwrap()
+            .script
+            .insert(hook.to_owned(), answers.into());
+    }
+
+    /// What arrived at `hook` about `alarm`.
+    fn received(&self, hook: &str, alarm: &str) -> Vec<Received> {
+        self.state
+            .lock()
+            .unwrap()
+            .received
+            .iter()
+            .filter(|r| r.hook == hook && r.body.to_string().contains(alarm))
+            .cloned()
+            .collect()
+    }
+}
+
+fn hooks() -> &'static Hooks {
+    static HOOKS: OnceLock<Hooks> = OnceLock::new();
+    HOOKS.get_or_init(|| {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = Arc::new(Mutex::new(HookState::default()));
+        let served = Arc::clone(&state);
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                loop {
+                    let Ok((stream, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    let state = Arc::clone(&served);
+                    tokio::spawn(async move {
+                        let service = hyper::service::service_fn(move |req| {
+                            let state = Arc::clone(&state);
+                            async move { Ok::<_, hyper::Error>(answer(&state, req).await) }
+                        });
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                            .await;
+                    });
+                }
+            });
+        });
+        Hooks { addr, state }
+    })
+}
+
+async fn answer(state: &Mutex<HookState>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let uri = req.uri().to_string();
+    let hook = req
+        .uri()
+        .path()
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or("")
+        .to_owned();
+    let json_content = req
+        .headers()
+        .get("content-type")
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let body = req.into_body().collect().await.unwrap().to_bytes();
+    // SNS posts JSON as text/plain; the webhooks must get application/json.
+    let body: Value = serde_json::from_slice(&body)
+        .unwrap_or_else(|_| json!({"unparsed": String::from_utf8_lossy(&body)}));
+    assert!(
+        json_content || hook == "sns",
+        "{hook}: not sent as application/json"
+    );
+    let next = {
+        let mut s = state.lock().unwrap();
+        s.received.push(Received {
+            hook: hook.clone(),
+            uri,
+            body,
+            at: Instant::now(),
+        });
+        s.script.get_mut(&hook).and_then(VecDeque::pop_front)
+    };
+    let (status, retry_after, text) = match next {
+        Some(Answer::Hang) => {
+            tokio::time::sleep(Duration::from_secs(600)).await;
+            (500, None, "")
+        }
+        Some(Answer::Status(s, r, t)) => (s, r, t),
+        // What the real services answer: Slack `200 ok`, Teams Workflows `202`, Discord `204`.
+        None => match hook.as_str() {
+            "teams" => (202, None, ""),
+            "discord" => (204, None, ""),
+            _ => (200, None, "ok"),
+        },
+    };
+    let mut response = Response::builder().status(status);
+    if let Some(r) = retry_after {
+        response = response.header("retry-after", r);
+    }
+    response.body(Full::new(Bytes::from(text))).unwrap()
+}
+
+const SLACK_PATH: &str = "/slack/services/T000/B000/SECRETSLACK";
+const TEAMS_PATH: &str = "/teams/workflows/run?api-version=1&sig=SECRETTEAMS";
+const DISCORD_PATH: &str = "/discord/api/webhooks/1/SECRETDISCORD";
+const GENERIC_PATH: &str = "/generic/SECRETGENERIC";
+
+/// The emulator's side: the SSM parameter, the secret, the topic with an HTTP subscriber, the state
+/// bucket. Then alarm-notifier under `cargo lambda watch`.
+fn notifier() -> &'static Watch {
+    static WATCH: OnceLock<Watch> = OnceLock::new();
+    WATCH.get_or_init(|| {
+        let h = hooks();
+        std::thread::spawn(move || {
+            tokio::runtime::Runtime::new().unwrap().block_on(async {
+                let config = sdk_config().await;
+                let (s3, _) = clients().await;
+                ensure_bucket(&s3, STATE_BUCKET).await;
+                aws_sdk_ssm::Client::new(&config)
+                    .put_parameter()
+                    .name("/trailwatch/slack")
+                    .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+                    .value(h.url(SLACK_PATH))
+                    .overwrite(true)
+                    .send()
+                    .await
+                    .unwrap();
+                aws_sdk_secretsmanager::Client::new(&config)
+                    .create_secret()
+                    .name("trailwatch/teams")
+                    .secret_string(json!({ "url": h.url(TEAMS_PATH) }).to_string())
+                    .send()
+                    .await
+                    .unwrap();
+                let sns = aws_sdk_sns::Client::new(&config);
+                let topic = sns.create_topic().name(TOPIC).send().await.unwrap();
+                assert_eq!(topic.topic_arn(), Some(TOPIC_ARN));
+                sns.subscribe()
+                    .topic_arn(TOPIC_ARN)
+                    .protocol("http")
+                    .endpoint(h.url("/sns"))
+                    .send()
+                    .await
+                    .unwrap();
+            })
+        })
+        .join()
+        .unwrap();
+        let mut env = function_env();
+        env.extend([
+            "SLACK_WEBHOOK_URL=ssm:/trailwatch/slack".to_owned(),
+            "TEAMS_WEBHOOK_URL=secretsmanager:trailwatch/teams".to_owned(),
+            format!("DISCORD_WEBHOOK_URL={}", h.url(DISCORD_PATH)),
+            format!("WEBHOOK_URL={}", h.url(GENERIC_PATH)),
+            format!("EMAIL_TOPIC_ARN={TOPIC_ARN}"),
+            format!("DEDUP=s3://{STATE_BUCKET}/deliveries/"),
+            "WEBHOOK_TIMEOUT_SECONDS=2".to_owned(),
+            format!("EVIDENCE_LOG_GROUP={EVIDENCE_GROUP}"),
+        ]);
+        // A transition that is not notified: the function is up, and nothing is sent.
+        let ping = with_states(
+            &unique(&sample("sns-trailwatch-root-account-usage.json")),
+            "INSUFFICIENT_DATA",
+            "OK",
+        );
+        start_watch("alarm-notifier", &env, &ping)
+    })
+}
+
+/// The tests share the stand-in servers' scripts: one at a time.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn sample(name: &str) -> Value {
+    let path = root().join("events/alarm-notifier").join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Applies `f` to every alarm message in an event, whatever its shape.
+fn each_message(event: &Value, f: impl Fn(&mut Value, &str)) -> Value {
+    let mut event = event.clone();
+    if let Some(records) = event.get_mut("Records").and_then(Value::as_array_mut) {
+        for r in records {
+            let mut m: Value = serde_json::from_str(r["Sns"]["Message"].as_str().unwrap()).unwrap();
+            f(&mut m, "sns");
+            r["Sns"]["Message"] = json!(m.to_string());
+        }
+    } else if event.get("alarmData").is_some() {
+        f(&mut event["alarmData"], "data");
+    } else {
+        f(&mut event["detail"], "data");
+    }
+    event
+}
+
+/// The event with a state-change time and an alarm name of its own, so its deliveries are not those
+/// of another test.
+fn unique(event: &Value) -> Value {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let time = format!("2026-11-25T09:{:02}:{:02}.000+0000", n / 60, n % 60);
+    each_message(event, |m, shape| {
+        let (name, time_at) = match shape {
+            "sns" => ("AlarmName", "/StateChangeTime"),
+            _ => ("alarmName", "/state/timestamp"),
+        };
+        if let Some(t) = m.pointer_mut(time_at) {
+            *t = json!(time);
+        }
+        if let Some(Value::String(s)) = m.get_mut(name) {
+            s.push_str(&format!("-t{n}"));
+        }
+    })
+}
+
+fn with_states(event: &Value, old: &str, new: &str) -> Value {
+    each_message(event, |m, shape| match shape {
+        "sns" => {
+            m["OldStateValue"] = json!(old);
+            m["NewStateValue"] = json!(new);
+        }
+        _ => {
+            m["previousState"]["value"] = json!(old);
+            m["state"]["value"] = json!(new);
+        }
+    })
+}
+
+/// What the library renders for the first alarm of `event`, per destination: what must arrive.
+fn expected(event: &Value) -> (String, HashMap<Kind, Message>) {
+    let alarm = trailwatch::alarm::decode(event).unwrap().remove(0).unwrap();
+    let rules = RuleSet::builtin("CloudTrailMetrics").unwrap();
+    let ctx = Context {
+        namespace: "CloudTrailMetrics".into(),
+        rules: Some(&rules),
+        evidence_log_group: Some(EVIDENCE_GROUP.into()),
+    };
+    let view = View::new(&alarm, &ctx);
+    let rendered = Kind::ALL.iter().map(|k| (*k, render(*k, &view))).collect();
+    (alarm.name, rendered)
+}
+
+fn json_of(m: &Message) -> &Value {
+    match m {
+        Message::Json(v) => v,
+        Message::Email { .. } => panic!("not JSON"),
+    }
+}
+
+const HOOKS: [(&str, Kind, &str); 4] = [
+    ("slack", Kind::Slack, SLACK_PATH),
+    ("teams", Kind::Teams, TEAMS_PATH),
+    ("discord", Kind::Discord, DISCORD_PATH),
+    ("generic", Kind::Webhook, GENERIC_PATH),
+];
+
+/// Checks that each destination got the alarm `count` times, exactly as rendered.
+fn assert_arrived(event: &Value, count: usize) {
+    assert_arrived_with(event, count, &[]);
+}
+
+/// The same, with other counts for some webhooks (those that were called again after failing).
+fn assert_arrived_with(event: &Value, count: usize, except: &[(&str, usize)]) {
+    let (name, rendered) = expected(event);
+    let h = hooks();
+    for (hook, kind, path) in HOOKS {
+        let got = h.received(hook, &name);
+        let count = except
+            .iter()
+            .find(|(h, _)| *h == hook)
+            .map_or(count, |(_, n)| *n);
+        assert_eq!(got.len(), count, "{hook}: {name}: {got:#?}");
+        for r in got {
+            assert_eq!(r.uri, path, "{hook}");
+            assert_eq!(&r.body, json_of(&rendered[&kind]), "{hook}: {name}");
+        }
+    }
+    let Message::Email { subject, body } = &rendered[&Kind::Email] else {
+        panic!("no e-mail rendering")
+    };
+    let mails = h.received("sns", &name);
+    assert_eq!(mails.len(), count, "e-mail: {name}: {mails:#?}");
+    for m in mails {
+        assert_eq!(m.body["Type"], "Notification");
+        assert_eq!(m.body["TopicArn"], TOPIC_ARN);
+        assert_eq!(&m.body["Subject"], subject);
+        assert_eq!(&m.body["Message"], body);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_sample_reaches_every_destination_once_even_when_delivered_twice() {
+    let _serial = SERIAL.lock().await;
+    let watch = notifier();
+    let (s3, _) = clients().await;
+    for file in [
+        "sns-trailwatch-root-account-usage.json",
+        "sns-daily-metric-alarm-null-description.json",
+        "sns-anomaly-detection-alarm.json",
+        "sns-composite-alarm.json",
+        "eventbridge-alarm-state-change.json",
+        "lambda-action-metric-math-alarm.json",
+    ] {
+        let event = unique(&sample(file));
+        let out = watch.invoke(&event);
+        assert!(out.ok, "{file}: {out:?}");
+        let deliveries = &out.json()["alarms"][0]["deliveries"];
+        let key = out.json()["alarms"][0]["key"].as_str().unwrap().to_owned();
+        for label in ["slack", "teams", "discord", "webhook", "email"] {
+            assert_eq!(deliveries[label], "sent (1 attempt)", "{file}: {out:?}");
+            // Remembered where every container sees it.
+            let marker = s3
+                .get_object()
+                .bucket(STATE_BUCKET)
+                .key(format!("deliveries/{key}/{label}"))
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{file}: no delivery marker for {label}: {e:?}"));
+            let text = marker.body.collect().await.unwrap().into_bytes();
+            assert!(text.starts_with(b"v1 delivered at="), "{text:?}");
+        }
+        assert_arrived(&event, 1);
+        // SNS delivers at least once, and Lambda retries: the same state change again sends nothing.
+        let again = watch.invoke(&event);
+        assert!(again.ok, "{file}: {again:?}");
+        assert_eq!(
+            again.json()["alarms"][0]["deliveries"]["slack"],
+            "already delivered"
+        );
+        assert_arrived(&event, 1);
+    }
+    // The samples as they are in events/, as a user would invoke them.
+    let out = watch.invoke_file(&root().join("events/alarm-notifier/sns-composite-alarm.json"));
+    assert!(out.ok, "{out:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn transitions_not_notified_are_dropped_with_a_log_line() {
+    let _serial = SERIAL.lock().await;
+    let watch = notifier();
+    let event = with_states(
+        &unique(&sample("sns-composite-alarm.json")),
+        "OK",
+        "INSUFFICIENT_DATA",
+    );
+    let out = watch.invoke(&event);
+    assert!(out.ok, "{out:?}");
+    assert_eq!(out.json()["alarms"][0]["filtered"], true);
+    assert_arrived(&event, 0);
+    assert!(watch
+        .log()
+        .contains("transition not notified (NOTIFY_TRANSITIONS): dropped"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_error_is_retried_within_the_invocation() {
+    let _serial = SERIAL.lock().await;
+    let watch = notifier();
+    let h = hooks();
+    h.script(
+        "slack",
+        vec![
+            Answer::Status(500, None, "internal_error"),
+            Answer::Status(503, None, "busy"),
+        ],
+    );
+    let event = unique(&sample("sns-anomaly-detection-alarm.json"));
+    let out = watch.invoke(&event);
+    assert!(out.ok, "{out:?}");
+    assert_eq!(
+        out.json()["alarms"][0]["deliveries"]["slack"],
+        "sent (3 attempts)"
+    );
+    let (name, _) = expected(&event);
+    assert_eq!(h.received("slack", &name).len(), 3);
+    assert_eq!(h.received("teams", &name).len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn too_many_requests_waits_for_retry_after() {
+    let _serial = SERIAL.lock().await;
+    let watch = notifier();
+    let h = hooks();
+    h.script(
+        "discord",
+        vec![Answer::Status(429, Some("2"), r#"{"retry_after": 2.0}"#)],
+    );
+    let event = unique(&sample("sns-daily-metric-alarm-null-description.json"));
+    let out = watch.invoke(&event);
+    assert!(out.ok, "{out:?}");
+    let (name, _) = expected(&event);
+    let got = h.received("discord", &name);
+    assert_eq!(got.len(), 2, "{got:#?}");
+    let waited = got[1].at - got[0].at;
+    assert!(waited >= Duration::from_secs(2), "waited {waited:?}");
+    assert!(waited < Duration::from_secs(5), "waited {waited:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retry_after_beyond_the_invocation_fails_it_and_lambdas_retry_sends_only_what_is_missing()
+{
+    let _serial = SERIAL.lock().await;
+    let watch = notifier();
+    let h = hooks();
+    h.script("generic", vec![Answer::Status(429, Some("3600"), "")]);
+    let event = unique(&sample("eventbridge-alarm-state-change.json"));
+    let (name, _) = expected(&event);
+    let out = watch.invoke(&event);
+    assert!(!out.ok, "{out:?}");
+    let text = error_text(&out);
+    assert!(text.contains("Retryable.Delivery"), "{text}");
+    assert!(!text.contains("SECRETGENERIC"), "{text}");
+    assert_eq!(h.received("generic", &name).len(), 1);
+    assert_eq!(h.received("slack", &name).len(), 1);
+    // Lambda's retry of the same event: only the generic webhook is called again.
+    let retry = watch.invoke(&event);
+    assert!(retry.ok, "{retry:?}");
+    assert_eq!(
+        retry.json()["alarms"][0]["deliveries"],
+        json!({"slack": "already delivered", "teams": "already delivered", "discord": "already delivered",
+               "webhook": "sent (1 attempt)", "email": "already delivered"})
+    );
+    assert_arrived_with(&event, 1, &[("generic", 2)]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refusal_is_permanent_not_retried_and_named_without_the_url() {
+    let _serial = SERIAL.lock().await;
+    let watch = notifier();
+    let h = hooks();
+    h.script("teams", vec![Answer::Status(404, None, "Not Found")]);
+    let event = unique(&sample("lambda-action-metric-math-alarm.json"));
+    let (name, _) = expected(&event);
+    let out = watch.invoke(&event);
+    assert!(!out.ok, "{out:?}");
+    let text = error_text(&out);
+    assert!(text.contains("Permanent.Delivery"), "{text}");
+    assert!(!text.contains("SECRETTEAMS"), "{text}");
+    let log = watch.log();
+    assert!(
+        log.contains(&format!(
+            "teams ({name}): HTTP 404 (Not Found): refused, not retried"
+        )),
+        "{log}"
+    );
+    assert!(!log.contains("SECRET"), "a webhook URL is in the log");
+    assert_eq!(h.received("teams", &name).len(), 1);
+    assert_eq!(h.received("slack", &name).len(), 1);
+    // Lambda's retry a minute later does not call it again, and still fails (to the DLQ, in the end).
+    let retry = watch.invoke(&event);
+    assert!(!retry.ok, "{retry:?}");
+    assert_eq!(h.received("teams", &name).len(), 1);
+    assert_eq!(h.received("slack", &name).len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_never_answers_times_out_and_is_left_to_lambdas_retry() {
+    let _serial = SERIAL.lock().await;
+    let watch = notifier();
+    let h = hooks();
+    h.script("slack", vec![Answer::Hang, Answer::Hang, Answer::Hang]);
+    let event = unique(&sample("sns-trailwatch-root-account-usage.json"));
+    let (name, _) = expected(&event);
+    let started = Instant::now();
+    let out = watch.invoke(&event);
+    let took = started.elapsed();
+    assert!(!out.ok, "{out:?}");
+    assert!(error_text(&out).contains("Retryable.Delivery"), "{out:?}");
+    assert!(
+        watch
+            .log()
+            .contains("no answer within 2s, after 3 attempts"),
+        "{}",
+        watch.log()
+    );
+    // Three attempts of 2 s and two short backoffs; the other destinations did not wait for it.
+    assert!(took >= Duration::from_secs(6), "{took:?}");
+    assert!(took < Duration::from_secs(20), "{took:?}");
+    assert_eq!(h.received("slack", &name).len(), 3);
+    assert_eq!(h.received("discord", &name).len(), 1);
+    let retry = watch.invoke(&event);
+    assert!(retry.ok, "{retry:?}");
+    assert_arrived_with(&event, 1, &[("slack", 4)]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sns_failing_leaves_the_email_to_the_retry() {
+    let _serial = SERIAL.lock().await;
+    let watch = notifier();
+    let event = unique(&sample("sns-composite-alarm.json"));
+    let (name, _) = expected(&event);
+    set_faults(json!([{"action": "Publish", "pass": 0, "fail": 2, "status": 503}]));
+    let out = watch.invoke(&event);
+    set_faults(json!([]));
+    assert!(!out.ok, "{out:?}");
+    assert!(error_text(&out).contains("Retryable.Delivery"), "{out:?}");
+    assert!(hooks().received("sns", &name).is_empty());
+    let retry = watch.invoke(&event);
+    assert!(retry.ok, "{retry:?}");
+    assert_arrived(&event, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_event_that_is_not_an_alarm_is_an_error_naming_what_it_found() {
+    let _serial = SERIAL.lock().await;
+    let watch = notifier();
+    let out = watch.invoke(&json!({"Records": [{"eventSource": "aws:s3", "s3": {}}]}));
+    assert!(!out.ok, "{out:?}");
+    let text = error_text(&out);
+    assert!(text.contains("Permanent.UnrecognisedEvent"), "{text}");
+}
+
+#[test]
+fn a_bad_configuration_stops_the_function_at_start_without_echoing_the_url() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_alarm-notifier"))
+        .env(
+            "SLACK_WEBHOOK_URL",
+            "hooks.slack.com/services/T0/B0/SECRETVALUE",
+        )
+        .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
+        .env("AWS_LAMBDA_FUNCTION_NAME", "alarm-notifier")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("SLACK_WEBHOOK_URL"), "{text}");
+    assert!(!text.contains("SECRETVALUE"), "{text}");
+}
