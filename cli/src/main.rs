@@ -8,6 +8,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use trailwatch::alarm_notifier::{self, Message};
 use trailwatch::aws::{self, CloudWatchSink, DedupMode, S3Source};
 use trailwatch::backfill::{self, CollectSink, ReadOnly};
 use trailwatch::cloudtrail::{ReadLimits, DEFAULT_MAX_DECOMPRESSED_BYTES};
@@ -15,6 +16,7 @@ use trailwatch::engine::Engine;
 use trailwatch::ingest::{Attempt, Ingest, IngestError, Lease, Outcome};
 use trailwatch::local::{collect_files, process_files};
 use trailwatch::metrics::{MetricDatum, MAX_AGE_SECONDS};
+use trailwatch::notifier::Kind;
 use trailwatch::report;
 use trailwatch::rules::ruleset::{RuleSet, DEFAULT_NAMESPACE};
 use trailwatch::timestamp::UnixSeconds;
@@ -512,16 +514,17 @@ fn alarm_render(
             }
         };
         let view = alarm_render::View::new(&alarm, &ctx);
-        let rendered = match to {
-            Destination::Text => format!(
-                "Subject: {}\n\n{}",
-                alarm_render::subject(&view),
-                alarm_render::text(&view)
-            ),
-            Destination::Slack => pretty(&alarm_render::slack(&view))?,
-            Destination::Teams => pretty(&alarm_render::teams(&view))?,
-            Destination::Discord => pretty(&alarm_render::discord(&view))?,
-            Destination::Json => pretty(&alarm_render::json_alarm(&view))?,
+        // The function's own rendering: the preview is what alarm-notifier sends.
+        let kind = match to {
+            Destination::Text => Kind::Email,
+            Destination::Slack => Kind::Slack,
+            Destination::Teams => Kind::Teams,
+            Destination::Discord => Kind::Discord,
+            Destination::Json => Kind::Webhook,
+        };
+        let rendered = match alarm_notifier::render(kind, &view) {
+            Message::Email { subject, body } => format!("Subject: {subject}\n\n{body}"),
+            Message::Json(v) => pretty(&v)?,
         };
         out(&rendered)?;
     }

@@ -402,6 +402,49 @@ mod tests {
     }
 
     #[test]
+    fn delivery_log_retries_and_the_rest() {
+        let c = config(&[("WEBHOOK_URL", "https://x")]).unwrap();
+        assert_eq!(c.delivery_log, DeliveryLogMode::Memory);
+        assert_eq!(c.policy, RetryPolicy::default());
+        assert_eq!(c.rules, RulesSource::Builtin);
+        assert_eq!(c.health_namespace, "Trailwatch");
+        assert!(!c.path_style);
+        let c = config(&[
+            ("WEBHOOK_URL", "https://x"),
+            ("DEDUP", "s3://state/deliveries"),
+            ("WEBHOOK_TIMEOUT_SECONDS", "3"),
+            ("WEBHOOK_ATTEMPTS", "5"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.delivery_log,
+            DeliveryLogMode::S3 {
+                bucket: "state".into(),
+                prefix: "deliveries/".into()
+            }
+        );
+        assert_eq!(c.policy.timeout, Duration::from_secs(3));
+        assert_eq!(c.policy.attempts, 5);
+        assert!(c.path_style);
+        assert_eq!(
+            config(&[("WEBHOOK_URL", "https://x"), ("DEDUP", "off")])
+                .unwrap()
+                .delivery_log,
+            DeliveryLogMode::Off
+        );
+        for (name, value, says) in [
+            ("DEDUP", "tags", "not a delivery log"),
+            ("WEBHOOK_TIMEOUT_SECONDS", "0", "≥ 1"),
+            ("WEBHOOK_ATTEMPTS", "many", "whole number"),
+        ] {
+            let err = config(&[("WEBHOOK_URL", "https://x"), (name, value)]).unwrap_err();
+            assert_eq!(err.name, name);
+            assert!(err.message.contains(says), "{err}");
+        }
+    }
+
+    #[test]
     fn transitions() {
         let d = TransitionFilter::Default;
         assert!(d.allows(Some(&State::Ok), &State::Alarm));
