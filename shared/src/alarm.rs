@@ -121,6 +121,8 @@ pub struct Alarm {
     pub evaluation: Evaluation,
     /// `SNS`, `Lambda alarm action` or `EventBridge`.
     pub source: &'static str,
+    /// The transport's id of the message (SNS `MessageId`, EventBridge `id`), when it has one.
+    pub message_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -165,7 +167,14 @@ pub fn decode(event: &Value) -> Result<Decoded, AlarmError> {
                             )
                         })
                     })
-                    .and_then(|m| from_sns_message(&m, &what)),
+                    .and_then(|m| from_sns_message(&m, &what))
+                    .map(|mut a| {
+                        a.message_id = r
+                            .pointer("/Sns/MessageId")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned);
+                        a
+                    }),
             );
         }
         return Ok(out);
@@ -257,6 +266,7 @@ fn from_sns_message(m: &Value, what: &str) -> Result<Alarm, AlarmError> {
         watches,
         evaluation,
         source: "SNS",
+        message_id: None,
     })
 }
 
@@ -388,6 +398,7 @@ fn from_alarm_data(
         watches,
         evaluation,
         source,
+        message_id: non_empty(str_at(envelope, "id")),
     })
 }
 

@@ -23,7 +23,6 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
 use crate::alarm::{self, Alarm, AlarmError};
@@ -178,16 +177,36 @@ const MIN_ATTEMPT: Duration = Duration::from_millis(500);
 #[derive(Debug)]
 pub struct Target {
     pub destination: Destination,
-    url: OnceCell<String>,
+    /// How its deliveries are recorded: the label and a hash of where it points (`slack-1a2b3c4d`), so
+    /// two deployments sharing a delivery log, or a destination that changed, never see each other's.
+    pub log_name: String,
+    /// The URL, once read from its reference. Cleared when the destination refuses a message, so a
+    /// URL rotated in SSM or Secrets Manager is read again.
+    url: Mutex<Option<String>>,
 }
 
 impl Target {
     pub fn new(destination: Destination) -> Target {
+        let kind = destination.kind();
+        let points_to = match &destination {
+            Destination::Email { topic_arn } => topic_arn.clone(),
+            Destination::Webhook {
+                secret: Secret::Value(url),
+                ..
+            } => url.clone(),
+            Destination::Webhook { secret, .. } => secret.to_string(),
+        };
+        let hash = Sha256::digest(format!("{}\n{points_to}", kind.variable()).as_bytes());
         Target {
+            log_name: format!("{}-{}", kind.label(), hex(&hash[..4])),
             destination,
-            url: OnceCell::new(),
+            url: Mutex::new(None),
         }
     }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A delivery that did not happen.
@@ -199,6 +218,8 @@ pub struct DeliveryFailure {
     pub alarm: String,
     pub retryable: bool,
     pub message: String,
+    /// HTTP attempts made (0 when none could be).
+    pub attempts: u32,
 }
 
 /// An invocation that failed, in whole or in part.
@@ -322,22 +343,26 @@ pub fn render(kind: Kind, view: &View) -> Message {
 
 /// The identity of a state change, the same whichever way it arrived (SNS, Lambda action,
 /// EventBridge): the alarm, its new state and when it changed. Without a time (old payloads), the
-/// whole decoded alarm. A SHA-256, shortened to 128 bits.
-pub fn message_key(alarm: &Alarm) -> String {
+/// transport's message id; without either, `None`: such a message is sent without the delivery log,
+/// since two different changes could not be told apart. A SHA-256, shortened to 128 bits.
+pub fn message_key(alarm: &Alarm) -> Option<String> {
     let mut hash = Sha256::new();
     hash.update(b"trailwatch alarm v1\n");
-    hash.update(alarm.arn.as_deref().unwrap_or(&alarm.name).as_bytes());
-    hash.update(b"\n");
-    hash.update(alarm.new_state.as_str().as_bytes());
-    hash.update(b"\n");
-    match &alarm.time {
-        Some(t) => hash.update(t.as_bytes()),
-        None => hash.update(format!("{alarm:?}").as_bytes()),
+    match (&alarm.time, &alarm.message_id) {
+        (Some(time), _) => {
+            hash.update(alarm.arn.as_deref().unwrap_or(&alarm.name).as_bytes());
+            hash.update(b"\n");
+            hash.update(alarm.new_state.as_str().as_bytes());
+            hash.update(b"\n");
+            hash.update(time.as_bytes());
+        }
+        (None, Some(id)) => {
+            hash.update(b"message id\n");
+            hash.update(id.as_bytes());
+        }
+        (None, None) => return None,
     }
-    hash.finalize()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Some(hex(&hash.finalize()[..16]))
 }
 
 /// alarm-notifier: its destinations, what it renders with, and the parts it talks to.
@@ -415,11 +440,17 @@ impl<H: Post, P: Publish, R: Resolve, L: DeliveryLog> Notifier<H, P, R, L> {
                 continue;
             }
             let key = message_key(&alarm);
+            if key.is_none() {
+                tracing::warn!(
+                    alarm = alarm.name,
+                    "no state-change time and no message id: sent without the delivery log"
+                );
+            }
             let view = View::new(&alarm, &ctx);
             let results = futures_util::future::join_all(
                 self.targets
                     .iter()
-                    .map(|t| self.deliver(t, &view, &key, deadline)),
+                    .map(|t| self.deliver(t, &view, key.as_deref(), deadline)),
             )
             .await;
             let mut outcomes = serde_json::Map::new();
@@ -450,6 +481,7 @@ impl<H: Post, P: Publish, R: Resolve, L: DeliveryLog> Notifier<H, P, R, L> {
                     }
                     Err(f) => {
                         health.failed += 1;
+                        health.retries += u64::from(f.attempts.saturating_sub(1));
                         tracing::error!(
                             alarm = alarm.name,
                             destination = label,
@@ -484,78 +516,98 @@ impl<H: Post, P: Publish, R: Resolve, L: DeliveryLog> Notifier<H, P, R, L> {
         &self,
         target: &Target,
         view: &View,
-        key: &str,
+        key: Option<&str>,
         deadline: Instant,
     ) -> Result<Delivered, DeliveryFailure> {
         let kind = target.destination.kind();
-        let fail = |retryable: bool, message: String| DeliveryFailure {
-            destination: kind.label(),
+        let label = kind.label();
+        let fail = |f: Failure| DeliveryFailure {
+            destination: label,
             alarm: view.alarm.name.clone(),
-            retryable,
-            message,
+            retryable: f.retryable,
+            message: f.message,
+            attempts: f.attempts,
         };
-        let mark_key = format!("{key}/{}", kind.label());
-        let now = (self.now)().0;
-        match self.log.get(&mark_key).await {
-            Ok(Some(Mark::Delivered { .. })) => return Ok(Delivered::Duplicate),
-            Ok(Some(Mark::Refused { at, why })) if now - at < REFUSAL_MEMORY => {
-                return Err(fail(
-                    false,
-                    format!(
+        let mark_key = key.map(|k| format!("{k}/{}", target.log_name));
+        if let Some(mark_key) = &mark_key {
+            let now = (self.now)().0;
+            let reserve = self.policy.reserve;
+            match within(deadline, reserve, "delivery log", self.log.get(mark_key)).await {
+                Ok(Some(Mark::Delivered { .. })) => return Ok(Delivered::Duplicate),
+                Ok(Some(Mark::Refused { at, why })) if now - at < REFUSAL_MEMORY => {
+                    return Err(fail(Failure::permanent(format!(
                         "refused this message {} s ago ({why}): not sent again",
                         now - at
-                    ),
-                ))
+                    ))))
+                }
+                Ok(_) => {}
+                // Sending twice is better than not at all.
+                Err(e) => tracing::warn!(
+                    destination = label,
+                    log = self.log.describe(),
+                    error = %e,
+                    "delivery log unreadable: sending without it"
+                ),
             }
-            Ok(_) => {}
-            // Sending twice is better than not at all.
-            Err(e) => tracing::warn!(
-                destination = kind.label(),
-                log = self.log.describe(),
-                error = %e,
-                "delivery log unreadable: sending without it"
-            ),
         }
         let result = match (&target.destination, render(kind, view)) {
-            (Destination::Email { topic_arn }, Message::Email { subject, body }) => self
-                .topic
-                .publish(topic_arn, &subject, &body)
-                .await
-                .map(|()| 1)
-                .map_err(|e| (e.retryable, format!("SNS Publish to {topic_arn}: {e}"))),
+            (Destination::Email { topic_arn }, Message::Email { subject, body }) => {
+                let publish = self.topic.publish(topic_arn, &subject, &body);
+                within(deadline, self.policy.reserve, "Publish", publish)
+                    .await
+                    .map(|()| 1)
+                    .map_err(|e| Failure {
+                        retryable: e.retryable,
+                        message: format!("SNS Publish to {topic_arn}: {e}"),
+                        attempts: 1,
+                    })
+            }
             (Destination::Webhook { secret, .. }, Message::Json(body)) => {
-                match self.url(target, secret).await {
+                match self.url(target, secret, deadline).await {
                     Ok(url) => {
-                        self.post(url, body.to_string().into_bytes(), deadline)
-                            .await
+                        let sent = self
+                            .post(label, &url, body.to_string().into_bytes(), deadline)
+                            .await;
+                        if sent.as_ref().is_err_and(|f| !f.retryable) {
+                            // A refused URL read from a reference is read again next time: it may
+                            // have been rotated.
+                            *target.url.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                        }
+                        sent
                     }
                     Err(e) => Err(e),
                 }
             }
             // render() gives e-mail to e-mail and JSON to webhooks.
-            _ => Err((false, "no rendering for this destination".into())),
+            _ => Err(Failure::permanent(
+                "no rendering for this destination".into(),
+            )),
         };
         match result {
             Ok(attempts) => {
-                self.remember(&mark_key, &Mark::Delivered { at: (self.now)().0 })
-                    .await;
+                if let Some(k) = &mark_key {
+                    let mark = Mark::Delivered { at: (self.now)().0 };
+                    self.remember(k, &mark, deadline).await;
+                }
                 Ok(Delivered::Sent { attempts })
             }
-            Err((retryable, message)) => {
-                if !retryable {
+            Err(f) => {
+                if let (false, Some(k)) = (f.retryable, &mark_key) {
                     let mark = Mark::Refused {
                         at: (self.now)().0,
-                        why: message.clone(),
+                        why: f.message.clone(),
                     };
-                    self.remember(&mark_key, &mark).await;
+                    self.remember(k, &mark, deadline).await;
                 }
-                Err(fail(retryable, message))
+                Err(fail(f))
             }
         }
     }
 
-    async fn remember(&self, key: &str, mark: &Mark) {
-        if let Err(e) = self.log.put(key, mark).await {
+    async fn remember(&self, key: &str, mark: &Mark, deadline: Instant) {
+        // Half the reserve is kept for the answer.
+        let put = self.log.put(key, mark);
+        if let Err(e) = within(deadline, self.policy.reserve / 2, "delivery log", put).await {
             tracing::warn!(
                 key,
                 log = self.log.describe(),
@@ -566,58 +618,67 @@ impl<H: Post, P: Publish, R: Resolve, L: DeliveryLog> Notifier<H, P, R, L> {
     }
 
     /// The webhook URL, read once per container (a failure is tried again next time).
-    async fn url<'t>(
+    async fn url(
         &self,
-        target: &'t Target,
+        target: &Target,
         secret: &Secret,
-    ) -> Result<&'t str, (bool, String)> {
+        deadline: Instant,
+    ) -> Result<String, Failure> {
+        if let Some(url) = target.url.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+            return Ok(url);
+        }
         let variable = target.destination.kind().variable();
-        target
-            .url
-            .get_or_try_init(|| async {
-                let value = match secret {
-                    Secret::Value(v) => v.clone(),
-                    reference => self
-                        .secrets
-                        .resolve(reference)
-                        .await
-                        .map_err(|e| (e.retryable, format!("{variable} ({reference}): {e}")))?,
-                };
-                let value = value.trim().to_owned();
-                if value.starts_with("https://") || value.starts_with("http://") {
-                    Ok(value)
-                } else {
-                    // Never the value: it is a secret, even when it is not a URL.
-                    Err((
-                        false,
-                        format!("{variable} ({secret}) does not hold an http(s) URL"),
-                    ))
-                }
-            })
+        let value = match secret {
+            Secret::Value(v) => v.clone(),
+            reference => within(
+                deadline,
+                self.policy.reserve,
+                "secret",
+                self.secrets.resolve(reference),
+            )
             .await
-            .map(String::as_str)
+            .map_err(|e| Failure {
+                retryable: e.retryable,
+                message: format!("{variable} ({reference}): {e}"),
+                attempts: 0,
+            })?,
+        };
+        let value = value.trim().to_owned();
+        if !(value.starts_with("https://") || value.starts_with("http://")) {
+            // Never the value: it is a secret, even when it is not a URL.
+            return Err(Failure::permanent(format!(
+                "{variable} ({secret}) does not hold an http(s) URL"
+            )));
+        }
+        *target.url.lock().unwrap_or_else(|p| p.into_inner()) = Some(value.clone());
+        Ok(value)
     }
 
-    /// POSTs with retries; the number of attempts, or whether a retry could help and why not.
+    /// POSTs with retries; the number of attempts, or why it failed and whether a retry could help.
     async fn post(
         &self,
+        label: &str,
         url: &str,
         body: Vec<u8>,
         deadline: Instant,
-    ) -> Result<u32, (bool, String)> {
+    ) -> Result<u32, Failure> {
         let policy = &self.policy;
         let mut attempt = 0u32;
         loop {
-            attempt += 1;
             let remaining = deadline
                 .saturating_duration_since(Instant::now())
                 .saturating_sub(policy.reserve);
             if remaining < MIN_ATTEMPT {
-                return Err((
-                    true,
-                    format!("no time left in this invocation for attempt {attempt}"),
-                ));
+                return Err(Failure {
+                    retryable: true,
+                    message: format!(
+                        "no time left in this invocation for attempt {}: left to Lambda's retry",
+                        attempt + 1
+                    ),
+                    attempts: attempt,
+                });
             }
+            attempt += 1;
             let timeout = policy.timeout.min(remaining);
             let (wait, what) = match self.http.post(url, body.clone(), timeout).await {
                 Ok(Reply { status, .. }) if (200..300).contains(&status) => return Ok(attempt),
@@ -634,40 +695,88 @@ impl<H: Post, P: Publish, R: Resolve, L: DeliveryLog> Notifier<H, P, R, L> {
                     (wait, what)
                 }
                 Ok(Reply { status, body, .. }) => {
-                    return Err((
-                        false,
-                        format!("HTTP {status}{}: refused, not retried", shown(&body)),
-                    ))
+                    return Err(Failure {
+                        retryable: false,
+                        message: format!("HTTP {status}{}: refused, not retried", shown(&body)),
+                        attempts: attempt,
+                    })
                 }
                 Err(e @ (PostError::Timeout(_) | PostError::Failed(_))) => {
                     (backoff(policy.backoff, attempt), e.to_string())
                 }
             };
             if attempt >= policy.attempts {
-                return Err((true, format!("{what}, after {attempt} attempts")));
+                return Err(Failure {
+                    retryable: true,
+                    message: format!("{what}, after {attempt} attempts"),
+                    attempts: attempt,
+                });
             }
             let left = deadline
                 .saturating_duration_since(Instant::now())
                 .saturating_sub(policy.reserve);
-            if wait + MIN_ATTEMPT > left {
-                return Err((
-                    true,
-                    format!(
+            if wait.saturating_add(MIN_ATTEMPT) > left {
+                return Err(Failure {
+                    retryable: true,
+                    message: format!(
                         "{what}; the next attempt ({:.1} s from now) would not fit in the {:.1} s this invocation has left: left to Lambda's retry",
                         wait.as_secs_f64(),
                         left.as_secs_f64()
                     ),
-                ));
+                    attempts: attempt,
+                });
             }
             tracing::warn!(
+                destination = label,
                 attempt,
                 error = what,
-                wait_ms = wait.as_millis() as u64,
+                wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
                 "retrying"
             );
             tokio::time::sleep(wait).await;
         }
     }
+}
+
+/// Why one destination did not get a message.
+struct Failure {
+    retryable: bool,
+    message: String,
+    attempts: u32,
+}
+
+impl Failure {
+    fn permanent(message: String) -> Failure {
+        Failure {
+            retryable: false,
+            message,
+            attempts: 0,
+        }
+    }
+}
+
+/// An AWS call bounded by the invocation's deadline (less `reserve`): the SDK's own timeouts do not
+/// know it, and a call that outlives the invocation ends it as "Task timed out", with nothing recorded.
+async fn within<T>(
+    deadline: Instant,
+    reserve: Duration,
+    what: &'static str,
+    call: impl Future<Output = Result<T, AwsError>>,
+) -> Result<T, AwsError> {
+    let left = deadline
+        .saturating_duration_since(Instant::now())
+        .saturating_sub(reserve);
+    tokio::time::timeout(left, call).await.unwrap_or_else(|_| {
+        Err(AwsError {
+            operation: what,
+            code: "Timeout".into(),
+            message: format!(
+                "no answer in the {:.1} s this invocation had left",
+                left.as_secs_f64()
+            ),
+            retryable: true,
+        })
+    })
 }
 
 fn plural(n: u32) -> &'static str {
@@ -1139,14 +1248,135 @@ mod tests {
         let decoded = alarm::decode(&event()).unwrap();
         let a = decoded[0].as_ref().unwrap();
         let key = message_key(a);
-        assert_eq!(key.len(), 32);
+        assert_eq!(key.as_ref().map(String::len), Some(32));
         assert_eq!(key, message_key(&a.clone()));
+        // Whichever way it came.
+        let mut by_eventbridge = a.clone();
+        by_eventbridge.source = "EventBridge";
+        by_eventbridge.message_id = Some("another id".into());
+        assert_eq!(message_key(&by_eventbridge), key);
+        // Without a time: the message id; without either, no key (and no delivery log).
+        let mut untimed = a.clone();
+        untimed.time = None;
+        assert!(message_key(&untimed).is_some_and(|k| Some(&k) != key.as_ref()));
+        untimed.message_id = None;
+        assert_eq!(message_key(&untimed), None);
         let mut later = a.clone();
         later.time = Some("2026-11-25T09:13:30.833+0000".into());
         assert_ne!(message_key(&later), key);
         let mut ok = a.clone();
         ok.new_state = alarm::State::Ok;
         assert_ne!(message_key(&ok), key);
+    }
+
+    #[test]
+    fn deliveries_are_logged_per_destination_and_where_it_points() {
+        let slack = |url: &str| {
+            Target::new(Destination::Webhook {
+                kind: Kind::Slack,
+                secret: Secret::Value(url.into()),
+            })
+            .log_name
+        };
+        let a = slack("https://hooks.slack.example/services/T0/B0/ONE");
+        assert!(
+            a.starts_with("slack-") && a.len() == "slack-".len() + 8,
+            "{a}"
+        );
+        assert!(!a.contains("ONE"));
+        assert_ne!(a, slack("https://hooks.slack.example/services/T0/B0/TWO"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refused_url_from_a_reference_is_read_again() {
+        let n = notifier(all());
+        n.http.answer(TEAMS, vec![status(410, None, "gone")]);
+        n.handle(&event(), in_30s()).await.response.unwrap_err();
+        assert_eq!(n.secrets.reads.load(Ordering::SeqCst), 1);
+        let mut e = event();
+        let message = e["Records"][0]["Sns"]["Message"].as_str().unwrap().replace(
+            "2026-11-25T09:12:30.833+0000",
+            "2026-11-25T10:12:30.833+0000",
+        );
+        e["Records"][0]["Sns"]["Message"] = json!(message);
+        n.handle(&e, in_30s()).await.response.unwrap();
+        assert_eq!(n.secrets.reads.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn records_share_the_invocations_time_and_slow_aws_calls_are_cut_at_the_deadline() {
+        let n = notifier(all());
+        // Two records; Slack answers neither for long.
+        let mut e = event();
+        let mut second = e["Records"][0].clone();
+        second["Sns"]["Message"] = json!(second["Sns"]["Message"]
+            .as_str()
+            .unwrap()
+            .replace("trailwatch-RootAccountUsage", "second-alarm"));
+        e["Records"].as_array_mut().unwrap().push(second);
+        n.http.answer(
+            SLACK,
+            vec![
+                Err(PostError::Timeout(Duration::ZERO)),
+                Err(PostError::Timeout(Duration::ZERO)),
+                Err(PostError::Timeout(Duration::ZERO)),
+                Err(PostError::Timeout(Duration::ZERO)),
+            ],
+        );
+        let started = Instant::now();
+        let handled = n.handle(&e, Instant::now() + Duration::from_secs(15)).await;
+        // The whole invocation, both records, within its 15 s.
+        assert!(
+            started.elapsed() <= Duration::from_secs(15),
+            "{:?}",
+            started.elapsed()
+        );
+        let text = handled.response.unwrap_err().to_string();
+        // The first record's Slack used the time up; the second record's webhooks got none.
+        assert!(
+            text.contains("slack (trailwatch-RootAccountUsage): no answer within")
+                && text.contains("teams (second-alarm): no time left in this invocation"),
+            "{text}"
+        );
+        assert_eq!(handled.health.failed, 3);
+        assert!(handled.health.retries >= 1);
+    }
+
+    /// An SNS topic that never answers.
+    #[derive(Default, Clone)]
+    struct Stuck;
+
+    impl Publish for Stuck {
+        async fn publish(&self, _: &str, _: &str, _: &str) -> Result<(), AwsError> {
+            std::future::pending().await
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_aws_call_that_hangs_ends_at_the_deadline_as_retryable() {
+        let n = notifier(all());
+        let n = Notifier {
+            topic: Stuck,
+            targets: n.targets,
+            transitions: n.transitions,
+            namespace: n.namespace,
+            rules: n.rules,
+            evidence_log_group: n.evidence_log_group,
+            http: n.http,
+            secrets: n.secrets,
+            log: n.log,
+            policy: n.policy,
+            now: n.now,
+        };
+        let started = Instant::now();
+        let handled = n
+            .handle(&event(), Instant::now() + Duration::from_secs(20))
+            .await;
+        assert_eq!(started.elapsed(), Duration::from_secs(19));
+        let err = handled.response.unwrap_err();
+        assert_eq!(err.error_type(), "Retryable.Delivery");
+        assert!(err.to_string().contains("email"), "{err}");
+        assert_eq!(handled.health.delivered, 2);
     }
 
     #[tokio::test]

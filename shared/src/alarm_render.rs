@@ -354,7 +354,7 @@ fn query_text(q: &MetricQuery) -> String {
     line
 }
 
-/// An e-mail subject: ASCII, one line, at most 100 characters (SNS's limits).
+/// An e-mail subject: ASCII, one line, fewer than 100 characters (SNS's limits: "less than 100").
 pub fn subject(view: &View) -> String {
     let a = &view.alarm;
     let mut s = format!("{}: {}", a.new_state, a.name);
@@ -374,10 +374,10 @@ pub fn subject(view: &View) -> String {
             }
         })
         .collect();
-    if ascii.len() <= 100 {
+    if ascii.len() < 100 {
         ascii
     } else {
-        format!("{}...", &ascii[..97])
+        format!("{}...", &ascii[..96])
     }
 }
 
@@ -671,6 +671,7 @@ mod tests {
             watches: Watches::Unknown,
             evaluation: Evaluation::default(),
             source: "SNS",
+            message_id: None,
         }
     }
 
@@ -727,7 +728,7 @@ mod tests {
             },
         );
         let s = subject(&view);
-        assert!(s.len() <= 100 && s.is_ascii() && s.ends_with("..."), "{s}");
+        assert!(s.len() == 99 && s.is_ascii() && s.ends_with("..."), "{s}");
     }
 
     #[test]

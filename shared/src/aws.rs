@@ -49,9 +49,12 @@ fn s3_client(config: &aws_config::SdkConfig, path_style: bool) -> aws_sdk_s3::Cl
     )
 }
 
-/// Throttling codes across S3 and CloudWatch.
+/// Throttling and transient codes across S3, CloudWatch, SNS, SSM and Secrets Manager.
 const THROTTLING: &[&str] = &[
     "Throttling",
+    "Throttled",
+    "KMSThrottling",
+    "KMSThrottlingException",
     "ThrottlingException",
     "ThrottledException",
     "RequestThrottled",

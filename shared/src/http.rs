@@ -83,53 +83,77 @@ impl Post for HttpClient {
             .body(Full::new(Bytes::from(body)))
             // http's errors say which part is invalid, not the URL itself; still, say it in our words.
             .map_err(|_| PostError::Failed("the URL is not a valid http(s) URL".into()))?;
-        let exchange = async {
-            let response = self
-                .client
-                .request(request)
-                .await
-                .map_err(|e| PostError::Failed(scrub(&chain(&e), url)))?;
-            let status = response.status().as_u16();
-            let retry_after = response
-                .headers()
-                .get(http::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| retry_after(v, std::time::SystemTime::now()));
-            // A body that does not arrive, or is too long, still leaves the status.
-            let body = Limited::new(response.into_body(), BODY_LIMIT)
-                .collect()
-                .await
-                .map(|b| b.to_bytes())
-                .unwrap_or_default();
-            let text: String = String::from_utf8_lossy(&body)
-                .chars()
-                .filter(|c| !c.is_control())
-                .take(BODY_SHOWN)
-                .collect();
-            Ok(Reply {
-                status,
-                retry_after,
-                body: scrub(text.trim(), url),
-            })
+        let started = tokio::time::Instant::now();
+        let response = match tokio::time::timeout(timeout, self.client.request(request)).await {
+            Err(_) => return Err(PostError::Timeout(timeout)),
+            Ok(Err(e)) => return Err(PostError::Failed(scrub(&chain(&e), url))),
+            Ok(Ok(r)) => r,
         };
-        tokio::time::timeout(timeout, exchange)
-            .await
-            .unwrap_or(Err(PostError::Timeout(timeout)))
+        let status = response.status().as_u16();
+        if response.status().is_success() {
+            // Delivered. The body says nothing more, and waiting for it could turn a delivery into a
+            // timeout, and a retry into a second message.
+            return Ok(Reply {
+                status,
+                retry_after: None,
+                body: String::new(),
+            });
+        }
+        let retry_after = response
+            .headers()
+            .get(http::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| retry_after(v, std::time::SystemTime::now()));
+        // A body that does not arrive in time, or is too long, still leaves the status.
+        let budget = timeout.saturating_sub(started.elapsed()).min(BODY_WAIT);
+        let body = tokio::time::timeout(
+            budget,
+            Limited::new(response.into_body(), BODY_LIMIT).collect(),
+        )
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+        // The URL's parts go before the text is cut, so no piece of them survives at the cut.
+        let text = scrub(&String::from_utf8_lossy(&body), url);
+        let text: String = text
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .take(BODY_SHOWN)
+            .collect();
+        Ok(Reply {
+            status,
+            retry_after,
+            body: text.trim().to_owned(),
+        })
     }
 }
+
+/// The longest wait for the body of an error answer.
+const BODY_WAIT: Duration = Duration::from_secs(2);
+
+/// `Retry-After` values are capped: no server gets to park a notification for longer.
+const RETRY_AFTER_CAP: Duration = Duration::from_secs(86_400);
 
 /// `Retry-After`: delay-seconds or an HTTP date.
 pub fn retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+        return Some(Duration::from_secs(seconds).min(RETRY_AFTER_CAP));
     }
     // Some servers (Discord's body, a few proxies) send fractions.
     if let Ok(seconds) = value.parse::<f64>() {
-        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
+        return (seconds >= 0.0).then(|| {
+            Duration::try_from_secs_f64(seconds).map_or(RETRY_AFTER_CAP, |d| d.min(RETRY_AFTER_CAP))
+        });
     }
     let at = httpdate::parse_http_date(value).ok()?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+    Some(
+        at.duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .min(RETRY_AFTER_CAP),
+    )
 }
 
 fn chain(err: &dyn std::error::Error) -> String {
@@ -143,22 +167,58 @@ fn chain(err: &dyn std::error::Error) -> String {
     text
 }
 
-/// Removes the URL, and its path and query on their own, from a message.
-fn scrub(text: &str, url: &str) -> String {
-    let mut text = text.replace(url, "(the URL)");
+/// Removes from a message the URL and every part of it that could be a secret: its path and query, each
+/// path segment and query value of 8 characters or more, raw and percent-decoded. Servers echo URLs in
+/// error pages, whole or in pieces, and a Slack, Discord or Teams Workflows URL is the only credential
+/// there is.
+pub fn scrub(text: &str, url: &str) -> String {
+    let mut secrets = vec![url.to_owned()];
     let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
-    if let Some((_, path)) = after_scheme.split_once('/') {
-        let path = format!("/{path}");
-        if path.len() > 1 {
-            text = text.replace(&path, "(the URL's path)");
-        }
-        if let Some((_, query)) = path.split_once('?') {
-            if !query.is_empty() {
-                text = text.replace(query, "(the URL's query)");
+    if let Some((_, path_and_query)) = after_scheme.split_once('/') {
+        secrets.push(format!("/{path_and_query}"));
+        let (path, query) = path_and_query
+            .split_once('?')
+            .unwrap_or((path_and_query, ""));
+        secrets.push(path.to_owned());
+        secrets.push(query.to_owned());
+        secrets.extend(path.split('/').map(str::to_owned));
+        for pair in query.split('&') {
+            secrets.push(pair.to_owned());
+            if let Some((_, value)) = pair.split_once('=') {
+                secrets.push(value.to_owned());
             }
         }
     }
+    let decoded: Vec<String> = secrets.iter().map(|s| percent_decode(s)).collect();
+    secrets.extend(decoded);
+    secrets.retain(|s| s.chars().count() >= 8);
+    // Longest first, so a part inside a longer one does not break it up before it is removed.
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    secrets.dedup();
+    let mut text = text.to_owned();
+    for secret in &secrets {
+        text = text.replace(secret.as_str(), "(redacted)");
+    }
     text
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(if b[i] == b'+' { b' ' } else { b[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -184,17 +244,40 @@ mod tests {
     }
 
     #[test]
-    fn scrub_removes_the_url_and_its_secret_parts() {
-        let url = "https://hooks.slack.com/services/T0/B0/XXXX?sig=abc";
+    fn scrub_removes_the_url_and_every_secret_part_of_it() {
+        let url = "https://prod.westeurope.logic.azure.com/workflows/0a1b2c3d4e5f/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sig=SIGSECRET123";
+        for echoed in [
+            url.to_owned(),
+            format!("bad request to {url}"),
+            "/workflows/0a1b2c3d4e5f/triggers/manual/paths/invoke".to_owned(),
+            "bad sig=SIGSECRET123".to_owned(),
+            "value SIGSECRET123 rejected".to_owned(),
+            "sp /triggers/manual/run".to_owned(),
+            "workflow 0a1b2c3d4e5f not found".to_owned(),
+        ] {
+            let shown = scrub(&echoed, url);
+            for secret in ["SIGSECRET123", "0a1b2c3d4e5f", "/triggers/manual/run"] {
+                assert!(!shown.contains(secret), "{echoed:?} shown as {shown:?}");
+            }
+        }
+        let slack = "https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/XXXXXXXXXXXXXXXXXXXXXXXX";
         let shown = scrub(
-            &format!("error for {url}; path /services/T0/B0/XXXX?sig=abc; q sig=abc"),
-            url,
+            "no_service for T0AAAAAAA/B0BBBBBBB/XXXXXXXXXXXXXXXXXXXXXXXX",
+            slack,
         );
-        assert!(
-            !shown.contains("XXXX") && !shown.contains("sig=abc"),
-            "{shown}"
-        );
-        assert!(shown.contains("(the URL)"), "{shown}");
+        assert_eq!(shown, "no_service for (redacted)/(redacted)/(redacted)");
+        // Short, common words are kept: they are not secrets, and they are the useful part.
+        assert_eq!(scrub("invalid_payload", slack), "invalid_payload");
+    }
+
+    #[test]
+    fn huge_or_odd_retry_after_values_are_capped_not_a_panic() {
+        let now = std::time::SystemTime::now();
+        for v in ["1e30", "18446744073709551616", "inf", "1e308"] {
+            assert_eq!(retry_after(v, now), Some(RETRY_AFTER_CAP), "{v}");
+        }
+        assert_eq!(retry_after("NaN", now), None);
+        assert_eq!(retry_after("-0.5", now), None);
     }
 
     /// A real server on 127.0.0.1: a status, a Retry-After, a body, and a server that never answers.

@@ -104,7 +104,9 @@ async fn invocation<H: Post, P: Publish, R: Resolve, L: DeliveryLog>(
     // The context's deadline is in epoch milliseconds; the notifier works in monotonic time.
     let now_ms = UnixSeconds::now_ms();
     let deadline_ms = invocation_deadline_ms(event.context.deadline, now_ms);
-    let left = Duration::from_millis(u64::try_from(deadline_ms - now_ms).unwrap_or(0));
+    // No invocation lasts more than Lambda's 15 minutes, whatever the header says.
+    let left = Duration::from_millis(u64::try_from(deadline_ms - now_ms).unwrap_or(0))
+        .min(Duration::from_secs(900));
     let deadline = tokio::time::Instant::now() + left;
     let Handled { response, health } = app.handle(&event.payload, deadline).await;
     println!(

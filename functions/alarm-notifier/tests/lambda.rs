@@ -33,6 +33,8 @@ enum Answer {
     Status(u16, Option<&'static str>, &'static str),
     /// Accept the request and never answer.
     Hang,
+    /// Answer with this status and a long body that echoes the URL called, as some error pages do.
+    Echo(u16),
 }
 
 #[derive(Debug, Clone)]
@@ -79,7 +81,11 @@ impl Hooks {
             .unwrap()
             .received
             .iter()
-            .filter(|r| r.hook == hook && r.body.to_string().contains(alarm))
+            .filter(|r| {
+                let body = r.body.to_string();
+                // A sample's own name is also the start of the names unique() makes from it.
+                r.hook == hook && body.contains(alarm) && !body.contains(&format!("{alarm}-t"))
+            })
             .cloned()
             .collect()
     }
@@ -124,6 +130,7 @@ fn hooks() -> &'static Hooks {
 
 async fn answer(state: &Mutex<HookState>, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let uri = req.uri().to_string();
+    let uri = uri.as_str();
     let hook = req
         .uri()
         .path()
@@ -148,16 +155,22 @@ async fn answer(state: &Mutex<HookState>, req: Request<Incoming>) -> Response<Fu
         let mut s = state.lock().unwrap();
         s.received.push(Received {
             hook: hook.clone(),
-            uri,
+            uri: uri.to_owned(),
             body,
             at: Instant::now(),
         });
         s.script.get_mut(&hook).and_then(VecDeque::pop_front)
     };
+    let echoed;
     let (status, retry_after, text) = match next {
         Some(Answer::Hang) => {
             tokio::time::sleep(Duration::from_secs(600)).await;
             (500, None, "")
+        }
+        Some(Answer::Echo(s)) => {
+            // The URL straddles the 200th character, where messages cut bodies.
+            echoed = format!("{:<190}{uri} and again {uri}", "No such webhook:");
+            (s, None, echoed.as_str())
         }
         Some(Answer::Status(s, r, t)) => (s, r, t),
         // What the real services answer: Slack `200 ok`, Teams Workflows `202`, Discord `204`.
@@ -171,7 +184,9 @@ async fn answer(state: &Mutex<HookState>, req: Request<Incoming>) -> Response<Fu
     if let Some(r) = retry_after {
         response = response.header("retry-after", r);
     }
-    response.body(Full::new(Bytes::from(text))).unwrap()
+    response
+        .body(Full::new(Bytes::from(text.to_owned())))
+        .unwrap()
 }
 
 const SLACK_PATH: &str = "/slack/services/T000/B000/SECRETSLACK";
@@ -281,7 +296,7 @@ fn unique(event: &Value) -> Value {
             *t = json!(time);
         }
         if let Some(Value::String(s)) = m.get_mut(name) {
-            s.push_str(&format!("-t{n}"));
+            s.push_str(&format!("-t{n:03}"));
         }
     })
 }
@@ -381,14 +396,24 @@ async fn every_sample_reaches_every_destination_once_even_when_delivered_twice()
         let key = out.json()["alarms"][0]["key"].as_str().unwrap().to_owned();
         for label in ["slack", "teams", "discord", "webhook", "email"] {
             assert_eq!(deliveries[label], "sent (1 attempt)", "{file}: {out:?}");
-            // Remembered where every container sees it.
+            // Remembered where every container sees it: `<message key>/<label>-<hash of the target>`.
+            let listed = s3
+                .list_objects_v2()
+                .bucket(STATE_BUCKET)
+                .prefix(format!("deliveries/{key}/{label}-"))
+                .send()
+                .await
+                .unwrap();
+            let [marker_key] = listed.contents() else {
+                panic!("{file}: not one delivery marker for {label}: {listed:?}")
+            };
             let marker = s3
                 .get_object()
                 .bucket(STATE_BUCKET)
-                .key(format!("deliveries/{key}/{label}"))
+                .key(marker_key.key().unwrap())
                 .send()
                 .await
-                .unwrap_or_else(|e| panic!("{file}: no delivery marker for {label}: {e:?}"));
+                .unwrap();
             let text = marker.body.collect().await.unwrap().into_bytes();
             assert!(text.starts_with(b"v1 delivered at="), "{text:?}");
         }
@@ -402,9 +427,14 @@ async fn every_sample_reaches_every_destination_once_even_when_delivered_twice()
         );
         assert_arrived(&event, 1);
     }
-    // The samples as they are in events/, as a user would invoke them.
+    // A sample as it is in events/, as a user would invoke it.
     let out = watch.invoke_file(&root().join("events/alarm-notifier/sns-composite-alarm.json"));
     assert!(out.ok, "{out:?}");
+    assert_eq!(
+        out.json()["alarms"][0]["deliveries"]["discord"],
+        "sent (1 attempt)"
+    );
+    assert_arrived(&sample("sns-composite-alarm.json"), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -420,9 +450,15 @@ async fn transitions_not_notified_are_dropped_with_a_log_line() {
     assert!(out.ok, "{out:?}");
     assert_eq!(out.json()["alarms"][0]["filtered"], true);
     assert_arrived(&event, 0);
-    assert!(watch
-        .log()
-        .contains("transition not notified (NOTIFY_TRANSITIONS): dropped"));
+    let (name, _) = expected(&event);
+    let log = watch.log();
+    assert!(
+        log.lines().any(
+            |l| l.contains("transition not notified (NOTIFY_TRANSITIONS): dropped")
+                && l.contains(&name)
+        ),
+        "{log}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -501,7 +537,7 @@ async fn a_refusal_is_permanent_not_retried_and_named_without_the_url() {
     let _serial = SERIAL.lock().await;
     let watch = notifier();
     let h = hooks();
-    h.script("teams", vec![Answer::Status(404, None, "Not Found")]);
+    h.script("teams", vec![Answer::Echo(404)]);
     let event = unique(&sample("lambda-action-metric-math-alarm.json"));
     let (name, _) = expected(&event);
     let out = watch.invoke(&event);
@@ -511,9 +547,11 @@ async fn a_refusal_is_permanent_not_retried_and_named_without_the_url() {
     assert!(!text.contains("SECRETTEAMS"), "{text}");
     let log = watch.log();
     assert!(
-        log.contains(&format!(
-            "teams ({name}): HTTP 404 (Not Found): refused, not retried"
-        )),
+        // The server echoed the URL; the message keeps the status and the text around it.
+        log.lines().any(
+            |l| l.contains(&format!("teams ({name}): HTTP 404 (No such webhook:"))
+                && l.contains("(redacted)")
+        ),
         "{log}"
     );
     assert!(!log.contains("SECRET"), "a webhook URL is in the log");
@@ -577,10 +615,19 @@ async fn sns_failing_leaves_the_email_to_the_retry() {
 async fn an_event_that_is_not_an_alarm_is_an_error_naming_what_it_found() {
     let _serial = SERIAL.lock().await;
     let watch = notifier();
-    let out = watch.invoke(&json!({"Records": [{"eventSource": "aws:s3", "s3": {}}]}));
+    let out = watch.invoke(
+        &json!({"Records": [{"eventSource": "aws:s3", "s3": {"marker": "t-unrecognised"}}]}),
+    );
     assert!(!out.ok, "{out:?}");
     let text = error_text(&out);
     assert!(text.contains("Permanent.UnrecognisedEvent"), "{text}");
+    // Logged too, saying what it found.
+    let log = watch.log();
+    assert!(
+        log.lines().any(|l| l.contains("unrecognised event")
+            && l.contains("Records[0] is not an SNS record (keys: eventSource, s3)")),
+        "{log}"
+    );
 }
 
 #[test]
