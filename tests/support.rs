@@ -316,6 +316,26 @@ pub fn invoke_event_file(name: &str) -> Invoked {
     watch().invoke_file(&root().join("events/trail-metrics").join(name))
 }
 
+/// Starts a function binary outside any emulator, with `env`, as Lambda would start it, and expects it
+/// to stop at start; returns what it printed.
+pub fn start_fails(binary: &str, function: &str, env: &[(&str, &str)]) -> String {
+    let out = Command::new(binary)
+        .envs(env.iter().copied())
+        .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
+        .env("AWS_LAMBDA_FUNCTION_NAME", function)
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{function} started: {out:?}");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 /// Lambda's answer to a failed invocation as one line: `cargo lambda invoke` wraps it in a box.
 pub fn error_text(out: &Invoked) -> String {
     format!("{}{}", out.stdout, out.stderr)

@@ -134,7 +134,8 @@ impl HasStatus for aws_smithy_runtime_api::http::Response {
     }
 }
 
-fn chain(err: &dyn std::error::Error) -> String {
+/// An error and its sources, `: `-separated.
+pub(crate) fn chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(e) = source {

@@ -10,6 +10,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
+use crate::aws::chain;
+
 /// What a webhook answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
@@ -154,17 +156,6 @@ pub fn retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> 
             .unwrap_or(Duration::ZERO)
             .min(RETRY_AFTER_CAP),
     )
-}
-
-fn chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(e) = source {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        source = e.source();
-    }
-    text
 }
 
 /// Removes from a message the URL and every part of it that could be a secret: its path and query, each

@@ -632,23 +632,13 @@ async fn an_event_that_is_not_an_alarm_is_an_error_naming_what_it_found() {
 
 #[test]
 fn a_bad_configuration_stops_the_function_at_start_without_echoing_the_url() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_alarm-notifier"))
-        .env(
+    let text = start_fails(
+        env!("CARGO_BIN_EXE_alarm-notifier"),
+        "alarm-notifier",
+        &[(
             "SLACK_WEBHOOK_URL",
             "hooks.slack.com/services/T0/B0/SECRETVALUE",
-        )
-        .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
-        .env("AWS_LAMBDA_FUNCTION_NAME", "alarm-notifier")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-        .env("AWS_REGION", "us-east-1")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        )],
     );
     assert!(text.contains("SLACK_WEBHOOK_URL"), "{text}");
     assert!(!text.contains("SECRETVALUE"), "{text}");

@@ -437,20 +437,10 @@ async fn a_50_mb_gzipped_log_is_published_within_a_256_mb_memory_budget() {
 
 #[test]
 fn a_bad_configuration_stops_the_function_at_start_naming_the_variable() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_trail-metrics"))
-        .env("DEDUP", "dynamodb://table")
-        .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
-        .env("AWS_LAMBDA_FUNCTION_NAME", "trail-metrics")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-        .env("AWS_REGION", "us-east-1")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let text = start_fails(
+        env!("CARGO_BIN_EXE_trail-metrics"),
+        "trail-metrics",
+        &[("DEDUP", "dynamodb://table")],
     );
     assert!(text.contains("DEDUP=\"dynamodb://table\""), "{text}");
 }
