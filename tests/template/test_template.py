@@ -1,0 +1,322 @@
+"""template.yaml, read the way CloudFormation reads it: the SAM transform applied (by AWS's own
+samtranslator, which `sam` uses), conditions evaluated for each way logs come in, and the properties the
+deployment depends on checked. With `TRAILWATCH_SAM_BUILD=<dir>`, also the output of `sam build`: both
+functions built as arm64 `bootstrap` binaries.
+
+    python -m unittest discover -s tests/template     (scripts/test.sh runs it with the pinned tools)
+"""
+
+import copy
+import json
+import os
+import pathlib
+import re
+import unittest
+
+from cfnlint.decode import decode
+from samtranslator.translator.transform import transform
+
+# The SAM translator resolves pseudo parameters from the environment; no AWS call is made.
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+FUNCTIONS = {"TrailMetricsFunction": "trail-metrics", "AlarmNotifierFunction": "alarm-notifier"}
+
+
+def load(path):
+    template, matches = decode(str(path))
+    assert not matches, matches
+    return template
+
+
+class NoManagedPolicies:
+    """The template names no managed policies by name; SAM adds the basic execution role by ARN."""
+
+    def load(self):
+        return {}
+
+
+def translated(parameters):
+    source = copy.deepcopy(load(TEMPLATE))
+    # What `sam deploy` does before the transform: the code is uploaded, CodeUri becomes its S3 URI.
+    for logical in FUNCTIONS:
+        source["Resources"][logical]["Properties"]["CodeUri"] = f"s3://artifacts/{logical}.zip"
+    return transform(source, parameters, NoManagedPolicies())
+
+
+def evaluate(node, template, parameters):
+    """A condition's value, for given parameter values (defaults otherwise)."""
+    if isinstance(node, dict):
+        (fn, arg), = node.items()
+        if fn == "Fn::Equals":
+            a, b = (evaluate(x, template, parameters) for x in arg)
+            return a == b
+        if fn == "Fn::Not":
+            return not evaluate(arg[0], template, parameters)
+        if fn == "Fn::And":
+            return all(evaluate(x, template, parameters) for x in arg)
+        if fn == "Fn::Or":
+            return any(evaluate(x, template, parameters) for x in arg)
+        if fn == "Condition":
+            return evaluate(template["Conditions"][arg], template, parameters)
+        if fn == "Ref":
+            if arg in parameters:
+                return parameters[arg]
+            return template["Parameters"][arg].get("Default")
+        raise AssertionError(f"unexpected {fn} in a condition")
+    return node
+
+
+def deployed(parameters):
+    """The resources CloudFormation creates for these parameters."""
+    template = translated(parameters)
+    live = {}
+    for name, resource in template["Resources"].items():
+        condition = resource.get("Condition")
+        if condition and not evaluate(template["Conditions"][condition], template, parameters):
+            continue
+        live[name] = resource
+    return template, live
+
+
+def of_type(resources, kind):
+    return {n: r for n, r in resources.items() if r["Type"] == kind}
+
+
+def statements(role):
+    for policy in role["Properties"].get("Policies", []):
+        for s in policy["PolicyDocument"]["Statement"]:
+            if isinstance(s, dict) and "Fn::If" in s:
+                # Both branches are checked: a conditional statement must be narrow either way.
+                for branch in s["Fn::If"][1:]:
+                    if isinstance(branch, dict) and "Ref" not in branch:
+                        yield branch
+            else:
+                yield s
+
+
+def as_list(x):
+    return x if isinstance(x, list) else [x]
+
+
+class Functions(unittest.TestCase):
+    def setUp(self):
+        self.source = load(TEMPLATE)
+        self.template, self.live = deployed({})
+
+    def test_both_functions_are_arm64_rust_built_from_the_workspace_root(self):
+        for logical, binary in FUNCTIONS.items():
+            f = self.source["Resources"][logical]
+            p = f["Properties"]
+            self.assertEqual(p["Runtime"], "provided.al2023", logical)
+            self.assertEqual(p["Architectures"], ["arm64"], logical)
+            self.assertEqual(p["Handler"], "bootstrap", logical)
+            self.assertEqual(p["CodeUri"], "./", logical)
+            self.assertEqual(f["Metadata"]["BuildMethod"], "rust-cargolambda", logical)
+            self.assertEqual(f["Metadata"]["BuildProperties"]["Binary"], binary, logical)
+            self.assertTrue((ROOT / "functions" / binary / "Cargo.toml").exists(), binary)
+            self.assertEqual(p["LoggingConfig"]["LogFormat"], "JSON", logical)
+
+    def test_log_groups_have_the_retention_parameter(self):
+        for logical in FUNCTIONS:
+            group = self.source["Resources"][logical]["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+            props = self.source["Resources"][group]["Properties"]
+            self.assertEqual(props["RetentionInDays"], {"Ref": "LogRetentionDays"}, group)
+
+    def test_failures_end_in_a_queue_that_is_alarmed(self):
+        configs = of_type(self.live, "AWS::Lambda::EventInvokeConfig")
+        self.assertEqual(len(configs), 2, configs)
+        for name, c in configs.items():
+            p = c["Properties"]
+            self.assertLessEqual(p["MaximumRetryAttempts"], 2, name)
+            dest = p["DestinationConfig"]["OnFailure"]["Destination"]
+            self.assertEqual(dest, {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]}, name)
+        alarm = self.live["FailedEventsAlarm"]["Properties"]
+        self.assertEqual(alarm["Namespace"], "AWS/SQS")
+        self.assertEqual(alarm["MetricName"], "ApproximateNumberOfMessagesVisible")
+        # SAM gives each role the right to send there.
+        for logical in FUNCTIONS:
+            role = self.live[f"{logical}Role"]
+            sends = [s for s in statements(role) if "sqs:SendMessage" in as_list(s.get("Action"))]
+            self.assertTrue(sends, f"{logical} cannot send to its on-failure queue")
+
+
+class Triggers(unittest.TestCase):
+    def test_new_trail_creates_bucket_trail_and_filtered_s3_trigger(self):
+        _, live = deployed({"TrailSource": "NewTrail"})
+        bucket = live["TrailBucket"]["Properties"]
+        self.assertEqual(
+            bucket["PublicAccessBlockConfiguration"],
+            {"BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True,
+             "RestrictPublicBuckets": True},
+        )
+        self.assertIn("BucketEncryption", bucket)
+        self.assertTrue(bucket["LifecycleConfiguration"]["Rules"])
+        (notification,) = bucket["NotificationConfiguration"]["LambdaConfigurations"]
+        rules = {r["Name"]: r["Value"] for r in notification["Filter"]["S3Key"]["Rules"]}
+        self.assertEqual(rules, {"prefix": "AWSLogs/", "suffix": ".json.gz"})
+        self.assertEqual(notification["Function"], {"Fn::GetAtt": ["TrailMetricsFunction", "Arn"]})
+        trail = live["Trail"]["Properties"]
+        self.assertTrue(trail["IsMultiRegionTrail"] and trail["IsLogging"])
+        policy = live["TrailBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        self.assertTrue(any(s["Effect"] == "Deny" and "aws:SecureTransport" in json.dumps(s) for s in policy))
+        self.assertEqual(live["TrailMetricsS3Permission"]["Properties"]["Principal"], "s3.amazonaws.com")
+        self.assertNotIn("TrailTopicSubscription", live)
+        self.assertNotIn("TrailObjectCreatedRule", live)
+
+    def test_existing_trail_by_sns(self):
+        params = {"TrailSource": "ExistingTrailSns", "TrailBucketName": "my-trail-bucket",
+                  "TrailTopicArn": "arn:aws:sns:us-east-1:111122223333:trail"}
+        _, live = deployed(params)
+        self.assertEqual(live["TrailTopicSubscription"]["Properties"]["Protocol"], "lambda")
+        self.assertEqual(live["TrailMetricsSnsPermission"]["Properties"]["Principal"], "sns.amazonaws.com")
+        for absent in ["TrailBucket", "Trail", "TrailMetricsS3Permission", "TrailObjectCreatedRule"]:
+            self.assertNotIn(absent, live)
+
+    def test_existing_bucket_by_eventbridge(self):
+        params = {"TrailSource": "ExistingBucketEventBridge", "TrailBucketName": "my-trail-bucket",
+                  "TrailKeyPrefix": "org/"}
+        _, live = deployed(params)
+        pattern = live["TrailObjectCreatedRule"]["Properties"]["EventPattern"]
+        self.assertEqual(pattern["source"], ["aws.s3"])
+        self.assertEqual(pattern["detail-type"], ["Object Created"])
+        self.assertIn("AWSLogs/*.json.gz", json.dumps(pattern["detail"]["object"]["key"]))
+        self.assertEqual(live["TrailMetricsEventBridgePermission"]["Properties"]["Principal"],
+                         "events.amazonaws.com")
+        for absent in ["TrailBucket", "Trail", "TrailTopicSubscription"]:
+            self.assertNotIn(absent, live)
+
+    def test_existing_trails_must_name_their_bucket(self):
+        rules = load(TEMPLATE)["Rules"]
+        self.assertIn("TrailBucketName", json.dumps(rules["ExistingTrailNeedsItsBucket"]))
+        self.assertIn("TrailTopicArn", json.dumps(rules["SnsNeedsTheTopic"]))
+
+
+class LeastPrivilege(unittest.TestCase):
+    def setUp(self):
+        self.template, self.live = deployed({"SlackWebhookParameter": "/trailwatch/slack"})
+
+    def all_statements(self):
+        for name, role in of_type(self.live, "AWS::IAM::Role").items():
+            for s in statements(role):
+                yield name, s
+
+    def test_no_wildcard_actions_and_star_resources_only_where_unavoidable(self):
+        for role, s in self.all_statements():
+            actions = as_list(s["Action"])
+            for a in actions:
+                self.assertNotIn("*", a, f"{role}: {s}")
+            if s.get("Resource") == "*":
+                # PutMetricData and X-Ray-style actions take no resource; PutMetricData is narrowed.
+                self.assertEqual(actions, ["cloudwatch:PutMetricData"], f"{role}: {s}")
+
+    def test_put_metric_data_only_in_the_namespace(self):
+        role = self.live["TrailMetricsFunctionRole"]
+        (put,) = [s for s in statements(role) if "cloudwatch:PutMetricData" in as_list(s["Action"])]
+        self.assertEqual(put["Condition"], {"StringEquals": {"cloudwatch:namespace": {"Ref": "MetricNamespace"}}})
+
+    def test_s3_access_is_scoped_to_prefixes(self):
+        for role, s in self.all_statements():
+            if not any(a.startswith("s3:") for a in as_list(s["Action"])):
+                continue
+            text = json.dumps(s["Resource"])
+            self.assertNotEqual(s["Resource"], "*", f"{role}: {s}")
+            if "s3:ListBucket" in as_list(s["Action"]):
+                self.assertIn("s3:prefix", json.dumps(s.get("Condition")), f"{role}: {s}")
+            else:
+                self.assertTrue(re.search(r"(AWSLogs|progress|deliveries)/\*", text), f"{role}: {s}")
+
+    def test_alarm_notifier_reads_only_the_named_parameters_and_publishes_only_e_mail(self):
+        role = self.live["AlarmNotifierFunctionRole"]
+        actions = {}
+        for s in statements(role):
+            for a in as_list(s["Action"]):
+                actions.setdefault(a, []).append(s)
+        self.assertEqual(
+            sorted(a for a in actions if not a.startswith("logs:") and not a.startswith("sqs:")),
+            sorted(["sns:Publish", "s3:GetObject", "s3:PutObject", "s3:ListBucket", "ssm:GetParameter",
+                    "kms:Decrypt"]),
+        )
+        (publish,) = actions["sns:Publish"]
+        self.assertEqual(publish["Resource"], {"Ref": "EmailTopic"})
+        for s in actions["ssm:GetParameter"]:
+            self.assertIn("parameter${", json.dumps(s["Resource"]))
+        (decrypt,) = actions["kms:Decrypt"]
+        self.assertIn("kms:ViaService", json.dumps(decrypt["Condition"]))
+
+    def test_webhook_variables_are_ssm_references(self):
+        env = self.source_env("AlarmNotifierFunction")
+        self.assertEqual(env["SLACK_WEBHOOK_URL"]["Fn::If"][1], {"Fn::Sub": "ssm:${SlackWebhookParameter}"})
+        self.assertEqual(env["EMAIL_TOPIC_ARN"], {"Ref": "EmailTopic"})
+        self.assertIn("deliveries/", json.dumps(env["DEDUP"]))
+        tm = self.source_env("TrailMetricsFunction")
+        self.assertIn("progress/", json.dumps(tm["DEDUP"]))
+
+    def source_env(self, logical):
+        return load(TEMPLATE)["Resources"][logical]["Properties"]["Environment"]["Variables"]
+
+
+class AlarmsAndDashboard(unittest.TestCase):
+    def setUp(self):
+        self.template, self.live = deployed({})
+        self.alarms = of_type(self.live, "AWS::CloudWatch::Alarm")
+
+    def test_one_alarm_per_security_rule(self):
+        rules = json.loads((ROOT / "shared/rules/default.json").read_text())["rules"]
+        by_metric = {a["Properties"].get("MetricName"): a["Properties"] for a in self.alarms.values()
+                     if a["Properties"].get("Namespace") == {"Ref": "MetricNamespace"}}
+        for rule in rules:
+            name = rule["name"]
+            if name == "StartInstances":
+                continue
+            a = by_metric.get(name)
+            self.assertIsNotNone(a, f"no alarm for {name}")
+            self.assertEqual(a["Threshold"], 1, name)
+            self.assertEqual(a["ComparisonOperator"], "GreaterThanOrEqualToThreshold", name)
+            self.assertEqual(a["TreatMissingData"], "notBreaching", name)
+            self.assertEqual(a["AlarmActions"], [{"Ref": "AlarmTopic"}], name)
+            self.assertIn(rule["description"].split(".")[0], a["AlarmDescription"], name)
+            self.assertLessEqual(len(a["AlarmDescription"]), 1024, name)
+
+    def test_start_instances_per_user_is_one_metrics_insights_alarm(self):
+        a = self.live["StartInstancesPerUserAlarm"]["Properties"]
+        (query,) = a["Metrics"]
+        text = json.dumps(query["Expression"])
+        self.assertIn("SUM(StartInstances)", text)
+        self.assertIn("GROUP BY UserName", text)
+        self.assertEqual(a["Threshold"], {"Ref": "StartInstancesThreshold"})
+
+    def test_function_errors_are_alarmed(self):
+        errors = {json.dumps(a["Properties"]["Dimensions"]) for a in self.alarms.values()
+                  if a["Properties"].get("MetricName") == "Errors"}
+        for logical in FUNCTIONS:
+            self.assertIn(json.dumps([{"Name": "FunctionName", "Value": {"Ref": logical}}]), errors)
+
+    def test_the_dashboard_is_valid_json_with_every_part(self):
+        body, variables = self.live["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+        values = {k: "x" for k in variables}
+        text = re.sub(r"\$\{([^}]+)\}", lambda m: values.get(m.group(1), "CloudTrailMetrics"), body)
+        widgets = json.loads(text)["widgets"]
+        titles = " | ".join(w["properties"]["title"] for w in widgets)
+        for part in ["StartInstances per user", "Security events", "evidence", "trail-metrics", "alarm-notifier"]:
+            self.assertIn(part, titles)
+        (log,) = [w for w in widgets if w["type"] == "log"]
+        self.assertIn('filter trailwatch = "evidence"', log["properties"]["query"])
+
+
+@unittest.skipUnless(os.environ.get("TRAILWATCH_SAM_BUILD"), "set TRAILWATCH_SAM_BUILD to the sam build directory")
+class Built(unittest.TestCase):
+    def test_sam_build_made_arm64_bootstraps(self):
+        build = pathlib.Path(os.environ["TRAILWATCH_SAM_BUILD"])
+        built = load(build / "template.yaml")
+        for logical in FUNCTIONS:
+            code = build / built["Resources"][logical]["Properties"]["CodeUri"]
+            binary = (code / "bootstrap").read_bytes()
+            self.assertEqual(binary[:4], b"\x7fELF", logical)
+            machine = int.from_bytes(binary[18:20], "little")
+            self.assertEqual(machine, 0xB7, f"{logical}: not an aarch64 binary (e_machine {machine:#x})")
+
+
+if __name__ == "__main__":
+    unittest.main()
