@@ -10,13 +10,18 @@ step "toolchain components"
 if command -v rustup >/dev/null 2>&1; then
   rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
   rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+  # The functions run on Graviton (arm64).
+  rustup target list --installed 2>/dev/null | grep -q '^aarch64-unknown-linux-gnu$' \
+    || rustup target add aarch64-unknown-linux-gnu
 fi
 cargo --version
 
 step "Python tools for the integration tests (pinned, in target/py)"
 # moto: the AWS API emulator (5.2.5: older servers answer 500 to gzip-compressed PutMetricData).
-# cargo-lambda: the Lambda runtime API emulator (`cargo lambda watch` / `invoke`).
-PY_TOOLS=("moto[server]==5.2.5" "cargo-lambda==1.9.2")
+# cargo-lambda: the Lambda runtime API emulator (`cargo lambda watch` / `invoke`), and `sam build`'s
+# Rust builder, which cross-compiles to arm64 with zig (found as `python3 -m ziglang`).
+# aws-sam-cli and cfn-lint: template.yaml's checks and build.
+PY_TOOLS=("moto[server]==5.2.5" "cargo-lambda==1.9.2" "ziglang==0.13.0" "aws-sam-cli==1.170.0" "cfn-lint==1.58.0")
 VENV="${TRAILWATCH_VENV:-$PWD/target/py}"
 STAMP="$VENV/.installed"
 if [[ ! -f "$STAMP" || "$(cat "$STAMP")" != "${PY_TOOLS[*]}" ]]; then
@@ -41,3 +46,17 @@ cargo test --locked --workspace
 step "README's first command (trailwatch metrics on events/cloudtrail/)"
 cargo run --locked --quiet --bin trailwatch -- metrics events/cloudtrail/ >/dev/null
 echo "ok"
+
+# SAM CLI would otherwise try to send telemetry.
+export SAM_CLI_TELEMETRY=0
+
+step "template.yaml: cfn-lint and sam validate --lint"
+cfn-lint template.yaml
+sam validate --lint --template template.yaml
+
+step "sam build (both functions, release, arm64, through cargo-lambda and zig)"
+# The one release build in CI: what `sam deploy` ships.
+sam build --build-dir target/sam --template template.yaml
+
+step "template tests (SAM-translated, every way in for logs, and the built artifacts)"
+TRAILWATCH_SAM_BUILD=target/sam python -m unittest discover -s tests/template
