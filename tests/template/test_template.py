@@ -155,7 +155,8 @@ class Triggers(unittest.TestCase):
         self.assertTrue(bucket["LifecycleConfiguration"]["Rules"])
         (notification,) = bucket["NotificationConfiguration"]["LambdaConfigurations"]
         rules = {r["Name"]: r["Value"] for r in notification["Filter"]["S3Key"]["Rules"]}
-        self.assertEqual(rules, {"prefix": "AWSLogs/", "suffix": ".json.gz"})
+        self.assertEqual(rules, {"prefix": {"Fn::Sub": "AWSLogs/${AWS::AccountId}/CloudTrail/"},
+                                 "suffix": ".json.gz"})
         self.assertEqual(notification["Function"], {"Fn::GetAtt": ["TrailMetricsFunction", "Arn"]})
         trail = live["Trail"]["Properties"]
         self.assertTrue(trail["IsMultiRegionTrail"] and trail["IsLogging"])
@@ -181,7 +182,7 @@ class Triggers(unittest.TestCase):
         pattern = live["TrailObjectCreatedRule"]["Properties"]["EventPattern"]
         self.assertEqual(pattern["source"], ["aws.s3"])
         self.assertEqual(pattern["detail-type"], ["Object Created"])
-        self.assertIn("AWSLogs/*.json.gz", json.dumps(pattern["detail"]["object"]["key"]))
+        self.assertIn("AWSLogs/*/CloudTrail/*.json.gz", json.dumps(pattern["detail"]["object"]["key"]))
         self.assertEqual(live["TrailMetricsEventBridgePermission"]["Properties"]["Principal"],
                          "events.amazonaws.com")
         for absent in ["TrailBucket", "Trail", "TrailTopicSubscription"]:
@@ -223,7 +224,8 @@ class LeastPrivilege(unittest.TestCase):
             text = json.dumps(s["Resource"])
             self.assertNotEqual(s["Resource"], "*", f"{role}: {s}")
             if "s3:ListBucket" in as_list(s["Action"]):
-                self.assertIn("s3:prefix", json.dumps(s.get("Condition")), f"{role}: {s}")
+                # Only on the state bucket, which holds nothing but markers (S3 needs it to answer 404).
+                self.assertEqual(s["Resource"], {"Fn::GetAtt": ["StateBucket", "Arn"]}, f"{role}: {s}")
             else:
                 self.assertTrue(re.search(r"(AWSLogs|progress|deliveries)/\*", text), f"{role}: {s}")
 
@@ -275,6 +277,9 @@ class AlarmsAndDashboard(unittest.TestCase):
             self.assertEqual(a["Threshold"], 1, name)
             self.assertEqual(a["ComparisonOperator"], "GreaterThanOrEqualToThreshold", name)
             self.assertEqual(a["TreatMissingData"], "notBreaching", name)
+            # Late delivery: a match in any of the last periods alarms.
+            self.assertEqual(a["DatapointsToAlarm"], 1, name)
+            self.assertGreaterEqual(a["EvaluationPeriods"], 3, name)
             self.assertEqual(a["AlarmActions"], [{"Ref": "AlarmTopic"}], name)
             self.assertIn(rule["description"].split(".")[0], a["AlarmDescription"], name)
             self.assertLessEqual(len(a["AlarmDescription"]), 1024, name)
