@@ -11,6 +11,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 use crate::aws::chain;
+use crate::trigger::url_decode;
 
 /// What a webhook answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -180,7 +181,8 @@ pub fn scrub(text: &str, url: &str) -> String {
             }
         }
     }
-    let decoded: Vec<String> = secrets.iter().map(|s| percent_decode(s)).collect();
+    // A part that does not decode is still removed in its raw form.
+    let decoded: Vec<String> = secrets.iter().filter_map(|s| url_decode(s).ok()).collect();
     secrets.extend(decoded);
     secrets.retain(|s| s.chars().count() >= 8);
     // Longest first, so a part inside a longer one does not break it up before it is removed.
@@ -191,25 +193,6 @@ pub fn scrub(text: &str, url: &str) -> String {
         text = text.replace(secret.as_str(), "(redacted)");
     }
     text
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(if b[i] == b'+' { b' ' } else { b[i] });
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
