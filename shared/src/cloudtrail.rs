@@ -55,6 +55,8 @@ pub enum ReadError {
     RecordTooLarge { offset: u64, limit: usize },
     #[error("the object at byte offset {offset} holds `Records` after other keys; trailwatch streams log files as CloudTrail writes them, `{{\"Records\":[…]}}` with `Records` first")]
     RecordsNotFirst { offset: u64 },
+    #[error("the object at byte offset {offset} holds a second `Records` list: which one counts is ambiguous (JSON parsers disagree), so none is used")]
+    DuplicateRecords { offset: u64 },
 }
 
 /// The data from a record's first byte to the end of what has been read so far. The caller parses the
@@ -403,6 +405,17 @@ impl<R: Read> Window<R> {
         })
     }
 
+    /// Reads an object key (a string, escapes decoded) at `pos` and moves past it.
+    fn read_key(&mut self) -> Result<String, ReadError> {
+        self.with_value(false, |window| {
+            let mut de = serde_json::Deserializer::from_str(window.text);
+            let parsed = String::deserialize(&mut de)
+                .map(|key| (de.into_iter::<IgnoredAny>().byte_offset(), key));
+            let len = value_len(&window, parsed.as_ref().map(|p| p.0))?;
+            Ok(len.and_then(|len| parsed.ok().map(|(_, key)| (len, key))))
+        })
+    }
+
     /// Reads the key of an object whose `{` is at `pos`, without consuming anything.
     fn peek_first_key(&mut self) -> Result<Option<Vec<u8>>, ReadError> {
         // Keys of interest are short: look a little ahead only.
@@ -584,7 +597,10 @@ fn stream_records_object<R: Read>(
                 if w.expect_more()? != b'"' {
                     return Err(w.syntax("expected a key"));
                 }
-                w.skip_value()?;
+                let key_at = w.offset(w.pos);
+                if w.read_key()? == "Records" {
+                    return Err(ReadError::DuplicateRecords { offset: key_at });
+                }
                 w.consume(b':', "`:`")?;
                 w.skip_value()?;
             }

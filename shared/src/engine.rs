@@ -149,6 +149,7 @@ impl Engine {
                     error,
                     ReadError::RecordTooLarge { .. }
                         | ReadError::RecordsNotFirst { .. }
+                        | ReadError::DuplicateRecords { .. }
                         | ReadError::Syntax { .. }
                         | ReadError::Utf8 { .. }
                         | ReadError::Truncated { .. }

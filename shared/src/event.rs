@@ -7,6 +7,7 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use crate::lenient::{self, Repair};
 use crate::rules::selector::{Selector, Step};
 
 /// Index of a field in a [`FieldTable`] and in an [`Event`].
@@ -26,6 +27,19 @@ pub enum FieldValue<'a> {
 }
 
 impl FieldValue<'_> {
+    /// The same value, owning its text.
+    pub fn into_owned(self) -> FieldValue<'static> {
+        match self {
+            FieldValue::Missing => FieldValue::Missing,
+            FieldValue::Null => FieldValue::Null,
+            FieldValue::Bool(b) => FieldValue::Bool(b),
+            FieldValue::Number(n) => FieldValue::Number(n),
+            FieldValue::String(s) => FieldValue::String(Cow::Owned(s.into_owned())),
+            FieldValue::Object => FieldValue::Object,
+            FieldValue::Array => FieldValue::Array,
+        }
+    }
+
     pub fn is_present(&self) -> bool {
         !matches!(self, FieldValue::Missing)
     }
@@ -143,7 +157,36 @@ impl FieldTable {
 
     /// Parses the JSON value at the start of `text` (which may go on past it), keeping the registered
     /// fields. Returns them with the value's length in bytes.
+    ///
+    /// Lone surrogate escapes and numbers beyond f64, which serde_json refuses, are read as U+FFFD and
+    /// null (see [`crate::lenient`]), so one odd value does not fail a whole log file.
     pub fn extract_prefix<'a>(&self, text: &'a str) -> Result<Extracted<'a>, serde_json::Error> {
+        let error = match self.extract_strict(text) {
+            Err(e) if !e.is_eof() => e,
+            parsed => return parsed,
+        };
+        match lenient::repair(text) {
+            Repair::Unchanged => Err(error),
+            // An error that says "read more": the record goes on past the text.
+            Repair::Incomplete => Err(serde_json::from_str::<IgnoredAny>("[")
+                .err()
+                .unwrap_or(error)),
+            Repair::Repaired { text: copy, len } => {
+                let extracted = self.extract_strict(&copy)?;
+                Ok(Extracted {
+                    fields: extracted
+                        .fields
+                        .into_iter()
+                        .map(FieldValue::into_owned)
+                        .collect(),
+                    is_object: extracted.is_object,
+                    len,
+                })
+            }
+        }
+    }
+
+    fn extract_strict<'a>(&self, text: &'a str) -> Result<Extracted<'a>, serde_json::Error> {
         let mut fields = vec![FieldValue::Missing; self.selectors.len()];
         let mut de = serde_json::Deserializer::from_str(text);
         let is_object = NodeSeed {
@@ -416,6 +459,28 @@ mod tests {
         assert_eq!(e.get(ids[0]).as_str(), Some("x"));
         assert_eq!(t.extract_prefix("12 ").unwrap().len, 2);
         assert!(t.extract_prefix(r#"{"a":"#).unwrap_err().is_eof());
+    }
+
+    #[test]
+    fn lone_surrogates_and_numbers_beyond_f64_are_read_not_refused() {
+        let (t, ids) = table(&["$.user", "$.n", "$.k\u{fffd}", "$.ok"]);
+        let json =
+            r#"{"user":"al\ud800ice","n":1e400,"k\udc00":"key","ok":"\ud83d\ude00"} ,{"next":1}"#;
+        let e = t.extract_prefix(json).unwrap();
+        assert_eq!(e.len, json.find(" ,").unwrap());
+        let len = e.len;
+        let e = e.into_event(&json[..len]);
+        assert_eq!(e.get(ids[0]).as_str(), Some("al\u{fffd}ice"));
+        assert_eq!(e.get(ids[1]), &FieldValue::Null);
+        assert_eq!(e.get(ids[2]).as_str(), Some("key"));
+        assert_eq!(e.get(ids[3]).as_str(), Some("\u{1f600}"));
+        // Cut before its end, the record asks for more data instead of failing.
+        assert!(t.extract_prefix(&json[..20]).unwrap_err().is_eof());
+        // A real error after a repaired value is still an error.
+        assert!(!t
+            .extract_prefix(r#"{"user":"\ud800","n":}"#)
+            .unwrap_err()
+            .is_eof());
     }
 
     #[test]

@@ -5,23 +5,31 @@
 #![forbid(unsafe_code)]
 
 pub mod alarm;
+#[cfg(feature = "aws")]
 pub mod alarm_notifier;
 pub mod alarm_render;
+#[cfg(feature = "aws")]
 pub mod aws;
+#[cfg(feature = "aws")]
 pub mod backfill;
 pub mod cloudtrail;
 pub mod emf;
 pub mod engine;
 pub mod event;
+#[cfg(feature = "aws")]
 pub mod http;
+#[cfg(feature = "aws")]
 pub mod ingest;
 mod json_shape;
+mod lenient;
 pub mod local;
 pub mod metrics;
+#[cfg(feature = "aws")]
 pub mod notifier;
 pub mod report;
 pub mod rules;
 pub mod timestamp;
+#[cfg(feature = "aws")]
 pub mod trail_metrics;
 pub mod trigger;
 pub mod vars;

@@ -42,11 +42,12 @@ impl UnixSeconds {
         UnixSeconds(self.0.div_euclid(60) * 60)
     }
 
-    /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; `None` for anything else.
-    /// The fraction is dropped: metric data is stored per minute.
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction][Z|±HH:MM|±HHMM]`; `None` for anything else.
+    /// The fraction is dropped: metric data is stored per minute. Without an offset the time is UTC:
+    /// CloudTrail writes UTC, and exports that drop the `Z` (Athena, spreadsheets) keep its digits.
     pub fn parse_rfc3339(text: &str) -> Option<UnixSeconds> {
         let b = text.as_bytes();
-        if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
             return None;
         }
         if b[13] != b':' || b[16] != b':' {
@@ -74,8 +75,9 @@ impl UnixSeconds {
             rest = &fraction[n..];
         }
         let offset = match rest {
-            [b'Z' | b'z'] => 0,
-            [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            [] | [b'Z' | b'z'] => 0,
+            [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2]
+            | [sign @ (b'+' | b'-'), h1, h2, m1, m2] => {
                 let h = digits(&[*h1, *h2])?;
                 let m = digits(&[*m1, *m2])?;
                 if h > 23 || m > 59 {
@@ -189,6 +191,17 @@ mod tests {
             UnixSeconds::parse_rfc3339("2022-02-07T20:23:37-02:00"),
             Some(z)
         );
+        // Exports: no offset (UTC, as CloudTrail writes it), an offset without a colon, a space.
+        for same in [
+            "2022-02-07T22:23:37",
+            "2022-02-07T22:23:37.5",
+            "2022-02-07 22:23:37",
+            "2022-02-07T22:23:37+0000",
+            "2022-02-08T00:23:37.000+0200",
+            "2022-02-07t22:23:37z",
+        ] {
+            assert_eq!(UnixSeconds::parse_rfc3339(same), Some(z), "{same}");
+        }
     }
 
     #[test]
@@ -196,7 +209,13 @@ mod tests {
         for bad in [
             "",
             "2023-07-10",
-            "2023-07-10T11:45:02",
+            "2023-07-10T11:45",
+            "2023-07-10T11:45Z",
+            "20230710T114502Z",
+            "2023-07-10T11:45:02+1100:",
+            "2023-07-10T11:45:02+11",
+            "2023-07-10T11:45:02 +11:00",
+            "1688989502",
             "2023-13-10T11:45:02Z",
             "2023-02-29T11:45:02Z",
             "2023-07-10T24:45:02Z",
