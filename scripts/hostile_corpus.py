@@ -158,6 +158,14 @@ def main():
     }
     name = "123456789012_CloudTrail_us-east-1_20261120T1000Z_{}.json.gz"
     write(name.format("digest"), gz(json.dumps(digest).encode()))
+    # A digest or LookupEvents page first, then a log: the log's events count.
+    write("digest-then-log.json", json.dumps(digest).encode() + b"\n" + log(event("alice")))
+    lookup = json.dumps({"Events": [{"EventId": "1", "CloudTrailEvent": json.dumps(event())}]}).encode()
+    write("lookup-then-log.json", lookup + b"\n" + log(event("alice")))
+    # A digest whose gzip CRC is wrong (the last 8 bytes are the CRC and the size).
+    bad_crc = bytearray(gz(json.dumps(digest).encode()))
+    bad_crc[-8] ^= 0xFF
+    write("digest-bad-crc.json.gz", bytes(bad_crc))
     insight = {
         "eventVersion": "1.08",
         "eventTime": TIME,

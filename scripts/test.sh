@@ -43,6 +43,9 @@ cargo clippy --locked --workspace --all-targets -- -D warnings
 step "cargo test"
 cargo test --locked --workspace
 
+step "fuzz: every target for 30 s (scripts/fuzz.sh; the full run is 5 minutes each)"
+./scripts/fuzz.sh 30
+
 step "README's first command (trailwatch metrics on events/cloudtrail/)"
 cargo run --locked --quiet --bin trailwatch -- metrics events/cloudtrail/ >/dev/null
 echo "ok"

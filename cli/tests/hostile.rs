@@ -247,6 +247,20 @@ fn a_digest_or_insights_file_under_a_log_file_name_publishes_nothing() {
 }
 
 #[test]
+fn a_digest_or_lookup_events_page_first_does_not_hide_what_follows() {
+    // Found by the fuzzer as a bad CRC that a digest hid: the first value used to decide the file's
+    // kind and end the read there.
+    for name in ["digest-then-log.json", "lookup-then-log.json"] {
+        let report = ok(name);
+        assert_eq!(report.kind, FileKind::Events, "{name}");
+        assert_eq!(report.counts.skipped_not_event, 1, "{name}");
+        assert_eq!(start_instances(report), users(&["alice"]), "{name}");
+    }
+    let e = failed("digest-bad-crc.json.gz");
+    assert!(matches!(e.error, ReadError::Gzip { .. }), "{e}");
+}
+
+#[test]
 fn garbage_after_the_log_and_an_unclosed_log_fail_naming_the_offset() {
     let e = failed("trailing-garbage.json");
     assert!(

@@ -98,8 +98,6 @@ pub enum Flow {
 pub enum Container {
     /// Records were handed to the caller (possibly none: `{"Records":[]}`).
     Records,
-    /// `{"Events":[…]}`: output of the CloudTrail LookupEvents API, not a log file.
-    LookupEventsOutput,
     /// No JSON at all: zero bytes, or only whitespace.
     Empty,
 }
@@ -477,8 +475,9 @@ fn frame<R: Read>(
             }
             b'{' => match w.peek_first_key()?.as_deref() {
                 Some(b"Records") => stream_records_object(w, on_record)?,
-                // LookupEvents output is recognised as a whole file; later in a file it is a record.
-                Some(b"Events") if w.values == 1 => return Ok(Container::LookupEventsOutput),
+                // Anything else, LookupEvents output (`{"Events":[…]}`) and digests included, is a
+                // record: the caller tells what it is. The file is read to its end whatever its first
+                // value, so a damaged end is found however the data arrives.
                 _ => emit(w, false, on_record)?,
             },
             _ => emit(w, false, on_record)?,
@@ -783,10 +782,10 @@ mod tests {
             records(b"{\"Records\":[]}").unwrap(),
             (Container::Records, vec![])
         );
-        assert_eq!(
-            records(b"{ \"Events\": [{\"EventId\":\"x\"}] }").unwrap().0,
-            Container::LookupEventsOutput
-        );
+        // LookupEvents output is one record; the engine recognises it.
+        let (container, out) = records(b"{ \"Events\": [{\"EventId\":\"x\"}] }").unwrap();
+        assert_eq!(container, Container::Records);
+        assert_eq!(out.len(), 1);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::cloudtrail::{
     self, Compression, Container, Flow, Parsed, ReadError, ReadLimits, RecordWindow,
 };
-use crate::event::Event;
+use crate::event::{Event, FieldValue};
 use crate::metrics::{is_valid_dimension_value, Aggregation, SeriesKey, StatisticSet};
 use crate::rules::ruleset::{Evidence, RuleSet};
 use crate::timestamp::UnixSeconds;
@@ -162,13 +162,14 @@ impl Engine {
         let mut on_record = |window: RecordWindow<'_>| state.record(window);
         let container = cloudtrail::read_records(decoded, self.limits, &mut on_record)
             .map_err(|e| fail(compression, e))?;
-        let kind = match (container, state.kind) {
-            (Container::Empty, _) => FileKind::Empty,
-            (Container::LookupEventsOutput, _) => FileKind::LookupEvents,
-            (Container::Records, kind) => kind,
+        let kind = match container {
+            Container::Empty => FileKind::Empty,
+            Container::Records => state.file_kind(),
         };
         let mut report = state.finish(kind, compression);
         if kind != FileKind::Events {
+            // A skipped file: nothing from it counts.
+            report.counts = RecordCounts::default();
             report.aggregation = Aggregation::default();
             report.evidence.clear();
         }
@@ -179,7 +180,8 @@ impl Engine {
 /// Working state while one file is read.
 struct FileState<'r> {
     rules: &'r RuleSet,
-    kind: FileKind,
+    /// What the file's first value was when it was no event (a digest, LookupEvents output).
+    first_kind: Option<FileKind>,
     counts: RecordCounts,
     rule_matches: Vec<u64>,
     /// Datums per transformation (flattened over rules), for default values.
@@ -196,7 +198,7 @@ impl<'r> FileState<'r> {
         let transformations = rules.rules().iter().map(|r| r.transformations.len()).sum();
         FileState {
             rules,
-            kind: FileKind::Events,
+            first_kind: None,
             counts: RecordCounts::default(),
             rule_matches: vec![0; rules.rules().len()],
             transformation_hits: vec![0; transformations],
@@ -235,27 +237,36 @@ impl<'r> FileState<'r> {
     ) -> Result<Flow, ReadError> {
         let shape = self.rules.shape;
         let present = |id| event.get(id).is_present();
-        if *event.get(shape.records) == crate::event::FieldValue::Array {
+        if *event.get(shape.records) == FieldValue::Array {
             return Err(ReadError::RecordsNotFirst {
                 offset: window.offset,
             });
         }
         let kind = if present(shape.digest_log_files) && present(shape.digest_end_time) {
             FileKind::Digest
-        } else if present(shape.lookup_event_id) && present(shape.lookup_cloudtrail_event) {
+        } else if (present(shape.lookup_event_id) && present(shape.lookup_cloudtrail_event))
+            || (window.first_value && *event.get(shape.lookup_events) == FieldValue::Array)
+        {
             FileKind::LookupEvents
         } else {
             self.counts.skipped_no_event_time += 1;
             return Ok(Flow::Continue);
         };
         if window.first_value {
-            // The file's first value says what the whole file is.
-            self.kind = kind;
-            self.counts.records = 0;
-            return Ok(Flow::Stop);
+            self.first_kind = Some(kind);
         }
         self.counts.skipped_not_event += 1;
         Ok(Flow::Continue)
+    }
+
+    /// What the file is: a digest or LookupEvents output when its first value is one and nothing in it
+    /// is anything else; otherwise a file of events, where such values are skipped records. The whole
+    /// file is read either way, so a file that goes on after a digest is not skipped unread.
+    fn file_kind(&self) -> FileKind {
+        match self.first_kind {
+            Some(kind) if self.counts.skipped_not_event == self.counts.records => kind,
+            _ => FileKind::Events,
+        }
     }
 
     fn apply_rules(&mut self, event: &Event<'_>, minute: UnixSeconds) {

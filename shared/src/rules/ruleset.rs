@@ -232,6 +232,8 @@ pub(crate) struct ShapeFields {
     pub digest_end_time: FieldId,
     pub lookup_event_id: FieldId,
     pub lookup_cloudtrail_event: FieldId,
+    /// `{"Events":[…]}`: a page of LookupEvents output.
+    pub lookup_events: FieldId,
 }
 
 impl RuleSet {
@@ -269,6 +271,7 @@ impl RuleSet {
             digest_end_time: fields.intern(&Selector::keys(&["digestEndTime"])),
             lookup_event_id: fields.intern(&Selector::keys(&["EventId"])),
             lookup_cloudtrail_event: fields.intern(&Selector::keys(&["CloudTrailEvent"])),
+            lookup_events: fields.intern(&Selector::keys(&["Events"])),
         };
         let mut rules: Vec<Rule> = Vec::with_capacity(spec.rules.len());
         for r in spec.rules {

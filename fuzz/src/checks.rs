@@ -1,0 +1,188 @@
+//! What each fuzz target feeds to trailwatch and what it checks besides "no panic, no hang". Shared by
+//! the fuzz targets (`fuzz/fuzz_targets/`) and by `shared/tests/fuzz_regressions.rs`, which replays every
+//! input in `fuzz/regressions/` (each one a crash or hang the fuzzers found) and the seed corpora on
+//! every `cargo test`.
+#![allow(dead_code)]
+
+use std::io::{self, Read, Write};
+
+use serde_json::Value;
+use trailwatch::alarm::{self, Alarm};
+use trailwatch::alarm_render::{self, Context, View};
+use trailwatch::cloudtrail::ReadLimits;
+use trailwatch::engine::{Engine, FileError, FileReport};
+use trailwatch::event::FieldTable;
+use trailwatch::metrics::is_valid_dimension_value;
+use trailwatch::rules::pattern::Pattern;
+use trailwatch::rules::ruleset::{RuleSet, DEFAULT_NAMESPACE};
+use trailwatch::trigger;
+
+/// Small caps, so the caps themselves are reached and inputs stay fast.
+const LIMITS: ReadLimits = ReadLimits {
+    max_decompressed_bytes: 1 << 20,
+    max_record_bytes: 64 << 10,
+};
+
+fn engine() -> &'static Engine {
+    static ENGINE: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
+    ENGINE.get_or_init(|| {
+        Engine::new(
+            RuleSet::builtin(DEFAULT_NAMESPACE).expect("builtin rules"),
+            LIMITS,
+        )
+        .with_evidence(true)
+    })
+}
+
+/// A reader that hands out at most `step` bytes per read: framing must not depend on read sizes.
+struct Trickle<'a> {
+    data: &'a [u8],
+    step: usize,
+}
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.step.min(buf.len()).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+/// What a file gave, in a form two runs can be compared by.
+fn outcome(result: Result<FileReport, FileError>) -> Result<String, String> {
+    match result {
+        Ok(report) => {
+            if report.kind == trailwatch::engine::FileKind::Events {
+                let c = &report.counts;
+                assert_eq!(
+                    c.records,
+                    c.events + c.skipped(),
+                    "records are events or skips: {c:?}"
+                );
+            }
+            let datums = report.aggregation.into_datums();
+            for d in &datums {
+                for (name, value) in &d.dimensions {
+                    assert!(
+                        is_valid_dimension_value(value),
+                        "{name}={value:?} published"
+                    );
+                }
+                assert!(d.statistics.sample_count >= 1.0, "{d:?}");
+            }
+            Ok(format!(
+                "{:?} {:?} {:?} {:?}",
+                report.kind, report.counts, report.rule_matches, datums
+            ))
+        }
+        // Both must fail; where may differ (a syntax error past the record cap is found by a whole
+        // read, the cap by a trickle).
+        Err(e) => {
+            assert!(!e.to_string().is_empty());
+            Err(String::new())
+        }
+    }
+}
+
+/// The CloudTrail reader and the engine on any bytes: read whole, read a few bytes at a time, and (for
+/// plain input) gzipped — the three must agree.
+pub fn cloudtrail_reader(data: &[u8]) {
+    let whole = outcome(engine().process("fuzz", data));
+    let step = 1 + data.len() % 13;
+    let trickled = outcome(engine().process("fuzz", Trickle { data, step }));
+    assert_eq!(whole, trickled, "read {step} bytes at a time");
+    if !data.starts_with(&[0x1f, 0x8b]) {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(data).expect("gzip to memory");
+        let gz = gz.finish().expect("gzip to memory");
+        let gzipped = outcome(engine().process("fuzz.gz", &gz[..]));
+        assert_eq!(whole, gzipped, "gzipped");
+    }
+}
+
+/// A metric-filter pattern (the first line) against an event (the rest).
+pub fn pattern(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let (pattern, event) = text.split_once('\n').unwrap_or((text, "{}"));
+    let mut fields = FieldTable::default();
+    let Ok(parsed) = Pattern::parse(pattern, &mut fields) else {
+        return;
+    };
+    let Ok(event) = fields.extract(event) else {
+        return;
+    };
+    let matched = parsed.matches(&event);
+    let why = parsed.explain_mismatch(&event);
+    if matched {
+        // Asking why a match did not match must not fail either; nothing more is promised.
+        let _ = why;
+    }
+}
+
+/// A trail-metrics invocation payload (S3, SNS, SQS, EventBridge, Batch).
+pub fn trigger(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = trigger::url_decode(text);
+        let _ = trigger::classify_key(text);
+    }
+    let Ok(event) = serde_json::from_slice::<Value>(data) else {
+        return;
+    };
+    let Ok(invocation) = trigger::decode(&event) else {
+        return;
+    };
+    for unit in invocation.units {
+        for object in unit.objects.into_iter().flatten() {
+            let kind = trigger::classify_key(&object.key);
+            let _ = kind.skip_reason();
+            assert!(!object.to_string().is_empty());
+        }
+    }
+}
+
+/// An alarm-notifier payload (SNS, Lambda alarm action, EventBridge), decoded and rendered every way.
+pub fn alarm(data: &[u8]) {
+    let Ok(event) = serde_json::from_slice::<Value>(data) else {
+        return;
+    };
+    let Ok(decoded) = alarm::decode(&event) else {
+        return;
+    };
+    for alarm in decoded.into_iter().flatten() {
+        render_all(&alarm);
+    }
+}
+
+fn rules() -> &'static RuleSet {
+    static RULES: std::sync::OnceLock<RuleSet> = std::sync::OnceLock::new();
+    RULES.get_or_init(|| RuleSet::builtin(DEFAULT_NAMESPACE).expect("builtin rules"))
+}
+
+fn render_all(alarm: &Alarm) {
+    let ctx = Context {
+        namespace: DEFAULT_NAMESPACE.to_owned(),
+        rules: Some(rules()),
+        evidence_log_group: Some("/aws/lambda/trail-metrics".to_owned()),
+    };
+    let view = View::new(alarm, &ctx);
+    let subject = alarm_render::subject(&view);
+    assert!(subject.len() < 100, "subject of {} bytes", subject.len());
+    assert!(
+        subject
+            .bytes()
+            .all(|b| b.is_ascii() && !b.is_ascii_control()),
+        "{subject:?}"
+    );
+    let _ = alarm_render::text(&view);
+    for json in [
+        alarm_render::slack(&view),
+        alarm_render::teams(&view),
+        alarm_render::discord(&view),
+        alarm_render::json_alarm(&view),
+    ] {
+        assert!(json.is_object());
+    }
+}
