@@ -344,9 +344,23 @@ struct Measured {
     seconds: f64,
 }
 
+/// Runs the binary under GNU time when the machine has it: time forks from its own small image, so
+/// its figure is the binary's own peak. Without it, wait4 on a child spawned from this test process
+/// gives an upper bound (the child starts as a copy of this process's memory, and Linux counts that).
 fn measure(args: &[&str]) -> Measured {
+    let gnu_time = Path::new("/usr/bin/time");
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let figure = scratch(&format!("time-{run}"));
+    let mut command = if gnu_time.exists() {
+        let mut c = Command::new(gnu_time);
+        c.args(["-f", "%M", "-o"]).arg(&figure).arg(binary().0);
+        c
+    } else {
+        Command::new(binary().0)
+    };
     let started = std::time::Instant::now();
-    let mut child = Command::new(binary().0)
+    let mut child = command
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -364,9 +378,17 @@ fn measure(args: &[&str]) -> Measured {
         err.read_to_string(&mut s).unwrap();
         s
     });
-    let (status, peak_kib) = wait_with_peak_rss(child.id());
+    let (status, mut peak_kib) = wait_with_peak_rss(child.id());
     // The process is reaped: keep std from waiting on it again.
     std::mem::forget(child);
+    if gnu_time.exists() {
+        let text = std::fs::read_to_string(&figure).unwrap();
+        peak_kib = text
+            .lines()
+            .last()
+            .and_then(|l| l.trim().parse().ok())
+            .unwrap_or_else(|| panic!("GNU time wrote {text:?}"));
+    }
     Measured {
         code: status,
         output: format!("{}{}", out.join().unwrap(), err.join().unwrap()),
