@@ -5,7 +5,8 @@
 //! object reported, and the function's RSS within 10% of what it was after 100 invocations.
 //!
 //! `SOAK_INVOCATIONS` (default 200, what CI runs), `SOAK_RELEASE=1` (the release binary),
-//! `SOAK_SEED` (default 1). `scripts/soak.sh` runs the full one.
+//! `SOAK_SEED` (default 1), `SOAK_FUNCTION_ENV=K=V,…` (more environment for the function).
+//! `scripts/soak.sh` runs the full one.
 
 #[path = "../../../tests/support.rs"]
 mod support;
@@ -348,6 +349,14 @@ async fn soak_many_invocations_count_each_object_once_report_every_bad_one_and_d
     let started = Instant::now();
     let mut env = function_env();
     env.push(format!("DEDUP=s3://{STATE_BUCKET}/progress/"));
+    // More environment for the function, to try a setting (an allocator tunable…) under the soak.
+    let extra_env = std::env::var("SOAK_FUNCTION_ENV").unwrap_or_default();
+    env.extend(
+        extra_env
+            .split(',')
+            .filter(|kv| !kv.is_empty())
+            .map(str::to_owned),
+    );
     // No reload mid-run: one process from the first invocation to the last.
     let mut options = vec!["--ignore-changes"];
     if release {
@@ -359,6 +368,13 @@ async fn soak_many_invocations_count_each_object_once_report_every_bad_one_and_d
     let pid = watch
         .function_pid()
         .expect("the trail-metrics process under cargo lambda watch");
+    let binary = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap();
+    let profile = if release { "/release/" } else { "/debug/" };
+    assert!(
+        binary.to_string_lossy().contains(profile),
+        "cargo lambda watch runs {}, not the {profile} build",
+        binary.display()
+    );
 
     let templates = Templates::load();
     let mut rng = Rng(seed);
@@ -505,7 +521,7 @@ async fn soak_many_invocations_count_each_object_once_report_every_bad_one_and_d
                     .join("\n")
             );
             let rss = proc_status_bytes(pid, "VmRSS").expect("VmRSS of the function process");
-            rss_samples.push((i, rss));
+            rss_samples.push((i, rss, loop_started.elapsed().as_secs_f64()));
         }
     }
     let loop_time = loop_started.elapsed();
@@ -584,17 +600,23 @@ async fn soak_many_invocations_count_each_object_once_report_every_bad_one_and_d
 
     let rss_baseline = rss_samples
         .iter()
-        .find(|(i, _)| *i == BASELINE_AFTER)
-        .map(|(_, r)| *r)
+        .find(|(i, _, _)| *i == BASELINE_AFTER)
+        .map(|(_, r, _)| *r)
         .unwrap();
-    let rss_end = rss_samples.last().map(|(_, r)| *r).unwrap();
+    let rss_end = rss_samples.last().map(|(_, r, _)| *r).unwrap();
     let ratio = rss_end as f64 / rss_baseline as f64;
     let peak = proc_status_bytes(pid, "VmHWM").unwrap_or(0);
     let count = |k| kinds.get(&k).copied().unwrap_or(0);
     println!(
-        "soak: {} binary, seed {seed}, {invocations} invocations in {:.1} s ({:.1} ms each, slowest {:.0} ms at #{}), \
+        "soak: {} binary ({}{}), seed {seed}, {invocations} invocations in {:.1} s ({:.1} ms each, slowest {:.0} ms at #{}), \
          ready after {:.1} s",
         if release { "release" } else { "debug" },
+        binary.display(),
+        if extra_env.is_empty() {
+            String::new()
+        } else {
+            format!(", with {extra_env}")
+        },
         loop_time.as_secs_f64(),
         loop_time.as_secs_f64() * 1000.0 / invocations as f64,
         slowest.0 * 1000.0,
@@ -618,10 +640,10 @@ async fn soak_many_invocations_count_each_object_once_report_every_bad_one_and_d
         read_back_total as i64, unauthorized as i64, expected.unauthorized, corrupt_counted as i64,
     );
     println!(
-        "soak: RSS {}",
+        "soak: RSS (and seconds into the run) after invocation {}",
         rss_samples
             .iter()
-            .map(|(i, r)| format!("#{i} {:.1} MiB", mib(*r)))
+            .map(|(i, r, t)| format!("#{i} {:.1} MiB ({t:.0} s)", mib(*r)))
             .collect::<Vec<_>>()
             .join(", ")
     );
