@@ -158,6 +158,8 @@ pub struct Watch {
     pub port: u16,
     /// The binary `cargo lambda invoke` names.
     pub function: &'static str,
+    /// The process that ties `cargo lambda watch` to the test; the function runs below it.
+    pid: u32,
     _stdin: Mutex<ChildStdin>,
     _child: Mutex<Child>,
 }
@@ -190,6 +192,16 @@ pub fn watch() -> &'static Watch {
 /// Starts `cargo lambda watch` for the function crate `functions/<function>` with `env`, and waits
 /// until `ping` goes through (the first invocation waits for the build).
 pub fn start_watch(function: &'static str, env: &[String], ping: &Value) -> Watch {
+    start_watch_with(function, env, ping, &[])
+}
+
+/// `start_watch` with more `cargo lambda watch` options (`--release`, `--ignore-changes`…).
+pub fn start_watch_with(
+    function: &'static str,
+    env: &[String],
+    ping: &Value,
+    options: &[&str],
+) -> Watch {
     let bin = venv_bin();
     let port = free_port();
     let log = log_dir().join(format!("watch-{function}.log"));
@@ -204,7 +216,8 @@ pub fn start_watch(function: &'static str, env: &[String], ping: &Value) -> Watc
             "--invoke-address",
             "127.0.0.1",
         ])
-        .args(["--invoke-port", &port.to_string()]);
+        .args(["--invoke-port", &port.to_string()])
+        .args(options);
     for e in env {
         cmd.args(["--env-var", e]);
     }
@@ -225,6 +238,7 @@ pub fn start_watch(function: &'static str, env: &[String], ping: &Value) -> Watc
     let watch = Watch {
         port,
         function,
+        pid: child.id(),
         _stdin: Mutex::new(stdin),
         _child: Mutex::new(child),
     };
@@ -281,6 +295,157 @@ impl Watch {
     pub fn log(&self) -> String {
         std::fs::read_to_string(log_dir().join(format!("watch-{}.log", self.function)))
             .unwrap_or_default()
+    }
+
+    /// Invokes the function through the emulator's Invoke API
+    /// (`POST /2015-03-31/functions/<function>/invocations`), as an SDK would: no `cargo lambda invoke`
+    /// process per call. A function error comes back as status 500 with Lambda's
+    /// `{"errorType":…,"errorMessage":…}` (real Lambda answers 200 with `X-Amz-Function-Error`).
+    pub fn invoke_http(&self, payload: &Value) -> Answer {
+        use std::io::Read;
+        let body = payload.to_string();
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(600)))
+            .unwrap();
+        write!(
+            stream,
+            "POST /2015-03-31/functions/{}/invocations HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.function,
+            self.port,
+            body.len()
+        )
+        .unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).unwrap();
+        Answer::parse(&raw)
+    }
+
+    /// The pid of the function process this watch runs (found below it in /proc); `None` when there
+    /// is none, a panic when there are several.
+    pub fn function_pid(&self) -> Option<u32> {
+        let suffix = format!("/{}", self.function);
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|p| p.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            let argv0 = cmdline.split(|b| *b == 0).next().unwrap_or_default();
+            if argv0.ends_with(suffix.as_bytes()) && descends_from(pid, self.pid) {
+                found.push(pid);
+            }
+        }
+        assert!(
+            found.len() <= 1,
+            "several {} processes: {found:?}",
+            self.function
+        );
+        found.first().copied()
+    }
+}
+
+/// Whether `ancestor` is `pid`'s parent, grandparent…
+fn descends_from(pid: u32, ancestor: u32) -> bool {
+    let mut pid = pid;
+    while pid > 1 {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // `pid (comm) state ppid …`; comm may hold spaces and parentheses.
+        let Some(ppid) = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            return false;
+        };
+        if ppid == ancestor {
+            return true;
+        }
+        pid = ppid;
+    }
+    false
+}
+
+/// A field of `/proc/<pid>/status` that is a size (`VmRSS`, `VmHWM`…), in bytes.
+pub fn proc_status_bytes(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))?
+        .trim()
+        .strip_suffix("kB")?
+        .trim()
+        .parse::<u64>()
+        .ok()?;
+    Some(kib * 1024)
+}
+
+/// An HTTP answer from the emulator's Invoke API.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Answer {
+    fn parse(raw: &[u8]) -> Answer {
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or_else(|| panic!("not an HTTP answer: {:?}", String::from_utf8_lossy(raw)));
+        let head = String::from_utf8_lossy(&raw[..split]);
+        let body = &raw[split + 4..];
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no status in {head:?}"));
+        let chunked = head.lines().any(|l| {
+            let l = l.to_ascii_lowercase();
+            l.starts_with("transfer-encoding:") && l.contains("chunked")
+        });
+        let body = if chunked {
+            dechunk(body)
+        } else {
+            body.to_vec()
+        };
+        Answer {
+            status,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
+    }
+
+    pub fn ok(&self) -> bool {
+        self.status == 200
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {self:?}"))
+    }
+}
+
+/// The body of a `Transfer-Encoding: chunked` answer.
+fn dechunk(mut rest: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    loop {
+        let line_end = rest
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .unwrap_or_else(|| panic!("bad chunk: {:?}", String::from_utf8_lossy(rest)));
+        let line = String::from_utf8_lossy(&rest[..line_end]);
+        let size = usize::from_str_radix(line.split(';').next().unwrap_or("").trim(), 16)
+            .unwrap_or_else(|e| panic!("bad chunk size {line:?}: {e}"));
+        if size == 0 {
+            return body;
+        }
+        let data = &rest[line_end + 2..];
+        body.extend_from_slice(&data[..size]);
+        rest = &data[size + 2..];
     }
 }
 
