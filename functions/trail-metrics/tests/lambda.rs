@@ -319,26 +319,13 @@ fn parse_time(s: &str) -> i64 {
         .0
 }
 
-/// Peak resident memory (VmHWM) of the function process `cargo lambda watch` runs, in bytes.
+/// Peak resident memory (VmHWM) of the function process this test binary's `cargo lambda watch` runs,
+/// in bytes (found below the watch, so other trail-metrics processes on the machine do not count).
 fn function_peak_rss() -> u64 {
-    let mut peaks = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-        let argv0 = cmdline.split(|b| *b == 0).next().unwrap_or_default();
-        if !argv0.ends_with(b"/trail-metrics") {
-            continue;
-        }
-        let status = std::fs::read_to_string(entry.path().join("status")).unwrap_or_default();
-        if let Some(kb) = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        {
-            peaks.push(kb * 1024);
-        }
-    }
-    assert_eq!(peaks.len(), 1, "expected one trail-metrics process");
-    peaks[0]
+    let pid = watch()
+        .function_pid()
+        .expect("the trail-metrics process under cargo lambda watch");
+    proc_status_bytes(pid, "VmHWM").expect("VmHWM of the function process")
 }
 
 #[tokio::test(flavor = "multi_thread")]
