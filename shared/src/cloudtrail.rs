@@ -81,16 +81,9 @@ pub struct RecordWindow<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Parsed {
     /// The record spans `len` bytes of the window.
-    Record { len: usize, flow: Flow },
+    Record { len: usize },
     /// The window ends inside the record: read more and offer it again.
     Incomplete,
-}
-
-/// What the caller wants after a record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flow {
-    Continue,
-    Stop,
 }
 
 /// What the file turned out to be, as far as the reader can tell on its own.
@@ -468,7 +461,7 @@ fn frame<R: Read>(
     while let Some(b) = w.peek()? {
         container = Container::Records;
         w.values += 1;
-        let flow = match b {
+        match b {
             b'[' => {
                 w.pos += 1;
                 stream_array(w, on_record)?
@@ -481,9 +474,6 @@ fn frame<R: Read>(
                 _ => emit(w, false, on_record)?,
             },
             _ => emit(w, false, on_record)?,
-        };
-        if flow == Flow::Stop {
-            return Ok(container);
         }
     }
     match w.invalid_at {
@@ -496,10 +486,10 @@ fn emit<R: Read>(
     w: &mut Window<R>,
     in_array: bool,
     on_record: &mut dyn FnMut(RecordWindow<'_>) -> Result<Parsed, ReadError>,
-) -> Result<Flow, ReadError> {
+) -> Result<(), ReadError> {
     w.with_value(in_array, |window| {
         Ok(match on_record(window)? {
-            Parsed::Record { len, flow } => Some((len, flow)),
+            Parsed::Record { len } => Some((len, ())),
             Parsed::Incomplete => None,
         })
     })
@@ -548,20 +538,18 @@ fn json_error(data: &[u8], value_offset: u64, e: &serde_json::Error) -> ReadErro
 fn stream_array<R: Read>(
     w: &mut Window<R>,
     on_record: &mut dyn FnMut(RecordWindow<'_>) -> Result<Parsed, ReadError>,
-) -> Result<Flow, ReadError> {
+) -> Result<(), ReadError> {
     if w.expect_more()? == b']' {
         w.pos += 1;
-        return Ok(Flow::Continue);
+        return Ok(());
     }
     loop {
-        if emit(w, true, on_record)? == Flow::Stop {
-            return Ok(Flow::Stop);
-        }
+        emit(w, true, on_record)?;
         match w.expect_more()? {
             b',' => w.pos += 1,
             b']' => {
                 w.pos += 1;
-                return Ok(Flow::Continue);
+                return Ok(());
             }
             b => {
                 return Err(w.syntax(format!(
@@ -577,19 +565,17 @@ fn stream_array<R: Read>(
 fn stream_records_object<R: Read>(
     w: &mut Window<R>,
     on_record: &mut dyn FnMut(RecordWindow<'_>) -> Result<Parsed, ReadError>,
-) -> Result<Flow, ReadError> {
+) -> Result<(), ReadError> {
     w.consume(b'{', "`{`")?;
     w.skip_value()?; // "Records"
     w.consume(b':', "`:`")?;
     w.consume(b'[', "`[` (Records is a list of events)")?;
-    if stream_array(w, on_record)? == Flow::Stop {
-        return Ok(Flow::Stop);
-    }
+    stream_array(w, on_record)?;
     loop {
         match w.expect_more()? {
             b'}' => {
                 w.pos += 1;
-                return Ok(Flow::Continue);
+                return Ok(());
             }
             b',' => {
                 w.pos += 1;
@@ -641,10 +627,7 @@ mod tests {
             Ok(match value_len(&w, parsed.as_ref().copied())? {
                 Some(len) => {
                     out.push((w.text[..len].to_owned(), w.offset, w.in_array));
-                    Parsed::Record {
-                        len,
-                        flow: Flow::Continue,
-                    }
+                    Parsed::Record { len }
                 }
                 None => Parsed::Incomplete,
             })
@@ -862,20 +845,5 @@ mod tests {
         assert_eq!(container, Container::Records);
         assert_eq!(out.len(), 2);
         assert!(!out[1].2);
-    }
-
-    #[test]
-    fn stop_ends_the_read_early() {
-        let mut n = 0;
-        let (_, decoded) = decode(&b"{\"a\":1}\n{\"a\":2}"[..]).unwrap();
-        read_records(decoded, ReadLimits::default(), &mut |_| {
-            n += 1;
-            Ok(Parsed::Record {
-                len: 7,
-                flow: Flow::Stop,
-            })
-        })
-        .unwrap();
-        assert_eq!(n, 1);
     }
 }

@@ -5,7 +5,7 @@ use std::io::Read;
 use std::sync::Arc;
 
 use crate::cloudtrail::{
-    self, Compression, Container, Flow, Parsed, ReadError, ReadLimits, RecordWindow,
+    self, Compression, Container, Parsed, ReadError, ReadLimits, RecordWindow,
 };
 use crate::event::{Event, FieldValue};
 use crate::metrics::{is_valid_dimension_value, Aggregation, SeriesKey, StatisticSet};
@@ -215,18 +215,16 @@ impl<'r> FileState<'r> {
             return Ok(Parsed::Incomplete);
         };
         self.counts.records += 1;
-        let flow = if !event.is_object() {
+        if !event.is_object() {
             self.counts.skipped_not_object += 1;
-            Flow::Continue
         } else if let Some(time) = self.rules.event_time(&event) {
             self.counts.events += 1;
             self.newest_event = self.newest_event.max(Some(time));
             self.apply_rules(&event, time.minute_floor());
-            Flow::Continue
         } else {
-            self.not_an_event(&event, window)?
-        };
-        Ok(Parsed::Record { len, flow })
+            self.not_an_event(&event, window)?;
+        }
+        Ok(Parsed::Record { len })
     }
 
     /// An object without `eventTime`: a digest file, a LookupEvents record, or an unusable event.
@@ -234,7 +232,7 @@ impl<'r> FileState<'r> {
         &mut self,
         event: &Event<'_>,
         window: RecordWindow<'_>,
-    ) -> Result<Flow, ReadError> {
+    ) -> Result<(), ReadError> {
         let shape = self.rules.shape;
         let present = |id| event.get(id).is_present();
         if *event.get(shape.records) == FieldValue::Array {
@@ -250,13 +248,13 @@ impl<'r> FileState<'r> {
             FileKind::LookupEvents
         } else {
             self.counts.skipped_no_event_time += 1;
-            return Ok(Flow::Continue);
+            return Ok(());
         };
         if window.first_value {
             self.first_kind = Some(kind);
         }
         self.counts.skipped_not_event += 1;
-        Ok(Flow::Continue)
+        Ok(())
     }
 
     /// What the file is: a digest or LookupEvents output when its first value is one and nothing in it

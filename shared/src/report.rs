@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::cloudtrail::{self, Flow, Parsed, ReadLimits};
+use crate::cloudtrail::{self, Parsed, ReadLimits};
 use crate::engine::{parse_window, FileError};
 use crate::event::format_number;
 use crate::local::RunSummary;
@@ -287,10 +287,7 @@ pub fn rule_test_file(
             rules.describe(&event)
         );
         out.push_str(&rule_test(rules, &event));
-        Ok(Parsed::Record {
-            len,
-            flow: Flow::Continue,
-        })
+        Ok(Parsed::Record { len })
     };
     cloudtrail::read_records(decoded, ReadLimits::default(), &mut on_record).map_err(fail)?;
     if n == 0 {
