@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# One build per profile on a fresh clone: incremental state would only add a GB of disk.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 step "toolchain components"
 if command -v rustup >/dev/null 2>&1; then
   rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
