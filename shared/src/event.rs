@@ -7,6 +7,7 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use crate::fasthash::FastHash;
 use crate::lenient::{self, Repair};
 use crate::rules::selector::{Selector, Step};
 
@@ -88,9 +89,42 @@ impl fmt::Display for FieldValue<'_> {
 
 #[derive(Debug, Default)]
 struct Node {
-    keys: Vec<(Box<str>, usize)>,
+    keys: Vec<(Key, usize)>,
     indexes: Vec<(usize, usize)>,
     field: Option<FieldId>,
+}
+
+/// Where an [`Event`] says whether its value of a field is in one registered string set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SetBit {
+    slot: usize,
+    bit: u64,
+}
+
+/// Fields whose string sets share one lookup per event; each holds up to 64 sets. Sets past that are
+/// looked up on their own (see [`FieldTable::intern_set`]).
+const SET_FIELDS: usize = 4;
+
+/// Every string set the rules test one field against (`($.eventName = A) || ($.eventName = B) || …`,
+/// one per rule), as one table from value to the sets that hold it: the default rules have seven such
+/// lists on `eventName`, and every event is tested against all of them.
+#[derive(Debug)]
+struct FieldSets {
+    field: FieldId,
+    members: HashMap<Box<str>, u64, FastHash>,
+    count: u32,
+}
+
+impl FieldSets {
+    fn mask(&self, value: &FieldValue<'_>) -> u64 {
+        let text = match value {
+            FieldValue::String(s) => s.as_ref(),
+            FieldValue::Bool(true) => "true",
+            FieldValue::Bool(false) => "false",
+            _ => return 0,
+        };
+        self.members.get(text).copied().unwrap_or(0)
+    }
 }
 
 /// The set of selectors a rule set reads, as a trie walked while the record is parsed.
@@ -99,6 +133,7 @@ pub struct FieldTable {
     nodes: Vec<Node>,
     ids: HashMap<Selector, FieldId>,
     selectors: Vec<Selector>,
+    sets: Vec<FieldSets>,
 }
 
 impl Default for FieldTable {
@@ -107,6 +142,7 @@ impl Default for FieldTable {
             nodes: vec![Node::default()],
             ids: HashMap::new(),
             selectors: Vec::new(),
+            sets: Vec::new(),
         }
     }
 }
@@ -123,7 +159,7 @@ impl FieldTable {
                 Step::Key(k) => self.nodes[node]
                     .keys
                     .iter()
-                    .find(|(n, _)| n == k)
+                    .find(|(n, _)| *n.text == **k)
                     .map(|e| e.1),
                 Step::Index(i) => self.nodes[node]
                     .indexes
@@ -137,7 +173,7 @@ impl FieldTable {
                     let child = self.nodes.len();
                     self.nodes.push(Node::default());
                     match step {
-                        Step::Key(k) => self.nodes[node].keys.push((k.clone(), child)),
+                        Step::Key(k) => self.nodes[node].keys.push((Key::new(k.clone()), child)),
                         Step::Index(i) => self.nodes[node].indexes.push((*i, child)),
                     }
                     child
@@ -149,6 +185,38 @@ impl FieldTable {
         self.ids.insert(selector.clone(), id);
         self.selectors.push(selector.clone());
         id
+    }
+
+    /// Registers a set of exact strings that `field` is tested against, so that an event's value of the
+    /// field is looked up once for all of its sets. `None` when the table has no room left (more than
+    /// 64 sets on one field, or sets on more than 4 fields): the caller looks such a set up itself.
+    pub fn intern_set<'v>(
+        &mut self,
+        field: FieldId,
+        values: impl IntoIterator<Item = &'v str>,
+    ) -> Option<SetBit> {
+        let slot = match self.sets.iter().position(|s| s.field == field) {
+            Some(slot) => slot,
+            None if self.sets.len() < SET_FIELDS => {
+                self.sets.push(FieldSets {
+                    field,
+                    members: HashMap::default(),
+                    count: 0,
+                });
+                self.sets.len() - 1
+            }
+            None => return None,
+        };
+        let sets = &mut self.sets[slot];
+        if sets.count == u64::BITS {
+            return None;
+        }
+        let bit = 1u64 << sets.count;
+        sets.count += 1;
+        for value in values {
+            *sets.members.entry(value.into()).or_insert(0) |= bit;
+        }
+        Some(SetBit { slot, bit })
     }
 
     pub fn selector(&self, id: FieldId) -> &Selector {
@@ -179,6 +247,7 @@ impl FieldTable {
                         .into_iter()
                         .map(FieldValue::into_owned)
                         .collect(),
+                    sets: extracted.sets,
                     is_object: extracted.is_object,
                     len,
                 })
@@ -196,8 +265,13 @@ impl FieldTable {
         }
         .deserialize(&mut de)?;
         let len = de.into_iter::<IgnoredAny>().byte_offset();
+        let mut sets = [0; SET_FIELDS];
+        for (mask, field_sets) in sets.iter_mut().zip(&self.sets) {
+            *mask = field_sets.mask(&fields[field_sets.field.0]);
+        }
         Ok(Extracted {
             fields,
+            sets,
             is_object,
             len,
         })
@@ -220,6 +294,7 @@ impl FieldTable {
 #[derive(Debug)]
 pub struct Extracted<'a> {
     fields: Vec<FieldValue<'a>>,
+    sets: [u64; SET_FIELDS],
     is_object: bool,
     pub len: usize,
 }
@@ -234,6 +309,7 @@ impl<'a> Extracted<'a> {
         Event {
             raw,
             fields: self.fields,
+            sets: self.sets,
             is_object: self.is_object,
         }
     }
@@ -244,12 +320,19 @@ impl<'a> Extracted<'a> {
 pub struct Event<'a> {
     pub raw: &'a str,
     fields: Vec<FieldValue<'a>>,
+    /// Per field with registered sets: which sets hold its value.
+    sets: [u64; SET_FIELDS],
     is_object: bool,
 }
 
 impl<'a> Event<'a> {
     pub fn get(&self, id: FieldId) -> &FieldValue<'a> {
         &self.fields[id.0]
+    }
+
+    /// Whether the value of the set's field is in the set (see [`FieldTable::intern_set`]).
+    pub fn in_set(&self, set: SetBit) -> bool {
+        self.sets[set.slot] & set.bit != 0
     }
 
     /// False when the record is a JSON array, string, number… rather than an event object.
@@ -348,7 +431,12 @@ impl<'de, 't, 'f> Visitor<'de> for NodeSeed<'t, 'f, 'de> {
         self.set(FieldValue::Object);
         let node = &self.table.nodes[self.node];
         while let Some(key) = map.next_key_seed(KeySeed)? {
-            match node.keys.iter().find(|(k, _)| **k == *key) {
+            let probe = Probe::new(key.as_bytes());
+            match node
+                .keys
+                .iter()
+                .find(|(k, _)| k.matches(&probe, key.as_bytes()))
+            {
                 Some(&(_, child)) => {
                     map.next_value_seed(NodeSeed {
                         table: self.table,
@@ -362,6 +450,60 @@ impl<'de, 't, 'f> Visitor<'de> for NodeSeed<'t, 'f, 'de> {
             }
         }
         Ok(true)
+    }
+}
+
+/// A key of the trie, with its length and its first and last 8 bytes as words, so that telling it
+/// from each key of a record (a dozen of which share its length at the top level of an event) takes two
+/// integer compares instead of a call to `memcmp`.
+#[derive(Debug)]
+struct Key {
+    text: Box<str>,
+    probe: Probe,
+}
+
+impl Key {
+    fn new(text: Box<str>) -> Key {
+        Key {
+            probe: Probe::new(text.as_bytes()),
+            text,
+        }
+    }
+
+    #[inline]
+    fn matches(&self, probe: &Probe, bytes: &[u8]) -> bool {
+        self.probe == *probe && (bytes.len() <= 16 || self.text.as_bytes() == bytes)
+    }
+}
+
+/// A key's length, first 8 bytes and last 8 bytes (shorter keys: all their bytes, then zeros). Two keys
+/// of up to 16 bytes are equal when their probes are.
+#[derive(Debug, PartialEq, Eq)]
+struct Probe {
+    len: usize,
+    head: u64,
+    tail: u64,
+}
+
+impl Probe {
+    #[inline]
+    fn new(bytes: &[u8]) -> Probe {
+        match (bytes.first_chunk::<8>(), bytes.last_chunk::<8>()) {
+            (Some(head), Some(tail)) => Probe {
+                len: bytes.len(),
+                head: u64::from_le_bytes(*head),
+                tail: u64::from_le_bytes(*tail),
+            },
+            _ => {
+                let mut head = [0u8; 8];
+                head[..bytes.len()].copy_from_slice(bytes);
+                Probe {
+                    len: bytes.len(),
+                    head: u64::from_le_bytes(head),
+                    tail: 0,
+                }
+            }
+        }
     }
 }
 
@@ -426,6 +568,43 @@ mod tests {
         assert_eq!(e.get(ids[2]).as_str(), Some("b"));
         assert_eq!(e.get(ids[3]), &FieldValue::Number(42.0));
         assert_eq!(e.get(ids[4]), &FieldValue::Missing);
+    }
+
+    #[test]
+    fn keys_match_exactly_at_every_length() {
+        // Keys of 0 to 40 bytes, each next to near misses: one byte changed at the start, in the middle
+        // (past the first and last 8 bytes for long keys) and at the end, one byte longer, one shorter,
+        // and a trailing NUL.
+        let names: Vec<String> = (0..=40)
+            .map(|n| (0..n).map(|i| (b'a' + (i % 26) as u8) as char).collect())
+            .collect();
+        let mut t = FieldTable::default();
+        let ids: Vec<FieldId> = names
+            .iter()
+            .map(|n| t.intern(&Selector::keys(&[n.as_str()])))
+            .collect();
+        for (n, name) in names.iter().enumerate() {
+            let mut misses = vec![format!("{name}\\u0000"), format!("{name}Z")];
+            if n > 0 {
+                misses.push(name[..n - 1].to_owned());
+                for at in [0, n / 2, n - 1] {
+                    let mut b = name.clone().into_bytes();
+                    b[at] = b'_';
+                    misses.push(String::from_utf8(b).unwrap());
+                }
+            }
+            // The hit first: a near miss taken for it would overwrite it.
+            let mut json = format!("{{\"{name}\":\"hit\"");
+            for miss in misses.iter().filter(|m| !names.contains(m)) {
+                json.push_str(&format!(",\"{miss}\":\"miss\""));
+            }
+            json.push('}');
+            let e = t.extract(&json).unwrap();
+            for (m, id) in ids.iter().enumerate() {
+                let want = if m == n { Some("hit") } else { None };
+                assert_eq!(e.get(*id).as_str(), want, "key {name:?} in {json}");
+            }
+        }
     }
 
     #[test]

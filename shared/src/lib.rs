@@ -16,6 +16,7 @@ pub mod cloudtrail;
 pub mod emf;
 pub mod engine;
 pub mod event;
+pub mod fasthash;
 #[cfg(feature = "aws")]
 pub mod http;
 #[cfg(feature = "aws")]

@@ -9,7 +9,8 @@ use std::fmt;
 
 use regex::Regex;
 
-use crate::event::{Event, FieldId, FieldTable, FieldValue};
+use crate::event::{Event, FieldId, FieldTable, FieldValue, SetBit};
+use crate::fasthash::FastHash;
 use crate::rules::selector::Selector;
 
 /// CloudWatch's limit on a filter pattern's length.
@@ -44,7 +45,10 @@ pub enum Expr {
     OneOf {
         field: FieldId,
         selector: Selector,
-        values: HashSet<Box<str>>,
+        values: HashSet<Box<str>, FastHash>,
+        /// The set in the field's shared table, looked up once per event; `None` when that table is
+        /// full and `values` is looked up instead.
+        set: Option<SetBit>,
     },
 }
 
@@ -300,7 +304,13 @@ impl Expr {
             Expr::And(items) => items.iter().all(|e| e.matches(event)),
             Expr::Or(items) => items.iter().any(|e| e.matches(event)),
             Expr::Condition(c) => c.matches(event.get(c.field)),
-            Expr::OneOf { field, values, .. } => match event.get(*field) {
+            Expr::OneOf { set: Some(set), .. } => event.in_set(*set),
+            Expr::OneOf {
+                field,
+                values,
+                set: None,
+                ..
+            } => match event.get(*field) {
                 FieldValue::String(s) => values.contains(s.as_ref()),
                 FieldValue::Bool(b) => values.contains(if *b { "true" } else { "false" }),
                 _ => false,
@@ -326,6 +336,7 @@ impl Expr {
                 field,
                 selector,
                 values,
+                ..
             } => out.push(format!(
                 "none of the {} `{selector} = …` alternatives holds: {selector} is {}",
                 values.len(),
@@ -335,7 +346,7 @@ impl Expr {
     }
 
     /// Folds an `||` of exact string equalities on one field into [`Expr::OneOf`].
-    fn or(items: Vec<Expr>) -> Expr {
+    fn or(items: Vec<Expr>, fields: &mut FieldTable) -> Expr {
         let exact = |e: &Expr| match e {
             Expr::Condition(Condition {
                 field,
@@ -351,10 +362,15 @@ impl Expr {
                     Expr::Condition(c) => c.selector.clone(),
                     _ => return Expr::Or(items),
                 };
+                let field = pairs[0].0;
+                let values: HashSet<Box<str>, FastHash> =
+                    pairs.into_iter().map(|(_, v)| v.into_boxed_str()).collect();
+                let set = fields.intern_set(field, values.iter().map(|v| &**v));
                 Expr::OneOf {
-                    field: pairs[0].0,
+                    field,
                     selector,
-                    values: pairs.into_iter().map(|(_, v)| v.into_boxed_str()).collect(),
+                    values,
+                    set,
                 }
             }
             _ => Expr::Or(items),
@@ -483,7 +499,7 @@ impl Parser<'_, '_> {
         Ok(if items.len() == 1 {
             items.remove(0)
         } else {
-            Expr::or(items)
+            Expr::or(items, self.fields)
         })
     }
 
@@ -984,6 +1000,47 @@ mod tests {
         ] {
             let p = Pattern::parse(mixed, &mut fields).unwrap();
             assert!(matches!(p, Pattern::Json(Expr::Or(_))), "{mixed}");
+        }
+    }
+
+    #[test]
+    fn sets_share_one_lookup_per_field_and_overflow_to_their_own() {
+        // 70 lists on each of 6 fields: past 64 lists on a field, or lists on more than 4 fields, a
+        // list is looked up on its own. Every list must answer the same either way.
+        let mut fields = FieldTable::default();
+        let names = ["a", "b", "c", "d", "e", "f"];
+        let mut patterns = Vec::new();
+        for name in names {
+            for i in 0..70 {
+                let text = format!(
+                    "{{ $.{name} = v{i} || $.{name} = w{i} || $.{name} = v{} || $.{name} = true }}",
+                    i + 1
+                );
+                let p = Pattern::parse(&text, &mut fields).unwrap();
+                let shared = matches!(&p, Pattern::Json(Expr::OneOf { set: Some(_), .. }));
+                assert_eq!(shared, i < 64 && name < "e", "{text}");
+                patterns.push((name, i, p));
+            }
+        }
+        for value in ["v0", "v5", "v64", "v65", "v69", "w66", "x", "V5"] {
+            let event = names
+                .iter()
+                .map(|n| format!(r#""{n}":"{value}""#))
+                .collect::<Vec<_>>()
+                .join(",");
+            let json = format!("{{{event}}}");
+            let event = fields.extract(&json).unwrap();
+            for (name, i, p) in &patterns {
+                let want = [format!("v{i}"), format!("w{i}"), format!("v{}", i + 1)]
+                    .iter()
+                    .any(|v| v == value);
+                assert_eq!(p.matches(&event), want, "{name} list {i} on {value}");
+            }
+        }
+        // Booleans match the text "true", in shared sets and in their own alike.
+        let event = fields.extract(r#"{"a":true,"f":true,"b":false}"#).unwrap();
+        for (name, _, p) in &patterns {
+            assert_eq!(p.matches(&event), ["a", "f"].contains(name), "{name}");
         }
     }
 
