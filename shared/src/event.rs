@@ -89,9 +89,42 @@ impl fmt::Display for FieldValue<'_> {
 
 #[derive(Debug, Default)]
 struct Node {
+    /// Child keys, shortest first, and the range of them of each length: a record's key is compared
+    /// only with the node's keys of its own length, if any.
     keys: Vec<(Key, usize)>,
+    by_len: Vec<(usize, usize)>,
     indexes: Vec<(usize, usize)>,
     field: Option<FieldId>,
+}
+
+impl Node {
+    fn add_key(&mut self, key: Box<str>, child: usize) {
+        self.keys.push((Key::new(key), child));
+        self.keys.sort_by_key(|(k, _)| k.text.len());
+        let longest = self.keys.last().map_or(0, |(k, _)| k.text.len());
+        self.by_len = vec![(0, 0); longest + 1];
+        for (i, (k, _)) in self.keys.iter().enumerate() {
+            let range = &mut self.by_len[k.text.len()];
+            if range.0 == range.1 {
+                *range = (i, i);
+            }
+            range.1 = i + 1;
+        }
+    }
+
+    #[inline]
+    fn child(&self, key: &[u8]) -> Option<usize> {
+        let &(start, end) = self.by_len.get(key.len())?;
+        let candidates = self.keys.get(start..end)?;
+        if candidates.is_empty() {
+            return None;
+        }
+        let probe = Probe::new(key);
+        candidates
+            .iter()
+            .find(|(k, _)| k.matches(&probe, key))
+            .map(|e| e.1)
+    }
 }
 
 /// Where an [`Event`] says whether its value of a field is in one registered string set.
@@ -173,7 +206,7 @@ impl FieldTable {
                     let child = self.nodes.len();
                     self.nodes.push(Node::default());
                     match step {
-                        Step::Key(k) => self.nodes[node].keys.push((Key::new(k.clone()), child)),
+                        Step::Key(k) => self.nodes[node].add_key(k.clone(), child),
                         Step::Index(i) => self.nodes[node].indexes.push((*i, child)),
                     }
                     child
@@ -431,13 +464,8 @@ impl<'de, 't, 'f> Visitor<'de> for NodeSeed<'t, 'f, 'de> {
         self.set(FieldValue::Object);
         let node = &self.table.nodes[self.node];
         while let Some(key) = map.next_key_seed(KeySeed)? {
-            let probe = Probe::new(key.as_bytes());
-            match node
-                .keys
-                .iter()
-                .find(|(k, _)| k.matches(&probe, key.as_bytes()))
-            {
-                Some(&(_, child)) => {
+            match node.child(key.as_bytes()) {
+                Some(child) => {
                     map.next_value_seed(NodeSeed {
                         table: self.table,
                         node: child,
