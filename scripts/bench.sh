@@ -4,21 +4,28 @@
 #
 #   scripts/bench.sh [RECORDS]        (default 220000 records, about 260 MB of JSON)
 #
-# The file is generated once into ${TRAILWATCH_BENCH_DIR:-target/bench} and reused. Each command
-# runs once, after an untimed `cat` that puts the file in the page cache, under GNU time. It is a
-# report, not a test: it exits 0 whether the targets are met or not.
+# The file is generated once into ${TRAILWATCH_BENCH_DIR:-target/bench} and reused. The three commands
+# run in turn, ${TRAILWATCH_BENCH_ROUNDS:-3} rounds, each after an untimed `cat` that puts the file in the
+# page cache, under GNU time; each command's figures are those of its median-CPU round, so a change in
+# the machine's speed during the run moves all three alike. It is a report, not a test: it exits 0
+# whether the targets are met or not.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 
 records=${1:-220000}
-case $records in
+rounds=${TRAILWATCH_BENCH_ROUNDS:-3}
+case $records$rounds in
 '' | *[!0-9]*)
-    echo "usage: scripts/bench.sh [RECORDS]" >&2
+    echo "usage: [TRAILWATCH_BENCH_ROUNDS=N] scripts/bench.sh [RECORDS]" >&2
     exit 2
     ;;
 esac
+if [[ $rounds -lt 1 ]]; then
+    echo "bench.sh: TRAILWATCH_BENCH_ROUNDS must be at least 1" >&2
+    exit 2
+fi
 
 if [[ ! -x /usr/bin/time ]]; then
     echo "bench.sh: GNU time is needed at /usr/bin/time (apt-get install time)" >&2
@@ -43,7 +50,8 @@ bin=$repo/target/release/trailwatch
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/trailwatch-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-# measure NAME COMMAND...: one warm-cache run under GNU time; "wall user sys maxrss_kb" in $tmp/NAME.
+# measure NAME COMMAND...: one warm-cache run under GNU time; appends "wall user sys maxrss_kb" to
+# $tmp/NAME.runs.
 measure() {
     local name=$1
     shift
@@ -54,19 +62,28 @@ measure() {
         echo "bench.sh: warning: '$name' exited with status $status" >&2
     fi
     # GNU time prefixes the line with "Command exited with non-zero status N" on failure.
-    tail -n 1 "$tmp/$name.time" >"$tmp/$name"
+    tail -n 1 "$tmp/$name.time" >>"$tmp/$name.runs"
 }
 
-echo "== measuring (one run each, warm page cache)" >&2
-measure trailwatch sh -c 'exec "$0" metrics --format json "$1" >/dev/null 2>"$2"' "$bin" "$file" "$tmp/trailwatch.stderr"
-measure gzip sh -c 'exec gzip -dc "$0" >/dev/null' "$file"
-measure python sh -c 'exec python3 scripts/reference_count.py "$0" >"$1"' "$file" "$tmp/python.stdout"
+echo "== measuring ($rounds rounds of the three commands in turn, warm page cache)" >&2
+for ((round = 1; round <= rounds; round++)); do
+    measure trailwatch sh -c 'exec "$0" metrics --format json "$1" >/dev/null 2>"$2"' "$bin" "$file" "$tmp/trailwatch.stderr"
+    measure gzip sh -c 'exec gzip -dc "$0" >/dev/null' "$file"
+    measure python sh -c 'exec python3 scripts/reference_count.py "$0" >"$1"' "$file" "$tmp/python.stdout"
+done
+# The median round by CPU time (user + sys); its line is the command's figures.
+for name in trailwatch gzip python; do
+    awk '{ print $2 + $3, $0 }' "$tmp/$name.runs" | sort -g | cut -d' ' -f2- \
+        | sed -n "$(((rounds + 1) / 2))p" >"$tmp/$name"
+    echo "$name: CPU s per round: $(awk '{ printf "%.2f ", $2 + $3 }' "$tmp/$name.runs")" >&2
+done
 
 compressed=$(stat -c %s "$file")
 decompressed=$(gzip -dc "$file" | wc -c)
 
 echo
 echo "file: $file"
+echo "rounds: $rounds, the three commands in turn; each command's median-CPU round is shown"
 echo "host: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//')"
 awk -v c="$compressed" -v d="$decompressed" -v n="$records" 'BEGIN {
     printf "size: %d records, %.1f MB compressed, %.1f MB decompressed (%.0f B/record, ratio %.1f)\n",
