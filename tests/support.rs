@@ -139,13 +139,20 @@ pub async fn ensure_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
 
 pub async fn put(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: Vec<u8>) {
     ensure_bucket(s3, bucket).await;
-    s3.put_object()
+    put_object(s3, bucket, key, body).await;
+}
+
+/// Puts an object into an existing bucket; returns its ETag, unquoted.
+pub async fn put_object(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: Vec<u8>) -> String {
+    let out = s3
+        .put_object()
         .bucket(bucket)
         .key(key)
         .body(body.into())
         .send()
         .await
         .unwrap();
+    out.e_tag().unwrap().trim_matches('"').to_owned()
 }
 
 /// The state bucket the function keeps progress markers in.

@@ -52,14 +52,22 @@ impl FieldValue<'_> {
         }
     }
 
+    /// The text an exact string test compares: strings, and booleans as `true` / `false`.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            FieldValue::String(s) => Some(s),
+            FieldValue::Bool(true) => Some("true"),
+            FieldValue::Bool(false) => Some("false"),
+            _ => None,
+        }
+    }
+
     /// The text a dimension gets from this value: strings as they are, numbers and booleans as JSON writes
     /// them; `None` for null, objects and arrays, which CloudWatch does not turn into dimension values.
     pub fn dimension_text(&self) -> Option<Cow<'_, str>> {
         match self {
-            FieldValue::String(s) => Some(Cow::Borrowed(s.as_ref())),
             FieldValue::Number(n) => Some(Cow::Owned(format_number(*n))),
-            FieldValue::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
-            _ => None,
+            _ => self.as_text().map(Cow::Borrowed),
         }
     }
 }
@@ -150,13 +158,10 @@ struct FieldSets {
 
 impl FieldSets {
     fn mask(&self, value: &FieldValue<'_>) -> u64 {
-        let text = match value {
-            FieldValue::String(s) => s.as_ref(),
-            FieldValue::Bool(true) => "true",
-            FieldValue::Bool(false) => "false",
-            _ => return 0,
-        };
-        self.members.get(text).copied().unwrap_or(0)
+        value
+            .as_text()
+            .and_then(|text| self.members.get(text).copied())
+            .unwrap_or(0)
     }
 }
 

@@ -308,18 +308,6 @@ impl Templates {
     }
 }
 
-async fn put_object(s3: &aws_sdk_s3::Client, key: &str, body: Vec<u8>) -> String {
-    let out = s3
-        .put_object()
-        .bucket(TRAIL_BUCKET)
-        .key(key)
-        .body(body.into())
-        .send()
-        .await
-        .unwrap();
-    out.e_tag().unwrap().trim_matches('"').to_owned()
-}
-
 fn env_number(name: &str, default: u64) -> u64 {
     match std::env::var(name) {
         Ok(v) => v
@@ -427,7 +415,7 @@ async fn soak_many_invocations_count_each_object_once_report_every_bad_one_and_d
                     let records = good_log(&mut rng, (from, to), large, &mut expected);
                     let key = log_key(seq, to, "CloudTrail");
                     let body = gzip(json!({ "Records": records }).to_string().as_bytes());
-                    let etag = put_object(&s3, &key, body).await;
+                    let etag = put_object(&s3, TRAIL_BUCKET, &key, body).await;
                     objects.push(Object {
                         key,
                         etag,
@@ -449,7 +437,7 @@ async fn soak_many_invocations_count_each_object_once_report_every_bad_one_and_d
                 } else {
                     let key = log_key(seq, to, "CloudTrail");
                     let (body, damage) = corrupt_log(corrupt.len(), to - 600);
-                    let etag = put_object(&s3, &key, body).await;
+                    let etag = put_object(&s3, TRAIL_BUCKET, &key, body).await;
                     let o = Object {
                         key,
                         etag,
@@ -474,7 +462,7 @@ async fn soak_many_invocations_count_each_object_once_report_every_bad_one_and_d
                 } else {
                     // A digest under a log key: skipped by its content.
                     let key = log_key(seq, to, "CloudTrail");
-                    let etag = put_object(&s3, &key, digest_content(to)).await;
+                    let etag = put_object(&s3, TRAIL_BUCKET, &key, digest_content(to)).await;
                     let o = Object {
                         key,
                         etag,

@@ -310,11 +310,10 @@ impl Expr {
                 values,
                 set: None,
                 ..
-            } => match event.get(*field) {
-                FieldValue::String(s) => values.contains(s.as_ref()),
-                FieldValue::Bool(b) => values.contains(if *b { "true" } else { "false" }),
-                _ => false,
-            },
+            } => event
+                .get(*field)
+                .as_text()
+                .is_some_and(|text| values.contains(text)),
         }
     }
 
