@@ -95,6 +95,12 @@ TAG_VALUES = [
 ]
 TAG_KEYS = ["Name", "Environment", "Owner", "CostCenter", "Team", "Projekt", "プロジェクト", "Description"]
 
+# Text with escapes and multi-byte characters of each width (2, 3 and 4 bytes in UTF-8).
+UNICODE_NOTES = [
+    "Zoë's \"quoted\" path\\to\\file", "Müller & Söhne", "東京リージョン 本番", "민수의 버킷", "Ελληνικά",
+    "emoji 😀🚀 end", "tab\there\nnewline", "control \u0001 char", "ﬁ ligature ½ ∑", "עברית",
+]
+
 USER_AGENTS = [
     "aws-cli/2.15.30 Python/3.11.8 Linux/5.10.210-201.852.amzn2.x86_64 exe/x86_64.amzn.2 prompt/off command/ec2.describe-instances",
     "aws-cli/2.17.4 Python/3.11.9 Darwin/23.5.0 exe/x86_64 prompt/off command/s3.cp",
@@ -360,7 +366,29 @@ class Gen:
                                  "cipherSuite": r.choice(CIPHERS), "clientProvidedHostHeader": host}
         if ctx.get("console") or (ident.get("type") in ("IAMUser", "AssumedRole") and r.random() < 0.06):
             rec["sessionCredentialFromConsole"] = "true"
+        if r.random() < 0.5:
+            self.value_kinds(rec)
         return rec
+
+    def value_kinds(self, rec):
+        """Every value kind real logs hold, in fields no rule reads: S3's float byte counts, fractions,
+        exponents both ways, negative numbers, escapes, and non-ASCII text of every UTF-8 width. A
+        reader must frame records whatever falls on a window's edge."""
+        r = self.r
+        extra = rec.setdefault("additionalEventData", {})
+        extra["bytesTransferredIn"] = float(r.randrange(0, 4096))
+        extra["bytesTransferredOut"] = r.random() * 10 ** r.randrange(0, 9)
+        extra["latencyRatio"] = r.random()
+        extra["jitter"] = -r.random() * 1e-7
+        extra["scale"] = r.choice((1.5e-7, 2.5e21, -3.25e-12, 6.02214076e23, 1e-300))
+        extra["delta"] = -r.randrange(1, 10 ** r.randrange(1, 12))
+        extra["note"] = r.choice(UNICODE_NOTES)
+        rp = rec.get("requestParameters")
+        if isinstance(rp, dict):
+            rp["clientRatio"] = round(r.uniform(-1000, 1000), r.randrange(1, 8))
+            rp["label"] = r.choice(UNICODE_NOTES)
+        if r.random() < 0.2:
+            rec["userAgent"] = "%s (%s)" % (rec.get("userAgent") or "aws-cli", r.choice(UNICODE_NOTES))
 
     def error(self, source, name, ident, region):
         r = self.r

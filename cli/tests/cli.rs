@@ -188,7 +188,22 @@ fn a_missing_path_is_named() {
 
 #[test]
 fn counts_agree_with_the_independent_python_reference_on_generated_logs() {
-    let dir = std::env::temp_dir().join(format!("trailwatch-ref-{}", std::process::id()));
+    agrees_with_the_reference(3_000, 5, 3_000_000);
+}
+
+/// A log past 200 MB of JSON whose records carry, in many fields, every value kind real logs hold:
+/// fractions, exponents both ways, negative numbers, escapes and non-ASCII text (the generator's
+/// `value_kinds`). A value cut by the reader's window once failed such files whole; small inputs
+/// cannot show that.
+#[test]
+fn a_200_mb_log_with_every_value_kind_is_counted_exactly() {
+    agrees_with_the_reference(160_000, 13, 200_000_000);
+}
+
+/// Generates a log of `records` records, checks it holds at least `min_json_bytes` of JSON, and
+/// compares trailwatch's sums with the Python reference counter's.
+fn agrees_with_the_reference(records: u32, seed: u32, min_json_bytes: u64) {
+    let dir = std::env::temp_dir().join(format!("trailwatch-ref-{}-{seed}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let log = dir.join("generated.json.gz");
     let status = Command::new("python3")
@@ -196,19 +211,29 @@ fn counts_agree_with_the_independent_python_reference_on_generated_logs() {
             "scripts/gen_cloudtrail.py",
             log.to_str().unwrap(),
             "--records",
-            "3000",
+            &records.to_string(),
             "--seed",
-            "5",
+            &seed.to_string(),
         ])
         .current_dir(root())
-        .status()
+        .output()
         .unwrap();
-    assert!(status.success());
+    assert!(status.status.success(), "{}", text(&status.stderr));
+    // "…: N records, B bytes uncompressed (…"
+    let generated = text(&status.stdout) + &text(&status.stderr);
+    let json_bytes: u64 = generated
+        .split(" records, ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("the generator's summary: {generated}"));
+    assert!(json_bytes >= min_json_bytes, "{generated}");
     let reference = Command::new("python3")
         .args(["scripts/reference_count.py", log.to_str().unwrap()])
         .current_dir(root())
         .output()
         .unwrap();
+    assert!(reference.status.success(), "{}", text(&reference.stderr));
     let reference = text(&reference.stdout);
     let expected: std::collections::HashMap<&str, f64> = reference
         .split_whitespace()
@@ -217,7 +242,14 @@ fn counts_agree_with_the_independent_python_reference_on_generated_logs() {
         .collect();
 
     let out = trailwatch(&["metrics", "--format", "json", log.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    std::fs::remove_dir_all(dir).unwrap();
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("records: {records} ({records} events;")),
+        "{stderr}"
+    );
+    assert_eq!(expected["records"], f64::from(records), "{reference}");
     let mut sums = std::collections::HashMap::<String, f64>::new();
     let mut principals = std::collections::BTreeSet::new();
     for line in text(&out.stdout).lines() {
@@ -228,7 +260,6 @@ fn counts_agree_with_the_independent_python_reference_on_generated_logs() {
         }
         *sums.entry(name).or_default() += d["StatisticValues"]["Sum"].as_f64().unwrap();
     }
-    std::fs::remove_dir_all(dir).unwrap();
     assert!(expected["start_instances"] > 0.0, "{reference}");
     assert_eq!(
         sums["StartInstances"], expected["start_instances"],

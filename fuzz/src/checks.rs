@@ -9,7 +9,7 @@ use std::io::{self, Read, Write};
 use serde_json::Value;
 use trailwatch::alarm::{self, Alarm};
 use trailwatch::alarm_render::{self, Context, View};
-use trailwatch::cloudtrail::ReadLimits;
+use trailwatch::cloudtrail::{ReadLimits, DEFAULT_WINDOW_BYTES};
 use trailwatch::engine::{Engine, FileError, FileReport};
 use trailwatch::event::FieldTable;
 use trailwatch::metrics::is_valid_dimension_value;
@@ -21,6 +21,7 @@ use trailwatch::trigger;
 const LIMITS: ReadLimits = ReadLimits {
     max_decompressed_bytes: 1 << 20,
     max_record_bytes: 64 << 10,
+    window_bytes: DEFAULT_WINDOW_BYTES,
 };
 
 fn engine() -> &'static Engine {
@@ -85,19 +86,34 @@ fn outcome(result: Result<FileReport, FileError>) -> Result<String, String> {
     }
 }
 
-/// The CloudTrail reader and the engine on any bytes: read whole, read a few bytes at a time, and (for
-/// plain input) gzipped — the three must agree.
+/// The CloudTrail reader and the engine on any bytes: read whole, read a few bytes at a time through a
+/// small window, and (for plain input) gzipped through another small window — the three must agree.
 pub fn cloudtrail_reader(data: &[u8]) {
     let whole = outcome(engine().process("fuzz", data));
     let step = 1 + data.len() % 13;
-    let trickled = outcome(engine().process("fuzz", Trickle { data, step }));
-    assert_eq!(whole, trickled, "read {step} bytes at a time");
+    // Window sizes from 1 byte up: each moves every cut to another place in the values.
+    let window = |salt: usize| ReadLimits {
+        window_bytes: 1 + (data.len() / 13 + salt) % 67,
+        ..LIMITS
+    };
+    let trickled = outcome(engine().process_with("fuzz", Trickle { data, step }, window(0)));
+    assert_eq!(
+        whole,
+        trickled,
+        "read {step} bytes at a time through a {}-byte window",
+        window(0).window_bytes
+    );
     if !data.starts_with(&[0x1f, 0x8b]) {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         gz.write_all(data).expect("gzip to memory");
         let gz = gz.finish().expect("gzip to memory");
-        let gzipped = outcome(engine().process("fuzz.gz", &gz[..]));
-        assert_eq!(whole, gzipped, "gzipped");
+        let gzipped = outcome(engine().process_with("fuzz.gz", &gz[..], window(29)));
+        assert_eq!(
+            whole,
+            gzipped,
+            "gzipped, through a {}-byte window",
+            window(29).window_bytes
+        );
     }
 }
 

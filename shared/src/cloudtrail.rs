@@ -16,12 +16,20 @@ pub const DEFAULT_MAX_DECOMPRESSED_BYTES: u64 = 4 << 30;
 /// are small too.
 pub const DEFAULT_MAX_RECORD_BYTES: usize = 64 << 20;
 
-const READ_CHUNK: usize = 256 << 10;
+/// Default number of decompressed bytes read at a time.
+pub const DEFAULT_WINDOW_BYTES: usize = 256 << 10;
+
+/// Compressed bytes read at a time from the source.
+const SOURCE_CHUNK: usize = 256 << 10;
 
 #[derive(Debug, Clone, Copy)]
 pub struct ReadLimits {
     pub max_decompressed_bytes: u64,
     pub max_record_bytes: usize,
+    /// Decompressed bytes read at a time: the step by which the window over the stream moves. Any
+    /// value of at least 1 reads the same records; tests make it small so that every byte of a value
+    /// is, somewhere, the last byte read so far.
+    pub window_bytes: usize,
 }
 
 impl Default for ReadLimits {
@@ -29,6 +37,7 @@ impl Default for ReadLimits {
         ReadLimits {
             max_decompressed_bytes: DEFAULT_MAX_DECOMPRESSED_BYTES,
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+            window_bytes: DEFAULT_WINDOW_BYTES,
         }
     }
 }
@@ -117,7 +126,7 @@ pub fn decode<R: Read>(mut source: R) -> Result<(Compression, Decoded<R>), ReadE
     }
     let gzip = head[..n] == [0x1f, 0x8b];
     let raw = BufReader::with_capacity(
-        READ_CHUNK,
+        SOURCE_CHUNK,
         CountingReader {
             inner: io::Cursor::new(head[..n].to_vec()).chain(source),
             count: 0,
@@ -202,7 +211,8 @@ struct Window<R: Read> {
     pos: usize,
     base: u64,
     eof: bool,
-    /// Bytes read but not yet in `buf`: the start of a character split by the read (at most 3).
+    /// Bytes read but not yet in `buf`: the start of a character split by the read (at most 3), then
+    /// room for `window_bytes` more.
     stage: Vec<u8>,
     carry: usize,
     /// Decompressed bytes read so far.
@@ -214,15 +224,16 @@ struct Window<R: Read> {
 }
 
 impl<R: Read> Window<R> {
-    fn new(stream: Stream<R>, limits: ReadLimits) -> Self {
+    fn new(stream: Stream<R>, mut limits: ReadLimits) -> Self {
+        limits.window_bytes = limits.window_bytes.max(1);
         Window {
             stream,
             limits,
-            buf: String::with_capacity(READ_CHUNK * 4),
+            buf: String::with_capacity(limits.window_bytes.saturating_mul(4)),
             pos: 0,
             base: 0,
             eof: false,
-            stage: vec![0; READ_CHUNK + 4],
+            stage: vec![0; limits.window_bytes + 3],
             carry: 0,
             total: 0,
             invalid_at: None,
@@ -266,7 +277,9 @@ impl<R: Read> Window<R> {
             self.eof = true;
             return Ok(false);
         }
-        let n = self.stream.read(&mut self.stage[self.carry..])?;
+        let n = self
+            .stream
+            .read(&mut self.stage[self.carry..self.carry + self.limits.window_bytes])?;
         if n == 0 {
             self.eof = true;
             if self.carry > 0 {
@@ -338,7 +351,7 @@ impl<R: Read> Window<R> {
     fn grow(&mut self) -> Result<(), ReadError> {
         self.check_record_size()?;
         let target = (2 * (self.len() - self.pos))
-            .max(READ_CHUNK)
+            .max(self.limits.window_bytes)
             .min(self.limits.max_record_bytes + 1);
         while self.len() - self.pos < target {
             if !self.fill()? {
@@ -497,41 +510,56 @@ fn emit<R: Read>(
 
 /// How a parse of the value at the start of `window` ended, as the reader sees it: the value's
 /// length, `None` when the window may end inside it (read more), or the syntax error with its offset.
+///
+/// Whether a value is complete depends on the stream, not on the parser: until the stream ends, any
+/// value may go on past the window. serde_json says "end of data" for most cut values, but it calls a
+/// number cut after `-`, `.`, `e` or `e-` invalid, and points at the last byte. So an error at the
+/// window's last byte is not trusted until the window has grown past it or the stream has ended; an
+/// error before the last byte stands, since no later byte can change the bytes before it.
 pub fn value_len(
     window: &RecordWindow<'_>,
     parsed: Result<usize, &serde_json::Error>,
 ) -> Result<Option<usize>, ReadError> {
+    let data = window.text.as_bytes();
     let len = match parsed {
         Ok(len) => len,
         // The reader knows whether more data can come, and why not if it cannot.
         Err(e) if e.is_eof() => return Ok(None),
-        Err(e) => return Err(json_error(window.text.as_bytes(), window.offset, e)),
+        Err(e) => {
+            let at = error_index(data, e);
+            if !window.at_end && at + 1 >= data.len() {
+                return Ok(None);
+            }
+            return Err(json_error(window.offset + at as u64, e));
+        }
     };
     // A number or literal that runs to the end of the window may go on in the next read.
-    let open_ended = !matches!(window.text.as_bytes().first(), Some(b'{' | b'[' | b'"'));
-    if len == window.text.len() && !window.at_end && open_ended {
+    let open_ended = !matches!(data.first(), Some(b'{' | b'[' | b'"'));
+    if len == data.len() && !window.at_end && open_ended {
         return Ok(None);
     }
     Ok(Some(len))
 }
 
-/// A JSON error in a value, with its offset in the stream.
-fn json_error(data: &[u8], value_offset: u64, e: &serde_json::Error) -> ReadError {
+/// The index in `data` of the byte a serde_json error points at (its line and column, made an index).
+fn error_index(data: &[u8], e: &serde_json::Error) -> usize {
     let line_start: usize = data
         .split_inclusive(|&b| b == b'\n')
         .take(e.line().saturating_sub(1))
         .map(<[u8]>::len)
         .sum();
-    let within = (line_start + e.column().saturating_sub(1)).min(data.len());
+    (line_start + e.column().saturating_sub(1)).min(data.len())
+}
+
+/// A JSON error at `offset` in the stream, without serde_json's line and column (which count from the
+/// record, not the file).
+fn json_error(offset: u64, e: &serde_json::Error) -> ReadError {
     let message = e.to_string();
     let message = match message.rfind(" at line ") {
         Some(i) => message[..i].to_owned(),
         None => message,
     };
-    ReadError::Syntax {
-        offset: value_offset + within as u64,
-        message,
-    }
+    ReadError::Syntax { offset, message }
 }
 
 /// Streams the elements of an array whose `[` was consumed.
@@ -773,7 +801,7 @@ mod tests {
 
     #[test]
     fn records_bigger_than_the_window_are_framed_whole() {
-        let big = "x".repeat(3 * READ_CHUNK * 4);
+        let big = "x".repeat(3 * DEFAULT_WINDOW_BYTES * 4);
         let data = format!(r#"{{"Records":[{{"s":"{big}\"", "t":1}},{{"u":2}}]}}"#);
         let (_, out) = records(data.as_bytes()).unwrap();
         assert_eq!(out.len(), 2);

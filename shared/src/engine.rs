@@ -142,6 +142,17 @@ impl Engine {
     /// Reads one file (gzip or plain) and aggregates what the rules make of it. `file` names it in
     /// errors.
     pub fn process(&self, file: &str, source: impl Read) -> Result<FileReport, FileError> {
+        self.process_with(file, source, self.limits)
+    }
+
+    /// [`Engine::process`] under other read limits: what a file yields must not depend on the
+    /// window's size, and tests and the fuzzers check that it does not.
+    pub fn process_with(
+        &self,
+        file: &str,
+        source: impl Read,
+        limits: ReadLimits,
+    ) -> Result<FileReport, FileError> {
         let fail = |compression, error| FileError {
             file: file.to_owned(),
             gzip: compression == Compression::Gzip
@@ -160,7 +171,7 @@ impl Engine {
             cloudtrail::decode(source).map_err(|e| fail(Compression::None, e))?;
         let mut state = FileState::new(&self.rules, self.collect_evidence);
         let mut on_record = |window: RecordWindow<'_>| state.record(window);
-        let container = cloudtrail::read_records(decoded, self.limits, &mut on_record)
+        let container = cloudtrail::read_records(decoded, limits, &mut on_record)
             .map_err(|e| fail(compression, e))?;
         let kind = match container {
             Container::Empty => FileKind::Empty,

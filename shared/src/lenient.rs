@@ -65,15 +65,16 @@ pub(crate) fn repair(text: &str) -> Repair {
                     edits.push((start, Edit::Null(i - start)));
                 }
                 if depth == 0 {
-                    // A number that runs to the end of the text may go on.
-                    break (i < b.len()).then_some(i);
+                    // A top-level number that runs to the end of the text may go on, or the stream
+                    // may end there: only the reader knows which (`cloudtrail::value_len`).
+                    break Some(i);
                 }
             }
             c if depth == 0 && c.is_ascii_alphabetic() => {
                 while i < b.len() && b[i].is_ascii_alphabetic() {
                     i += 1;
                 }
-                break (i < b.len()).then_some(i);
+                break Some(i);
             }
             _ => i += 1,
         }
@@ -235,6 +236,14 @@ mod tests {
         // Cut inside an escape: serde_json says the text ended, and nothing is known to need repair.
         assert_eq!(repair(r#"["\ud800\u"#), Repair::Unchanged);
         assert_eq!(repair("[1e400"), Repair::Incomplete);
-        assert_eq!(repair("1e400"), Repair::Incomplete);
+    }
+
+    #[test]
+    fn a_top_level_number_at_the_end_of_the_text_is_measured_to_there() {
+        // Whether it goes on is the reader's call (the stream may end here); the repair measures.
+        match repair("1e400") {
+            Repair::Repaired { text, len } => assert_eq!((text.as_str(), len), ("null ", 5)),
+            other => panic!("{other:?}"),
+        }
     }
 }
