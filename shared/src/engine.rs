@@ -9,7 +9,7 @@ use crate::cloudtrail::{
 };
 use crate::event::{Event, FieldValue};
 use crate::metrics::{is_valid_dimension_value, Aggregation, SeriesKey, StatisticSet};
-use crate::rules::ruleset::{Evidence, RuleSet};
+use crate::rules::ruleset::{Evidence, RecordKind, RuleSet};
 use crate::timestamp::UnixSeconds;
 
 /// What a file turned out to hold.
@@ -52,6 +52,9 @@ pub struct RecordCounts {
     pub skipped_no_event_time: u64,
     /// Digest or LookupEvents records found among events.
     pub skipped_not_event: u64,
+    /// Insights events, aggregated data-event summaries and network activity events that no rule
+    /// asked for (by testing `eventCategory`): none of them is one API call.
+    pub skipped_not_api_call: u64,
     /// Rule matches (one event may match several rules).
     pub matches: u64,
     /// Matches that gave no datum: the `metricValue` field was not a number.
@@ -64,7 +67,10 @@ pub struct RecordCounts {
 
 impl RecordCounts {
     pub fn skipped(&self) -> u64 {
-        self.skipped_not_object + self.skipped_no_event_time + self.skipped_not_event
+        self.skipped_not_object
+            + self.skipped_no_event_time
+            + self.skipped_not_event
+            + self.skipped_not_api_call
     }
 
     pub fn add(&mut self, o: &RecordCounts) {
@@ -73,6 +79,7 @@ impl RecordCounts {
         self.skipped_not_object += o.skipped_not_object;
         self.skipped_no_event_time += o.skipped_no_event_time;
         self.skipped_not_event += o.skipped_not_event;
+        self.skipped_not_api_call += o.skipped_not_api_call;
         self.matches += o.matches;
         self.no_metric_value += o.no_metric_value;
         self.no_dimension_value += o.no_dimension_value;
@@ -202,6 +209,8 @@ struct FileState<'r> {
     collect_evidence: bool,
     evidence: Vec<Evidence>,
     evidence_dropped: u64,
+    /// Some rule tests `eventCategory`, so records other than API calls are offered to it.
+    any_rule_sees_every_kind: bool,
 }
 
 impl<'r> FileState<'r> {
@@ -218,6 +227,7 @@ impl<'r> FileState<'r> {
             collect_evidence,
             evidence: Vec::new(),
             evidence_dropped: 0,
+            any_rule_sees_every_kind: rules.rules().iter().any(|r| r.sees_every_kind),
         }
     }
 
@@ -228,10 +238,21 @@ impl<'r> FileState<'r> {
         self.counts.records += 1;
         if !event.is_object() {
             self.counts.skipped_not_object += 1;
+            return Ok(Parsed::Record { len });
+        }
+        let kind = self.rules.record_kind(&event);
+        let wanted = match kind {
+            RecordKind::ApiCall => true,
+            // A summary of many calls over five minutes: no rule may count it as one.
+            RecordKind::Aggregated => false,
+            RecordKind::Insight | RecordKind::NetworkActivity => self.any_rule_sees_every_kind,
+        };
+        if !wanted {
+            self.counts.skipped_not_api_call += 1;
         } else if let Some(time) = self.rules.event_time(&event) {
             self.counts.events += 1;
             self.newest_event = self.newest_event.max(Some(time));
-            self.apply_rules(&event, time.minute_floor());
+            self.apply_rules(&event, time.minute_floor(), kind == RecordKind::ApiCall);
         } else {
             self.not_an_event(&event, window)?;
         }
@@ -278,11 +299,13 @@ impl<'r> FileState<'r> {
         }
     }
 
-    fn apply_rules(&mut self, event: &Event<'_>, minute: UnixSeconds) {
+    /// Applies every rule to an API call; to other records, only the rules that test
+    /// `eventCategory`.
+    fn apply_rules(&mut self, event: &Event<'_>, minute: UnixSeconds, api_call: bool) {
         let rules = self.rules;
         let mut t_index = 0;
         for (r_index, rule) in rules.rules().iter().enumerate() {
-            if !rule.pattern.matches(event) {
+            if !(api_call || rule.sees_every_kind) || !rule.pattern.matches(event) {
                 t_index += rule.transformations.len();
                 continue;
             }

@@ -133,13 +133,14 @@ pub fn run_summary(summary: &RunSummary, datums: &[MetricDatum], now: UnixSecond
     out.push('\n');
     let _ = writeln!(
         out,
-        "records: {} ({} events; {} skipped: {} not objects, {} without a usable eventTime, {} digest/LookupEvents records)",
+        "records: {} ({} events; {} skipped: {} not objects, {} without a usable eventTime, {} digest/LookupEvents records, {} Insights/aggregated/network-activity records)",
         c.records,
         c.events,
         c.skipped(),
         c.skipped_not_object,
         c.skipped_no_event_time,
-        c.skipped_not_event
+        c.skipped_not_event,
+        c.skipped_not_api_call
     );
     let dropped = c.no_metric_value + c.no_dimension_value + c.invalid_dimension_value;
     let _ = write!(out, "rule matches: {}", c.matches);

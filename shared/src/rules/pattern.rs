@@ -254,6 +254,21 @@ impl Pattern {
         }
     }
 
+    /// Whether a condition of the pattern tests `field`.
+    pub fn tests(&self, field: FieldId) -> bool {
+        fn walk(expr: &Expr, field: FieldId) -> bool {
+            match expr {
+                Expr::And(all) | Expr::Or(all) => all.iter().any(|e| walk(e, field)),
+                Expr::Condition(c) => c.field == field,
+                Expr::OneOf { field: f, .. } => *f == field,
+            }
+        }
+        match self {
+            Pattern::Json(expr) => walk(expr, field),
+            Pattern::All | Pattern::Terms(_) => false,
+        }
+    }
+
     pub fn matches(&self, event: &Event<'_>) -> bool {
         match self {
             Pattern::All => true,

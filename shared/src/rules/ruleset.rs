@@ -168,6 +168,24 @@ pub struct Rule {
     pub pattern_text: String,
     pub pattern: Pattern,
     pub transformations: Vec<Transformation>,
+    /// The pattern tests `eventCategory`, so it also sees Insights and network-activity records
+    /// ([`RecordKind`]); other rules see API calls only.
+    pub sees_every_kind: bool,
+}
+
+/// What a CloudTrail record is, by its `eventCategory` (or, where that is missing, its `eventType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordKind {
+    /// A management or data event (or a record that says neither): one API call, console action,
+    /// sign-in or service event.
+    ApiCall,
+    /// A CloudTrail Insights event: the start or end of unusual API activity, a summary of many calls.
+    Insight,
+    /// An aggregated data-event summary: counts of calls over a 5-minute window.
+    Aggregated,
+    /// A network activity event: a call through a VPC endpoint, as the endpoint saw it. Calls that
+    /// got through are also management or data events.
+    NetworkActivity,
 }
 
 /// The fields behind the principal name: `userIdentity.type` and the field each type names.
@@ -234,6 +252,8 @@ pub(crate) struct ShapeFields {
     pub lookup_cloudtrail_event: FieldId,
     /// `{"Events":[…]}`: a page of LookupEvents output.
     pub lookup_events: FieldId,
+    pub event_category: FieldId,
+    pub event_type: FieldId,
 }
 
 impl RuleSet {
@@ -272,6 +292,8 @@ impl RuleSet {
             lookup_event_id: fields.intern(&Selector::keys(&["EventId"])),
             lookup_cloudtrail_event: fields.intern(&Selector::keys(&["CloudTrailEvent"])),
             lookup_events: fields.intern(&Selector::keys(&["Events"])),
+            event_category: fields.intern(&Selector::keys(&["eventCategory"])),
+            event_type: fields.intern(&Selector::keys(&["eventType"])),
         };
         let mut rules: Vec<Rule> = Vec::with_capacity(spec.rules.len());
         for r in spec.rules {
@@ -303,6 +325,7 @@ impl RuleSet {
                 .map(|t| compile_transformation(t, namespace, &mut fields).map_err(&invalid))
                 .collect::<Result<Vec<_>, _>>()?;
             rules.push(Rule {
+                sees_every_kind: pattern.tests(shape.event_category),
                 name: r.name,
                 description: r.description,
                 control: r.control,
@@ -352,6 +375,27 @@ impl RuleSet {
 
     pub fn fields(&self) -> &FieldTable {
         &self.fields
+    }
+
+    /// What kind of record `event` is. Records that say neither category nor type are API calls, as
+    /// every event before categories was.
+    pub fn record_kind(&self, event: &Event<'_>) -> RecordKind {
+        let category = event.get(self.shape.event_category);
+        match category.as_str() {
+            Some("Insight") => return RecordKind::Insight,
+            Some("Aggregated") => return RecordKind::Aggregated,
+            Some("NetworkActivity") => return RecordKind::NetworkActivity,
+            Some(_) => return RecordKind::ApiCall,
+            None => {}
+        }
+        // The record-contents reference spells the network type `AwsVpceEvents`, its examples
+        // `AwsVpceEvent`.
+        match event.get(self.shape.event_type).as_str() {
+            Some("AwsCloudTrailInsight") => RecordKind::Insight,
+            Some("AwsAggregatedEvent") => RecordKind::Aggregated,
+            Some("AwsVpceEvent" | "AwsVpceEvents") => RecordKind::NetworkActivity,
+            _ => RecordKind::ApiCall,
+        }
     }
 
     /// The event's `eventTime`, if it has a usable one.
