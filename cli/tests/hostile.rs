@@ -129,9 +129,12 @@ fn bytes_that_are_not_utf8_fail_naming_the_offset() {
 fn lone_surrogates_are_read_as_replacement_characters() {
     let report = ok("lone-surrogates.json");
     assert_eq!(report.counts.events, 3);
-    // "al\ud800ice" is no dimension value CloudWatch takes: counted, not published, not fatal.
-    assert_eq!(report.counts.invalid_dimension_value, 1);
-    assert_eq!(start_instances(report), users(&["bob", "carol"]));
+    // "al\ud800ice" is no dimension value CloudWatch takes as it is: published percent-encoded.
+    assert_eq!(report.counts.encoded_dimension_value, 1);
+    assert_eq!(
+        start_instances(report),
+        users(&["al%EF%BF%BDice", "bob", "carol"])
+    );
 }
 
 #[test]

@@ -8,7 +8,7 @@ use crate::cloudtrail::{
     self, Compression, Container, Parsed, ReadError, ReadLimits, RecordWindow,
 };
 use crate::event::{Event, FieldValue};
-use crate::metrics::{is_valid_dimension_value, Aggregation, SeriesKey, StatisticSet};
+use crate::metrics::{published_dimension_value, Aggregation, SeriesKey, StatisticSet};
 use crate::rules::ruleset::{Evidence, RecordKind, RuleSet};
 use crate::timestamp::UnixSeconds;
 
@@ -61,8 +61,10 @@ pub struct RecordCounts {
     pub no_metric_value: u64,
     /// Matches that gave no datum: a dimension was missing, as in CloudWatch.
     pub no_dimension_value: u64,
-    /// Matches that gave no datum: a dimension value CloudWatch refuses (non-ASCII, > 1024 characters…).
-    pub invalid_dimension_value: u64,
+    /// Dimension values published percent-encoded, because CloudWatch refuses them as they are
+    /// (non-ASCII, control characters, empty, > 1024 characters): see
+    /// [`crate::metrics::published_dimension_value`].
+    pub encoded_dimension_value: u64,
 }
 
 impl RecordCounts {
@@ -83,7 +85,7 @@ impl RecordCounts {
         self.matches += o.matches;
         self.no_metric_value += o.no_metric_value;
         self.no_dimension_value += o.no_dimension_value;
-        self.invalid_dimension_value += o.invalid_dimension_value;
+        self.encoded_dimension_value += o.encoded_dimension_value;
     }
 }
 
@@ -332,11 +334,13 @@ impl<'r> FileState<'r> {
                             self.counts.no_dimension_value += 1;
                             continue 'transformations;
                         }
-                        Some(v) if !is_valid_dimension_value(&v) => {
-                            self.counts.invalid_dimension_value += 1;
-                            continue 'transformations;
+                        Some(v) => {
+                            let published = published_dimension_value(&v).into_owned();
+                            if published != *v {
+                                self.counts.encoded_dimension_value += 1;
+                            }
+                            dimensions.push((Arc::clone(&d.name), published));
                         }
-                        Some(v) => dimensions.push((Arc::clone(&d.name), v.into_owned())),
                     }
                 }
                 self.transformation_hits[this] += 1;
@@ -562,21 +566,20 @@ mod tests {
     }
 
     #[test]
-    fn dimensions_cloudwatch_would_refuse_give_no_datum() {
+    fn dimensions_cloudwatch_would_refuse_are_published_percent_encoded() {
         let log = format!(
             "[{},{}]",
             start("jos\u{e9}", "2023-07-10T11:45:02Z"),
             start("ok", "2023-07-10T11:45:02Z")
         );
         let report = engine().process("x", log.as_bytes()).unwrap();
-        assert_eq!(report.counts.invalid_dimension_value, 1);
+        assert_eq!(report.counts.encoded_dimension_value, 1);
         let datums = report.aggregation.into_datums();
-        assert_eq!(
-            datums
-                .iter()
-                .filter(|d| &*d.metric_name == "StartInstances")
-                .count(),
-            1
-        );
+        let users: Vec<_> = datums
+            .iter()
+            .filter(|d| &*d.metric_name == "StartInstances")
+            .map(|d| d.dimensions[0].1.as_str())
+            .collect();
+        assert_eq!(users, ["jos%C3%A9", "ok"]);
     }
 }

@@ -1,6 +1,7 @@
 //! Aggregation per (namespace, metric, dimensions, minute) into CloudWatch `MetricDatum`s, and their
 //! grouping into PutMetricData requests.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -176,6 +177,64 @@ pub fn request_batches(datums: &[MetricDatum]) -> Vec<std::ops::Range<usize>> {
     batches
 }
 
+/// Longest dimension value CloudWatch accepts, in characters.
+pub const MAX_DIMENSION_VALUE: usize = 1024;
+
+/// What an empty dimension value is published as. Encoded values never hold a `%` that is not
+/// followed by two hex digits, so no value encodes to this.
+pub const EMPTY_DIMENSION_VALUE: &str = "%empty";
+
+/// Marks a value cut to fit [`MAX_DIMENSION_VALUE`]; 16 hex digits of a hash of the whole value
+/// follow, so values that differ only past the cut stay apart.
+pub const CUT_DIMENSION_VALUE: &str = "%cut-";
+
+/// The form in which `value` is published as a dimension value: as it is when CloudWatch accepts it
+/// and it holds no `%`; otherwise percent-encoded, so no count is lost to a value CloudWatch refuses
+/// (`Zoë` is published as `Zo%C3%AB`). Each UTF-8 byte outside printable ASCII (0x20-0x7E), and `%`
+/// itself, becomes `%XX` in upper-case hex; a value of spaces only has its spaces encoded too.
+/// Decoding gives the original back, except for the two forms that cannot: the empty value is
+/// [`EMPTY_DIMENSION_VALUE`], and a value whose encoding is longer than 1024 characters keeps its first
+/// part and ends in [`CUT_DIMENSION_VALUE`] and a hash.
+pub fn published_dimension_value(value: &str) -> Cow<'_, str> {
+    if is_valid_dimension_value(value) && !value.contains('%') {
+        return Cow::Borrowed(value);
+    }
+    if value.is_empty() {
+        return Cow::Borrowed(EMPTY_DIMENSION_VALUE);
+    }
+    let blank = value.bytes().all(|b| b == b' ');
+    let mut out = String::with_capacity(value.len() + 8);
+    for b in value.bytes() {
+        if (0x20..=0x7e).contains(&b) && b != b'%' && !(blank && b == b' ') {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
+        }
+    }
+    if out.len() > MAX_DIMENSION_VALUE {
+        let suffix = format!("{CUT_DIMENSION_VALUE}{:016X}", fnv1a64(value.as_bytes()));
+        let mut keep = MAX_DIMENSION_VALUE - suffix.len();
+        // Never keep half of a `%XX`.
+        if let Some(percent) = out[keep.saturating_sub(2)..keep].find('%') {
+            keep = keep - 2 + percent;
+        }
+        out.truncate(keep);
+        out.push_str(&suffix);
+    }
+    Cow::Owned(out)
+}
+
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+/// FNV-1a, 64 bits: a stable hash (the same in every build and process) for cut values.
+fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
 /// Whether CloudWatch accepts `value` as a dimension value: 1 to 1024 ASCII characters, not all
 /// whitespace, no control characters.
 pub fn is_valid_dimension_value(value: &str) -> bool {
@@ -323,5 +382,73 @@ mod tests {
         assert!(!is_valid_dimension_value("josé"));
         assert!(!is_valid_dimension_value("a\nb"));
         assert!(!is_valid_dimension_value(&"a".repeat(1025)));
+    }
+
+    /// Percent-decoding, as a user of the published value would do it.
+    fn decode(text: &str) -> Vec<u8> {
+        let b = text.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] == b'%' {
+                out.push(u8::from_str_radix(&text[i + 1..i + 3], 16).unwrap());
+                i += 3;
+            } else {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn values_cloudwatch_refuses_are_published_percent_encoded_and_decode_back() {
+        assert_eq!(published_dimension_value("alice"), "alice");
+        assert!(matches!(
+            published_dimension_value("alice"),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(published_dimension_value("Zoë"), "Zo%C3%AB");
+        assert_eq!(published_dimension_value("민수"), "%EB%AF%BC%EC%88%98");
+        assert_eq!(published_dimension_value("50%"), "50%25");
+        assert_eq!(published_dimension_value("a\tb\u{7f}"), "a%09b%7F");
+        assert_eq!(published_dimension_value("  "), "%20%20");
+        assert_eq!(published_dimension_value(" x "), " x ");
+        assert_eq!(published_dimension_value("~ !"), "~ !");
+        assert_eq!(published_dimension_value(""), EMPTY_DIMENSION_VALUE);
+        for value in ["Zoë", "민수", "50%", "a\tb", "  ", "😀 %41 ü", "\u{0}"] {
+            let published = published_dimension_value(value);
+            assert!(
+                is_valid_dimension_value(&published),
+                "{value:?}: {published}"
+            );
+            assert_eq!(decode(&published), value.as_bytes(), "{value:?}");
+        }
+    }
+
+    #[test]
+    fn long_values_are_cut_to_1024_characters_and_stay_apart() {
+        for len in [1024, 1025, 2000] {
+            let plain = "a".repeat(len);
+            let published = published_dimension_value(&plain);
+            assert!(is_valid_dimension_value(&published), "{len}");
+            assert_eq!(published.len() == len, len <= 1024, "{len}");
+        }
+        // Cut points that fall inside a `%XX` move back before it, at every alignment.
+        for pad in 0..3 {
+            let a = format!("{}{}", "x".repeat(pad), "é".repeat(400));
+            let b = format!("{a}!");
+            let (pa, pb) = (published_dimension_value(&a), published_dimension_value(&b));
+            for p in [&pa, &pb] {
+                assert!(p.len() <= 1024, "{pad}");
+                assert!(is_valid_dimension_value(p), "{pad}");
+                let head = p.split(CUT_DIMENSION_VALUE).next().unwrap();
+                assert!(p.contains(CUT_DIMENSION_VALUE), "{pad}: {p}");
+                decode(head); // whole %XX triples only
+                assert!(a.as_bytes().starts_with(&decode(head)), "{pad}");
+                assert!(p.len() >= 1020, "{pad}: {}", p.len());
+            }
+            assert_ne!(pa, pb, "values that differ past the cut");
+        }
     }
 }

@@ -142,13 +142,20 @@ pub fn run_summary(summary: &RunSummary, datums: &[MetricDatum], now: UnixSecond
         c.skipped_not_event,
         c.skipped_not_api_call
     );
-    let dropped = c.no_metric_value + c.no_dimension_value + c.invalid_dimension_value;
+    let dropped = c.no_metric_value + c.no_dimension_value;
     let _ = write!(out, "rule matches: {}", c.matches);
     if dropped > 0 {
         let _ = write!(
             out,
-            " ({} without a datum: {} metricValue not a number, {} dimension missing, {} dimension value CloudWatch refuses)",
-            dropped, c.no_metric_value, c.no_dimension_value, c.invalid_dimension_value
+            " ({} without a datum: {} metricValue not a number, {} dimension missing)",
+            dropped, c.no_metric_value, c.no_dimension_value
+        );
+    }
+    if c.encoded_dimension_value > 0 {
+        let _ = write!(
+            out,
+            "; {} dimension values published percent-encoded (non-ASCII, control characters, empty or over 1024 characters: see the README)",
+            c.encoded_dimension_value
         );
     }
     out.push('\n');
@@ -220,13 +227,17 @@ pub fn rule_test(rules: &RuleSet, event: &crate::event::Event<'_>) -> String {
             let mut missing = None;
             for d in &t.dimensions {
                 match rules.dimension_value(d.source, event) {
-                    Some(v) if !crate::metrics::is_valid_dimension_value(&v) => {
-                        missing = Some(format!(
-                            "dimension {} value {v:?} is one CloudWatch refuses (it must be 1 to 1024 ASCII characters)",
-                            d.name
-                        ))
+                    Some(v) => {
+                        let published = crate::metrics::published_dimension_value(&v);
+                        if published == v {
+                            dims.push(format!("{}={v}", d.name));
+                        } else {
+                            dims.push(format!(
+                                "{}={published} (percent-encoded from {v:?})",
+                                d.name
+                            ));
+                        }
                     }
-                    Some(v) => dims.push(format!("{}={v}", d.name)),
                     None => {
                         missing = Some(format!(
                             "dimension {} ({}) has no value",
@@ -334,16 +345,15 @@ mod tests {
     }
 
     #[test]
-    fn rule_test_says_when_a_dimension_value_would_be_refused() {
+    fn rule_test_shows_a_percent_encoded_dimension_value_beside_the_original() {
         let rules = RuleSet::builtin(DEFAULT_NAMESPACE).unwrap();
         let event = rules
             .fields()
             .extract(r#"{"eventTime":"2023-07-10T11:45:02Z","eventName":"StartInstances","userIdentity":{"type":"IAMUser","userName":"josé"}}"#)
             .unwrap();
         let text = rule_test(&rules, &event);
-        assert!(text.contains("no datum for StartInstances: dimension UserName value \"josé\" is one CloudWatch refuses"), "{text}");
         assert!(
-            !text.contains("publishes CloudTrailMetrics/StartInstances"),
+            text.contains("publishes CloudTrailMetrics/StartInstances UserName=jos%C3%A9 (percent-encoded from \"josé\") value 1"),
             "{text}"
         );
     }
