@@ -36,9 +36,9 @@ fn engine() -> &'static Engine {
 }
 
 /// A reader that hands out at most `step` bytes per read: framing must not depend on read sizes.
-struct Trickle<'a> {
-    data: &'a [u8],
-    step: usize,
+pub struct Trickle<'a> {
+    pub data: &'a [u8],
+    pub step: usize,
 }
 
 impl Read for Trickle<'_> {

@@ -7,7 +7,12 @@
 //! out a few bytes per read. Every read must give exactly what one whole read gives; for broken
 //! tokens, the same error at the same offset.
 
-use std::io::{self, Read, Write};
+use std::io::Write;
+
+#[path = "../../fuzz/src/checks.rs"]
+mod checks;
+
+use checks::Trickle;
 
 use trailwatch::cloudtrail::ReadLimits;
 use trailwatch::engine::{Engine, FileError, FileKind, FileReport};
@@ -104,21 +109,6 @@ fn outcome(result: Result<FileReport, FileError>) -> Result<String, String> {
             report.evidence.len(),
         )),
         Err(e) => Err(e.to_string()),
-    }
-}
-
-/// Hands out at most `step` bytes per read.
-struct Trickle<'a> {
-    data: &'a [u8],
-    step: usize,
-}
-
-impl Read for Trickle<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.step.min(buf.len()).min(self.data.len());
-        buf[..n].copy_from_slice(&self.data[..n]);
-        self.data = &self.data[n..];
-        Ok(n)
     }
 }
 
