@@ -283,3 +283,54 @@ fn agrees_with_the_reference(records: u32, seed: u32, min_json_bytes: u64) {
         "{reference}"
     );
 }
+
+#[test]
+fn metrics_show_percent_encoded_values_beside_their_originals_and_folds_by_rule() {
+    let dir = std::env::temp_dir().join(format!("trailwatch-encoded-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let event = |user: &str| {
+        format!(
+            r#"{{"eventTime":"2026-11-24T09:03:22Z","eventName":"StartInstances","eventSource":"ec2.amazonaws.com","userIdentity":{{"type":"IAMUser","userName":"{user}"}}}}"#
+        )
+    };
+    let log = dir.join("users.json");
+    std::fs::write(
+        &log,
+        format!("[{},{},{}]", event("Zoë"), event("민수"), event("alice")),
+    )
+    .unwrap();
+    let out = trailwatch(&["metrics", log.to_str().unwrap()]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("UserName=Zo%C3%AB"), "{stdout}");
+    assert!(stdout.contains("UserName=%EB%AF%BC%EC%88%98"), "{stdout}");
+    assert!(
+        stderr.contains("2 dimension values published percent-encoded"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(r#"%EB%AF%BC%EC%88%98 = "민수", Zo%C3%AB = "Zoë""#),
+        "{stderr}"
+    );
+
+    let rules = dir.join("rules.json");
+    std::fs::write(
+        &rules,
+        r#"{"rules":[{"name":"Starts","filterPattern":"{ $.eventName = StartInstances }","maxDimensionValuesPerHour":1,"metricTransformations":[{"metricName":"Starts","metricValue":"1","dimensions":{"UserName":"@principalName"}}]}]}"#,
+    )
+    .unwrap();
+    let out = trailwatch(&[
+        "metrics",
+        "--rules",
+        rules.to_str().unwrap(),
+        log.to_str().unwrap(),
+    ]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("UserName=%other"), "{stdout}");
+    assert!(
+        stderr.contains("2 matches published with the dimension value %other, past their rule's maxDimensionValuesPerHour (Starts 2; totals stay exact)"),
+        "{stderr}"
+    );
+}

@@ -1,6 +1,7 @@
 //! One file in, its metric aggregation out: framing, parsing, matching, aggregating. All or nothing:
 //! a file that fails part-way yields an error and no aggregation.
 
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 use std::sync::Arc;
 
@@ -8,7 +9,9 @@ use crate::cloudtrail::{
     self, Compression, Container, Parsed, ReadError, ReadLimits, RecordWindow,
 };
 use crate::event::{Event, FieldValue};
-use crate::metrics::{published_dimension_value, Aggregation, SeriesKey, StatisticSet};
+use crate::metrics::{
+    published_dimension_value, Aggregation, SeriesKey, StatisticSet, OVERFLOW_DIMENSION_VALUE,
+};
 use crate::rules::ruleset::{Evidence, RecordKind, RuleSet};
 use crate::timestamp::UnixSeconds;
 
@@ -61,6 +64,9 @@ pub struct RecordCounts {
     pub no_metric_value: u64,
     /// Matches that gave no datum: a dimension was missing, as in CloudWatch.
     pub no_dimension_value: u64,
+    /// Matches whose dimension values were published as [`OVERFLOW_DIMENSION_VALUE`]: their rule
+    /// had already published its `maxDimensionValuesPerHour` distinct values for that hour.
+    pub folded_dimension_value: u64,
     /// Dimension values published percent-encoded, because CloudWatch refuses them as they are
     /// (non-ASCII, control characters, empty, > 1024 characters): see
     /// [`crate::metrics::published_dimension_value`].
@@ -86,6 +92,7 @@ impl RecordCounts {
         self.no_metric_value += o.no_metric_value;
         self.no_dimension_value += o.no_dimension_value;
         self.encoded_dimension_value += o.encoded_dimension_value;
+        self.folded_dimension_value += o.folded_dimension_value;
     }
 }
 
@@ -97,6 +104,11 @@ pub struct FileReport {
     pub counts: RecordCounts,
     /// Matches per rule, in rule order.
     pub rule_matches: Vec<u64>,
+    /// Matches per rule whose dimension values folded into [`OVERFLOW_DIMENSION_VALUE`].
+    pub rule_folds: Vec<u64>,
+    /// Dimension values published percent-encoded, published form to original, at most
+    /// [`MAX_ENCODED_SHOWN`] of them: for people to find the series.
+    pub encoded_values: BTreeMap<String, String>,
     pub newest_event: Option<UnixSeconds>,
     pub aggregation: Aggregation,
     /// One per match of a security rule, when the engine collects evidence (at most
@@ -104,6 +116,9 @@ pub struct FileReport {
     pub evidence: Vec<Evidence>,
     pub evidence_dropped: u64,
 }
+
+/// Percent-encoded dimension values a report lists with their originals.
+pub const MAX_ENCODED_SHOWN: usize = 100;
 
 /// Evidence kept per file: a bound on memory when a file is nothing but failed logins.
 pub const MAX_EVIDENCE: usize = 100_000;
@@ -213,6 +228,11 @@ struct FileState<'r> {
     evidence_dropped: u64,
     /// Some rule tests `eventCategory`, so records other than API calls are offered to it.
     any_rule_sees_every_kind: bool,
+    /// The cardinality guard's state: distinct dimension values per (transformation, hour). Keyed
+    /// by std's randomised hash: the values come from the logs.
+    dimension_values: HashMap<(usize, i64), HashSet<Box<[String]>>>,
+    rule_folds: Vec<u64>,
+    encoded_values: BTreeMap<String, String>,
 }
 
 impl<'r> FileState<'r> {
@@ -230,6 +250,9 @@ impl<'r> FileState<'r> {
             evidence: Vec::new(),
             evidence_dropped: 0,
             any_rule_sees_every_kind: rules.rules().iter().any(|r| r.sees_every_kind),
+            dimension_values: HashMap::default(),
+            rule_folds: vec![0; rules.rules().len()],
+            encoded_values: BTreeMap::new(),
         }
     }
 
@@ -338,8 +361,29 @@ impl<'r> FileState<'r> {
                             let published = published_dimension_value(&v).into_owned();
                             if published != *v {
                                 self.counts.encoded_dimension_value += 1;
+                                if self.encoded_values.len() < MAX_ENCODED_SHOWN {
+                                    self.encoded_values
+                                        .entry(published.clone())
+                                        .or_insert_with(|| v.into_owned());
+                                }
                             }
                             dimensions.push((Arc::clone(&d.name), published));
+                        }
+                    }
+                }
+                if !dimensions.is_empty() {
+                    let hour = minute.0.div_euclid(3600);
+                    let seen = self.dimension_values.entry((this, hour)).or_default();
+                    let values: Box<[String]> = dimensions.iter().map(|(_, v)| v.clone()).collect();
+                    if !seen.contains(&values) {
+                        if seen.len() < rule.max_dimension_values_per_hour {
+                            seen.insert(values);
+                        } else {
+                            self.counts.folded_dimension_value += 1;
+                            self.rule_folds[r_index] += 1;
+                            for (_, v) in &mut dimensions {
+                                OVERFLOW_DIMENSION_VALUE.clone_into(v);
+                            }
                         }
                     }
                 }
@@ -384,6 +428,8 @@ impl<'r> FileState<'r> {
             compression,
             counts: self.counts,
             rule_matches: self.rule_matches,
+            rule_folds: self.rule_folds,
+            encoded_values: self.encoded_values,
             newest_event: self.newest_event,
             aggregation: self.aggregation,
             evidence: self.evidence,
@@ -581,5 +627,91 @@ mod tests {
             .map(|d| d.dimensions[0].1.as_str())
             .collect();
         assert_eq!(users, ["jos%C3%A9", "ok"]);
+    }
+
+    fn guarded_engine(limit: usize) -> Engine {
+        let rules = format!(
+            r#"{{"rules":[{{"name":"Starts","filterPattern":"{{ $.eventName = StartInstances }}","maxDimensionValuesPerHour":{limit},"metricTransformations":[{{"metricName":"Starts","metricValue":"1","dimensions":{{"UserName":"$.userIdentity.userName"}}}}]}}]}}"#
+        );
+        Engine::new(
+            RuleSet::from_json("guard.json", &rules, DEFAULT_NAMESPACE).unwrap(),
+            ReadLimits::default(),
+        )
+    }
+
+    /// Sum per dimension value, over every minute.
+    fn per_user(report: FileReport) -> Vec<(String, f64)> {
+        let mut sums = std::collections::BTreeMap::new();
+        for d in report.aggregation.into_datums() {
+            *sums.entry(d.dimensions[0].1.clone()).or_insert(0.0) += d.statistics.sum;
+        }
+        sums.into_iter().collect()
+    }
+
+    #[test]
+    fn values_past_the_cardinality_guard_fold_into_the_overflow_value_and_totals_stay_exact() {
+        let events: Vec<String> = [
+            ("a", "2023-07-10T11:01:00Z"),
+            ("b", "2023-07-10T11:02:00Z"),
+            ("c", "2023-07-10T11:03:00Z"), // the guard is full for 11:00-12:00
+            ("a", "2023-07-10T11:04:00Z"), // a value already seen keeps its name
+            ("d", "2023-07-10T11:05:00Z"),
+            ("e", "2023-07-10T11:59:59Z"),
+            ("d", "2023-07-10T12:00:00Z"), // a new hour, a new allowance
+        ]
+        .iter()
+        .map(|(user, time)| start(user, time))
+        .collect();
+        let log = format!("[{}]", events.join(","));
+        let report = guarded_engine(3).process("x", log.as_bytes()).unwrap();
+        assert_eq!(report.counts.folded_dimension_value, 2);
+        assert_eq!(report.rule_folds, vec![2]);
+        let overflow = OVERFLOW_DIMENSION_VALUE.to_owned();
+        assert_eq!(
+            per_user(report),
+            vec![
+                (overflow, 2.0),
+                ("a".into(), 2.0),
+                ("b".into(), 1.0),
+                ("c".into(), 1.0),
+                ("d".into(), 1.0),
+            ]
+        );
+        let report = guarded_engine(5).process("x", log.as_bytes()).unwrap();
+        assert_eq!(report.counts.folded_dimension_value, 0);
+    }
+
+    #[test]
+    fn a_guard_of_zero_is_refused() {
+        let rules = r#"{"rules":[{"name":"S","filterPattern":"","maxDimensionValuesPerHour":0,"metricTransformations":[{"metricName":"S","metricValue":"1"}]}]}"#;
+        let e = RuleSet::from_json("g.json", rules, DEFAULT_NAMESPACE).unwrap_err();
+        assert!(e.to_string().contains("maxDimensionValuesPerHour"), "{e}");
+    }
+
+    #[test]
+    fn evidence_names_the_principal_and_the_form_it_is_published_in() {
+        let event = |user: &str| {
+            format!(
+                r#"{{"eventTime":"2023-07-10T11:45:02Z","eventName":"StopLogging","eventSource":"cloudtrail.amazonaws.com","userIdentity":{{"type":"IAMUser","userName":"{user}"}}}}"#
+            )
+        };
+        let log = format!("[{},{}]", event("Zoë"), event("alice"));
+        let report = engine()
+            .with_evidence(true)
+            .process("x", log.as_bytes())
+            .unwrap();
+        let principals: Vec<_> = report
+            .evidence
+            .iter()
+            .map(|e| (e.principal.as_deref(), e.principal_published.as_deref()))
+            .collect();
+        assert_eq!(
+            principals,
+            [(Some("Zoë"), Some("Zo%C3%AB")), (Some("alice"), None)]
+        );
+        let line = serde_json::to_value(&report.evidence[0]).unwrap();
+        assert_eq!(line["principalPublished"], "Zo%C3%AB");
+        let line = serde_json::to_value(&report.evidence[1]).unwrap();
+        assert!(line.get("principalPublished").is_none(), "{line}");
     }
 }

@@ -289,6 +289,10 @@ pub struct Published {
     /// matches beyond the engine's per-file limit.
     pub evidence: usize,
     pub evidence_dropped: u64,
+    /// Dimension values published percent-encoded, and matches folded past a rule's cardinality
+    /// guard ([`crate::engine::RecordCounts`]).
+    pub dimension_values_encoded: u64,
+    pub dimension_values_folded: u64,
 }
 
 /// Who is processing objects, and how long a claim lasts.
@@ -385,6 +389,8 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Ingest<S, M, P> {
             requests: batches.len(),
             newest_event: report.newest_event,
             evidence_dropped: report.evidence_dropped,
+            dimension_values_encoded: report.counts.encoded_dimension_value,
+            dimension_values_folded: report.counts.folded_dimension_value,
             ..Published::default()
         };
         let log_evidence = |published: &mut Published| {
@@ -619,7 +625,7 @@ impl ProgressStore for NoProgress {
 mod tests {
     use super::*;
     use crate::cloudtrail::ReadLimits;
-    use crate::rules::ruleset::RuleSet;
+    use crate::rules::ruleset::{RuleSet, DEFAULT_MAX_DIMENSION_VALUES_PER_HOUR};
     use std::collections::HashMap;
     use std::sync::Mutex;
 
@@ -629,10 +635,19 @@ mod tests {
         UnixSeconds::parse_rfc3339("2026-11-25T09:00:00Z").unwrap()
     }
 
-    /// A log with `users` StartInstances events, one per user, at `time`.
+    /// A log with `users` StartInstances events, one per user, at `time`; past the built-in rules'
+    /// 1,000 distinct users an hour, each further thousand is an hour later.
     fn log(users: usize, time: &str) -> Vec<u8> {
         let records: Vec<String> = (0..users)
             .map(|i| {
+                let later = i / DEFAULT_MAX_DIMENSION_VALUES_PER_HOUR;
+                let time = if later == 0 {
+                    time.to_owned()
+                } else {
+                    // An hour on: "…T08:55:10Z" becomes "…T09:55:10Z", "…T10:55:10Z".
+                    let hour: usize = time[11..13].parse().unwrap();
+                    format!("{}{:02}{}", &time[..11], hour + later, &time[13..])
+                };
                 format!(
                     r#"{{"eventTime":"{time}","eventName":"StartInstances","eventSource":"ec2.amazonaws.com","eventID":"id-{i}","userIdentity":{{"type":"IAMUser","userName":"user{i}"}}}}"#
                 )

@@ -134,6 +134,13 @@ pub struct RunSummary {
     pub counts: RecordCounts,
     /// Matches per rule, in rule order.
     pub rule_matches: Vec<u64>,
+    /// Matches per rule whose dimension values folded past the rule's cardinality guard.
+    pub rule_folds: Vec<u64>,
+    /// The rules' names, in rule order.
+    pub rule_names: Vec<String>,
+    /// Percent-encoded dimension values, published form to original (at most
+    /// [`crate::engine::MAX_ENCODED_SHOWN`]).
+    pub encoded_values: std::collections::BTreeMap<String, String>,
 }
 
 /// Processes `files` one after another, merging the aggregation of each file that succeeds.
@@ -146,6 +153,13 @@ pub fn process_files(
     let mut total = Aggregation::default();
     let mut summary = RunSummary {
         rule_matches: vec![0; engine.rules().rules().len()],
+        rule_folds: vec![0; engine.rules().rules().len()],
+        rule_names: engine
+            .rules()
+            .rules()
+            .iter()
+            .map(|r| r.name.clone())
+            .collect(),
         ..RunSummary::default()
     };
     for path in files {
@@ -171,6 +185,14 @@ pub fn process_files(
                 summary.counts.add(&report.counts);
                 for (sum, n) in summary.rule_matches.iter_mut().zip(&report.rule_matches) {
                     *sum += n;
+                }
+                for (sum, n) in summary.rule_folds.iter_mut().zip(&report.rule_folds) {
+                    *sum += n;
+                }
+                for (published, original) in report.encoded_values {
+                    if summary.encoded_values.len() < crate::engine::MAX_ENCODED_SHOWN {
+                        summary.encoded_values.entry(published).or_insert(original);
+                    }
                 }
                 match report.kind.skip_reason() {
                     Some(reason) if report.kind != FileKind::Events => {

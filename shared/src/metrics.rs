@@ -184,6 +184,10 @@ pub const MAX_DIMENSION_VALUE: usize = 1024;
 /// followed by two hex digits, so no value encodes to this.
 pub const EMPTY_DIMENSION_VALUE: &str = "%empty";
 
+/// What dimension values past a rule's cardinality guard are published as (`maxDimensionValuesPerHour`):
+/// like [`EMPTY_DIMENSION_VALUE`], no value encodes to it.
+pub const OVERFLOW_DIMENSION_VALUE: &str = "%other";
+
 /// Marks a value cut to fit [`MAX_DIMENSION_VALUE`]; 16 hex digits of a hash of the whole value
 /// follow, so values that differ only past the cut stay apart.
 pub const CUT_DIMENSION_VALUE: &str = "%cut-";

@@ -6,7 +6,7 @@ use crate::cloudtrail::{self, Parsed, ReadLimits};
 use crate::engine::{parse_window, FileError};
 use crate::event::format_number;
 use crate::local::RunSummary;
-use crate::metrics::{request_batches, MetricDatum};
+use crate::metrics::{request_batches, MetricDatum, OVERFLOW_DIMENSION_VALUE};
 use crate::rules::ruleset::{MetricValue, RuleSet};
 use crate::timestamp::UnixSeconds;
 
@@ -151,6 +151,21 @@ pub fn run_summary(summary: &RunSummary, datums: &[MetricDatum], now: UnixSecond
             dropped, c.no_metric_value, c.no_dimension_value
         );
     }
+    if c.folded_dimension_value > 0 {
+        let rules: Vec<String> = summary
+            .rule_names
+            .iter()
+            .zip(&summary.rule_folds)
+            .filter(|(_, n)| **n > 0)
+            .map(|(name, n)| format!("{name} {n}"))
+            .collect();
+        let _ = write!(
+            out,
+            "; {} matches published with the dimension value {OVERFLOW_DIMENSION_VALUE}, past their rule's maxDimensionValuesPerHour ({}; totals stay exact)",
+            c.folded_dimension_value,
+            rules.join(", ")
+        );
+    }
     if c.encoded_dimension_value > 0 {
         let _ = write!(
             out,
@@ -159,6 +174,25 @@ pub fn run_summary(summary: &RunSummary, datums: &[MetricDatum], now: UnixSecond
         );
     }
     out.push('\n');
+    if !summary.encoded_values.is_empty() {
+        let shown: Vec<String> = summary
+            .encoded_values
+            .iter()
+            .take(20)
+            .map(|(published, original)| format!("{published} = {original:?}"))
+            .collect();
+        let more = summary.encoded_values.len().saturating_sub(shown.len());
+        let _ = writeln!(
+            out,
+            "percent-encoded values (published = original): {}{}",
+            shown.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        );
+    }
     let _ = writeln!(
         out,
         "datums: {} ({} publishable now in {} PutMetricData request{}; {} not publishable: older than 14 days or more than 2 h ahead)",

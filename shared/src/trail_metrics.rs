@@ -208,6 +208,8 @@ pub struct Health {
     pub requests: u64,
     pub out_of_window: u64,
     pub evidence: u64,
+    pub dimension_values_encoded: u64,
+    pub dimension_values_folded: u64,
     /// Now − newest eventTime, the largest over the files read.
     pub delivery_lag: Option<i64>,
 }
@@ -225,6 +227,16 @@ impl Health {
             ("PutMetricDataRequests", "Count", self.requests as f64),
             ("DatumsOutOfWindow", "Count", self.out_of_window as f64),
             ("EvidenceLines", "Count", self.evidence as f64),
+            (
+                "DimensionValuesEncoded",
+                "Count",
+                self.dimension_values_encoded as f64,
+            ),
+            (
+                "DimensionValuesFolded",
+                "Count",
+                self.dimension_values_folded as f64,
+            ),
         ];
         if let Some(lag) = self.delivery_lag {
             metrics.push(("DeliveryLag", "Seconds", lag as f64));
@@ -397,6 +409,16 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> TrailMetrics<S, M, P> {
             );
         }
         health.evidence += p.evidence as u64;
+        health.dimension_values_encoded += p.dimension_values_encoded;
+        health.dimension_values_folded += p.dimension_values_folded;
+        if p.dimension_values_folded > 0 {
+            tracing::warn!(
+                object,
+                matches = p.dimension_values_folded,
+                value = crate::metrics::OVERFLOW_DIMENSION_VALUE,
+                "a rule published more distinct dimension values in an hour than its maxDimensionValuesPerHour: the rest were published under the overflow value (totals stay exact)"
+            );
+        }
         if p.evidence_dropped > 0 {
             tracing::warn!(
                 object,

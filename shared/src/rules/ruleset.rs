@@ -71,7 +71,14 @@ struct RuleSpec {
     security: bool,
     filter_pattern: String,
     metric_transformations: Vec<TransformationSpec>,
+    #[serde(default)]
+    max_dimension_values_per_hour: Option<usize>,
 }
+
+/// Distinct dimension values a rule may publish per hour of events in one file before further
+/// values fold into [`crate::metrics::OVERFLOW_DIMENSION_VALUE`]. Modelled on CloudWatch Logs, which
+/// may disable a metric filter that makes 1,000 different name/value pairs in an hour.
+pub const DEFAULT_MAX_DIMENSION_VALUES_PER_HOUR: usize = 1000;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -171,6 +178,8 @@ pub struct Rule {
     /// The pattern tests `eventCategory`, so it also sees Insights and network-activity records
     /// ([`RecordKind`]); other rules see API calls only.
     pub sees_every_kind: bool,
+    /// The cardinality guard: distinct dimension value sets per hour of events in one file.
+    pub max_dimension_values_per_hour: usize,
 }
 
 /// What a CloudTrail record is, by its `eventCategory` (or, where that is missing, its `eventType`).
@@ -235,6 +244,10 @@ pub struct Evidence {
     #[serde(rename = "eventName")]
     pub event_name: Option<String>,
     pub principal: Option<String>,
+    /// The principal as a dimension value, when that differs from `principal`: the form to search
+    /// for in CloudWatch ([`crate::metrics::published_dimension_value`]).
+    #[serde(rename = "principalPublished", skip_serializing_if = "Option::is_none")]
+    pub principal_published: Option<String>,
     #[serde(rename = "principalType")]
     pub principal_type: Option<String>,
     #[serde(rename = "sourceIPAddress")]
@@ -319,6 +332,15 @@ impl RuleSet {
             if r.metric_transformations.is_empty() {
                 return Err(invalid("metricTransformations is empty".into()));
             }
+            let max_dimension_values_per_hour = match r.max_dimension_values_per_hour {
+                None => DEFAULT_MAX_DIMENSION_VALUES_PER_HOUR,
+                Some(0) => {
+                    return Err(invalid(
+                        "maxDimensionValuesPerHour is 0: it must be at least 1".into(),
+                    ))
+                }
+                Some(n) => n,
+            };
             let transformations = r
                 .metric_transformations
                 .iter()
@@ -326,6 +348,7 @@ impl RuleSet {
                 .collect::<Result<Vec<_>, _>>()?;
             rules.push(Rule {
                 sees_every_kind: pattern.tests(shape.event_category),
+                max_dimension_values_per_hour,
                 name: r.name,
                 description: r.description,
                 control: r.control,
@@ -470,12 +493,18 @@ impl RuleSet {
         let field = |pick: fn(&EvidenceFields) -> FieldId| {
             self.evidence.as_ref().and_then(|e| text(pick(e)))
         };
+        let principal = self.principal_name(event).map(Cow::into_owned);
+        let principal_published = principal.as_deref().and_then(|p| {
+            let published = crate::metrics::published_dimension_value(p);
+            (published != p).then(|| published.into_owned())
+        });
         Evidence {
             rule: rule.name.clone(),
             event_id: field(|e| e.event_id),
             event_time: text(self.event_time),
             event_name: text(self.event_name),
-            principal: self.principal_name(event).map(Cow::into_owned),
+            principal,
+            principal_published,
             principal_type: text(self.principal.kind),
             source_ip: field(|e| e.source_ip),
             account: field(|e| e.account),
