@@ -2,6 +2,7 @@
 //! JSON text in a single pass. Everything else is skipped by the parser without being built.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -9,7 +10,7 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 
 use crate::fasthash::FastHash;
 use crate::lenient::{self, Repair};
-use crate::rules::selector::{Selector, Step};
+use crate::rules::selector::{Selector, Step, Wildcard, WildcardSelector};
 
 /// Index of a field in a [`FieldTable`] and in an [`Event`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -349,7 +350,32 @@ impl<'a> Extracted<'a> {
             fields: self.fields,
             sets: self.sets,
             is_object: self.is_object,
+            tree: OnceCell::new(),
         }
+    }
+}
+
+/// The value `steps` lead to from `value`, if there is one.
+fn follow<'v>(mut value: &'v serde_json::Value, steps: &[Step]) -> Option<&'v serde_json::Value> {
+    for step in steps {
+        value = match (step, value) {
+            (Step::Key(k), serde_json::Value::Object(map)) => map.get(&**k)?,
+            (Step::Index(i), serde_json::Value::Array(items)) => items.get(*i)?,
+            _ => return None,
+        };
+    }
+    Some(value)
+}
+
+/// A tree value as the value of a field, as the extraction would have read it.
+fn field_value(value: &serde_json::Value) -> FieldValue<'_> {
+    match value {
+        serde_json::Value::Null => FieldValue::Null,
+        serde_json::Value::Bool(b) => FieldValue::Bool(*b),
+        serde_json::Value::Number(n) => n.as_f64().map_or(FieldValue::Null, FieldValue::Number),
+        serde_json::Value::String(s) => FieldValue::String(Cow::Borrowed(s)),
+        serde_json::Value::Array(_) => FieldValue::Array,
+        serde_json::Value::Object(_) => FieldValue::Object,
     }
 }
 
@@ -361,11 +387,47 @@ pub struct Event<'a> {
     /// Per field with registered sets: which sets hold its value.
     sets: [u64; SET_FIELDS],
     is_object: bool,
+    /// The whole record as a tree, for wildcard selectors: parsed on first use, once.
+    tree: OnceCell<Option<serde_json::Value>>,
 }
 
 impl<'a> Event<'a> {
     pub fn get(&self, id: FieldId) -> &FieldValue<'a> {
         &self.fields[id.0]
+    }
+
+    /// Every value `selector` reaches in the record: `.*` goes into each field of an object, `[*]`
+    /// into each element of an array; anything else reaches nothing there.
+    pub fn wildcard_values(&self, selector: &WildcardSelector) -> Vec<FieldValue<'_>> {
+        let Some(root) = self.tree() else {
+            return Vec::new();
+        };
+        let Some(container) = follow(root, &selector.before) else {
+            return Vec::new();
+        };
+        let members: Vec<&serde_json::Value> = match (selector.wildcard, container) {
+            (Wildcard::AnyField, serde_json::Value::Object(map)) => map.values().collect(),
+            (Wildcard::AnyElement, serde_json::Value::Array(items)) => items.iter().collect(),
+            _ => Vec::new(),
+        };
+        members
+            .into_iter()
+            .filter_map(|m| follow(m, &selector.after))
+            .map(field_value)
+            .collect()
+    }
+
+    fn tree(&self) -> Option<&serde_json::Value> {
+        self.tree
+            .get_or_init(|| match serde_json::from_str(self.raw) {
+                Ok(tree) => Some(tree),
+                // The two things serde_json refuses to build, as the extraction reads them.
+                Err(_) => match lenient::repair(self.raw) {
+                    Repair::Repaired { text, .. } => serde_json::from_str(&text).ok(),
+                    Repair::Unchanged | Repair::Incomplete => None,
+                },
+            })
+            .as_ref()
     }
 
     /// Whether the value of the set's field is in the set (see [`FieldTable::intern_set`]).

@@ -11,7 +11,7 @@ use regex::Regex;
 
 use crate::event::{Event, FieldId, FieldTable, FieldValue, SetBit};
 use crate::fasthash::FastHash;
-use crate::rules::selector::Selector;
+use crate::rules::selector::{PropertySelector, Selector, WildcardSelector};
 
 /// CloudWatch's limit on a filter pattern's length.
 pub const MAX_PATTERN_CHARS: usize = 1024;
@@ -56,10 +56,21 @@ pub enum Expr {
 pub struct Condition {
     /// The condition as written, for explanations.
     pub text: String,
-    pub selector: Selector,
-    pub field: FieldId,
+    pub target: Target,
     pub test: Test,
 }
+
+/// What a condition tests: one field the extraction fills, or the values a wildcard selector reaches,
+/// found in the event's whole tree (parsed once per event, only when such a condition is reached).
+#[derive(Debug)]
+pub enum Target {
+    Field { selector: Selector, field: FieldId },
+    Wildcard(WildcardSelector),
+}
+
+/// Wildcard selectors a pattern may hold, as in CloudWatch ("up to three wildcard selectors in a
+/// filter pattern").
+pub const MAX_WILDCARD_SELECTORS: usize = 3;
 
 #[derive(Debug)]
 pub enum Test {
@@ -232,6 +243,7 @@ impl Pattern {
             pos: 0,
             fields,
             regexes: 0,
+            wildcards: 0,
         };
         p.skip_ws();
         match p.peek() {
@@ -259,7 +271,9 @@ impl Pattern {
         fn walk(expr: &Expr, field: FieldId) -> bool {
             match expr {
                 Expr::And(all) | Expr::Or(all) => all.iter().any(|e| walk(e, field)),
-                Expr::Condition(c) => c.field == field,
+                Expr::Condition(c) => {
+                    matches!(c.target, Target::Field { field: f, .. } if f == field)
+                }
                 Expr::OneOf { field: f, .. } => *f == field,
             }
         }
@@ -318,7 +332,7 @@ impl Expr {
         match self {
             Expr::And(items) => items.iter().all(|e| e.matches(event)),
             Expr::Or(items) => items.iter().any(|e| e.matches(event)),
-            Expr::Condition(c) => c.matches(event.get(c.field)),
+            Expr::Condition(c) => c.holds(event),
             Expr::OneOf { set: Some(set), .. } => event.in_set(*set),
             Expr::OneOf {
                 field,
@@ -340,12 +354,27 @@ impl Expr {
                 }
             }
             Expr::Or(items) => items.iter().for_each(|e| e.explain(event, out)),
-            Expr::Condition(c) => out.push(format!(
-                "`{}` is false: {} is {}",
-                c.text,
-                c.selector,
-                event.get(c.field)
-            )),
+            Expr::Condition(c) => out.push(match &c.target {
+                Target::Field { selector, field } => {
+                    format!("`{}` is false: {selector} is {}", c.text, event.get(*field))
+                }
+                Target::Wildcard(w) => {
+                    let values = event.wildcard_values(w);
+                    if values.is_empty() {
+                        format!("`{}` is false: {w} selects nothing", c.text)
+                    } else {
+                        let shown: Vec<String> =
+                            values.iter().take(5).map(ToString::to_string).collect();
+                        format!(
+                            "`{}` is false for each of the {} values {w} selects ({}{})",
+                            c.text,
+                            values.len(),
+                            shown.join(", "),
+                            if values.len() > 5 { ", …" } else { "" }
+                        )
+                    }
+                }
+            }),
             Expr::OneOf {
                 field,
                 selector,
@@ -363,7 +392,7 @@ impl Expr {
     fn or(items: Vec<Expr>, fields: &mut FieldTable) -> Expr {
         let exact = |e: &Expr| match e {
             Expr::Condition(Condition {
-                field,
+                target: Target::Field { field, .. },
                 test: Test::Equals(Value::Text(glob)),
                 ..
             }) => glob.exact().map(|v| (*field, v.to_owned())),
@@ -373,7 +402,10 @@ impl Expr {
         match pairs {
             Some(pairs) if pairs.len() > 2 && pairs.iter().all(|(f, _)| *f == pairs[0].0) => {
                 let selector = match &items[0] {
-                    Expr::Condition(c) => c.selector.clone(),
+                    Expr::Condition(Condition {
+                        target: Target::Field { selector, .. },
+                        ..
+                    }) => selector.clone(),
                     _ => return Expr::Or(items),
                 };
                 let field = pairs[0].0;
@@ -393,6 +425,21 @@ impl Expr {
 }
 
 impl Condition {
+    /// Whether the condition holds for `event`. On a wildcard selector it holds when it holds for
+    /// one of the values the wildcard reaches; `NOT EXISTS` holds when the wildcard reaches none.
+    pub fn holds(&self, event: &Event<'_>) -> bool {
+        match &self.target {
+            Target::Field { field, .. } => self.matches(event.get(*field)),
+            Target::Wildcard(w) => {
+                let values = event.wildcard_values(w);
+                match self.test {
+                    Test::NotExists => values.is_empty(),
+                    _ => values.iter().any(|v| self.matches(v)),
+                }
+            }
+        }
+    }
+
     pub fn matches(&self, value: &FieldValue<'_>) -> bool {
         match &self.test {
             Test::Exists => value.is_present(),
@@ -444,6 +491,7 @@ struct Parser<'t, 'f> {
     pos: usize,
     fields: &'f mut FieldTable,
     regexes: usize,
+    wildcards: usize,
 }
 
 impl Parser<'_, '_> {
@@ -553,18 +601,32 @@ impl Parser<'_, '_> {
 
     fn condition(&mut self) -> Result<Condition, PatternError> {
         let start = self.pos;
-        let (selector, used) = Selector::parse_prefix(self.rest()).map_err(|e| PatternError {
-            column: self.column(self.pos) + e.at,
-            message: e.message,
-        })?;
+        let (selector, used) =
+            PropertySelector::parse_prefix(self.rest()).map_err(|e| PatternError {
+                column: self.column(self.pos) + e.at,
+                message: e.message,
+            })?;
+        if matches!(selector, PropertySelector::Wildcard(_)) {
+            self.wildcards += 1;
+            if self.wildcards > MAX_WILDCARD_SELECTORS {
+                return Err(self.error(format!(
+                    "a pattern may hold at most {MAX_WILDCARD_SELECTORS} wildcard selectors, as in CloudWatch"
+                )));
+            }
+        }
         self.pos += used;
         self.skip_ws();
         let test = self.test()?;
-        let field = self.fields.intern(&selector);
+        let target = match selector {
+            PropertySelector::One(selector) => Target::Field {
+                field: self.fields.intern(&selector),
+                selector,
+            },
+            PropertySelector::Wildcard(w) => Target::Wildcard(w),
+        };
         Ok(Condition {
             text: self.text[start..self.pos].trim_end().to_owned(),
-            selector,
-            field,
+            target,
             test,
         })
     }
@@ -1103,5 +1165,90 @@ mod tests {
         );
         let e = fields.extract(r#"{"eventName":"StartInstances"}"#).unwrap();
         assert!(p.explain_mismatch(&e).is_empty());
+    }
+
+    #[test]
+    fn wildcard_selectors_match_any_field_or_any_element() {
+        // AWS's own examples: `{ $.* = %…% }` and `{ $.arrayKey[*] = %val.{2}% }`.
+        let trail = r#"{"eventName":"UpdateTrail","sourceIPAddress":"111.111.111.105","arrayKey":["value","valXY"]}"#;
+        assert!(check(r#"{ $.* = "UpdateTrail" }"#, trail));
+        assert!(check(r#"{ $.* = %111\.111\.111\.1[0-9]{1,2}% }"#, trail));
+        assert!(check("{ $.arrayKey[*] = %val.{2}% }", trail));
+        assert!(!check(r#"{ $.* = "StopLogging" }"#, trail));
+        assert!(!check(r#"{ $.arrayKey[*] = "val" }"#, trail));
+        // Nested: any element's field, any field of a nested object.
+        assert!(check(
+            r#"{ $.resources[*].type = "AWS::S3::Bucket" }"#,
+            r#"{"resources":[{"type":"AWS::S3::Object"},{"type":"AWS::S3::Bucket"}]}"#
+        ));
+        assert!(!check(
+            r#"{ $.resources[*].type = "AWS::IAM::Role" }"#,
+            r#"{"resources":[{"type":"AWS::S3::Object"}]}"#
+        ));
+        assert!(check(r#"{ $.userIdentity.* = "alice" }"#, START));
+        assert!(check("{ $.tags[*] = b }", START));
+        // Numbers, and the other tests, on each value reached.
+        assert!(check("{ $.n[*] > 5 }", r#"{"n":[1,2,7]}"#));
+        assert!(!check("{ $.n[*] > 7 }", r#"{"n":[1,2,7]}"#));
+        assert!(check("{ $.n[*] IS NULL }", r#"{"n":[1,null]}"#));
+        // `.*` reaches fields of objects, `[*]` elements of arrays, and nothing else.
+        assert!(!check("{ $.tags.* = a }", START));
+        assert!(!check("{ $.userIdentity[*] = alice }", START));
+        // A wildcard that reaches objects or arrays only never matches `=` (as a selector on one).
+        assert!(!check(r#"{ $.* = "IAMUser" }"#, START));
+    }
+
+    #[test]
+    fn not_exists_on_a_wildcard_holds_when_it_reaches_nothing() {
+        assert!(check(
+            "{ $.items[*].id NOT EXISTS }",
+            r#"{"items":[{"x":1}]}"#
+        ));
+        assert!(check("{ $.items[*] NOT EXISTS }", r#"{"items":[]}"#));
+        assert!(check("{ $.items[*] NOT EXISTS }", r#"{"other":1}"#));
+        assert!(!check(
+            "{ $.items[*].id NOT EXISTS }",
+            r#"{"items":[{"x":1},{"id":2}]}"#
+        ));
+    }
+
+    #[test]
+    fn wildcards_read_records_serde_json_refuses_to_build() {
+        // A lone surrogate and a number beyond f64 elsewhere in the record.
+        let odd = r#"{"a":"\ud800","b":1e400,"tags":["x","y"]}"#;
+        assert!(check("{ $.tags[*] = y }", odd));
+        assert!(check("{ $.* IS NULL }", odd));
+    }
+
+    #[test]
+    fn wildcard_quotas_and_misplaced_stars_are_refused_with_the_reason() {
+        let e = error("{ $.a[*].b[*] = 1 }");
+        assert!(e.message.contains("one wildcard"), "{e}");
+        let e = error("{ $.*.* = 1 }");
+        assert!(e.message.contains("one wildcard"), "{e}");
+        let e = error("{ $.a[*] = 1 && $.b[*] = 1 && $.c.* = 1 && $.* = 1 }");
+        assert!(e.message.contains("at most 3 wildcard selectors"), "{e}");
+        assert!(Pattern::parse(
+            "{ $.a[*] = 1 && $.b[*] = 1 && $.c.* = 1 }",
+            &mut FieldTable::default()
+        )
+        .is_ok());
+        let e = error("{ $.a*b = 1 }");
+        assert!(e.message.contains("wildcard is a whole step"), "{e}");
+        assert!(check("{ $.['a*b'] = 1 }", r#"{"a*b":1}"#));
+    }
+
+    #[test]
+    fn explanations_name_the_values_a_wildcard_reached() {
+        let mut fields = FieldTable::default();
+        let p = Pattern::parse("{ $.n[*] > 9 }", &mut fields).unwrap();
+        let why = p.explain_mismatch(&fields.extract(r#"{"n":[1,2]}"#).unwrap());
+        assert_eq!(why.len(), 1);
+        assert!(
+            why[0].contains("each of the 2 values $.n[*] selects"),
+            "{why:?}"
+        );
+        let why = p.explain_mismatch(&fields.extract(r#"{"m":1}"#).unwrap());
+        assert!(why[0].contains("$.n[*] selects nothing"), "{why:?}");
     }
 }
