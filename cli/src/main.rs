@@ -18,6 +18,7 @@ use trailwatch::local::{collect_files, process_files};
 use trailwatch::metrics::{MetricDatum, MAX_AGE_SECONDS};
 use trailwatch::notifier::Kind;
 use trailwatch::report;
+use trailwatch::rules::cloudwatch::{self, Acceptance};
 use trailwatch::rules::ruleset::{RuleSet, DEFAULT_NAMESPACE};
 use trailwatch::timestamp::UnixSeconds;
 use trailwatch::trigger::ObjectRef;
@@ -165,6 +166,28 @@ enum RulesCommand {
         /// A file with one or more events (a single event, a log file, an array, NDJSON).
         event: PathBuf,
     },
+    /// Write the rules as CloudWatch Logs metric filters, for a log group CloudTrail delivers to.
+    /// Rules CloudWatch would refuse as written are rewritten where a form with the same meaning
+    /// exists, with a note on stderr; rules no metric filter can mean are left out, named on stderr,
+    /// and the exit status is 1.
+    Export {
+        #[command(flatten)]
+        rules: RuleArgs,
+        /// cloudformation: a template of AWS::Logs::MetricFilter resources; terraform:
+        /// aws_cloudwatch_log_metric_filter resources; json: PutMetricFilter requests.
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// The CloudWatch Logs log group the filters watch.
+        #[arg(long, value_name = "NAME")]
+        log_group: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    Cloudformation,
+    Terraform,
+    Json,
 }
 
 fn main() -> ExitCode {
@@ -198,12 +221,17 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
             })?;
             out(&format!(
                 "{}{}: {} rules OK\n",
-                report::rule_listing(&rules),
+                report::rule_check(&rules),
                 file.display(),
                 rules.rules().len()
             ))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Rules(RulesCommand::Export {
+            rules,
+            format,
+            log_group,
+        }) => export(&load_rules(&rules)?, format, &log_group),
         Command::Rules(RulesCommand::List { rules }) => {
             out(&report::rule_listing(&load_rules(&rules)?))?;
             Ok(ExitCode::SUCCESS)
@@ -424,6 +452,64 @@ impl Tally {
 }
 
 /// Writes to stdout; an error (a closed pipe) is returned, not a panic as with `print!`.
+/// `trailwatch rules export`: the filters on stdout, what changed or was left out on stderr.
+fn export(rules: &RuleSet, format: ExportFormat, log_group: &str) -> Result<ExitCode, Fatal> {
+    if !cloudwatch::is_valid_log_group(log_group) {
+        return Err(format!(
+            "--log-group {log_group:?}: a log group name is 1 to 512 letters, digits and `. - _ / #`"
+        )
+        .into());
+    }
+    let mut filters = Vec::new();
+    let mut refused = 0;
+    for rule in rules.rules() {
+        match cloudwatch::acceptance(rule) {
+            Acceptance::AsWritten(mut f) => filters.append(&mut f),
+            Acceptance::Rewritten {
+                filters: mut f,
+                changes,
+                same_meaning,
+            } => {
+                let how = if same_meaning {
+                    "rewritten with the same meaning"
+                } else {
+                    "REWRITTEN, AND IT CAN COUNT DIFFERENTLY"
+                };
+                for change in changes {
+                    eprintln!("trailwatch: rule {}: {how}: {change}", rule.name);
+                }
+                filters.append(&mut f);
+            }
+            Acceptance::Refused(why) => {
+                refused += 1;
+                for reason in why {
+                    eprintln!("trailwatch: rule {}: LEFT OUT: {reason}", rule.name);
+                }
+            }
+        }
+    }
+    let text = match format {
+        ExportFormat::Json => {
+            serde_json::to_string_pretty(&cloudwatch::put_metric_filter_json(&filters, log_group))?
+                + "\n"
+        }
+        ExportFormat::Cloudformation => {
+            serde_json::to_string_pretty(&cloudwatch::cloudformation(&filters, log_group))? + "\n"
+        }
+        ExportFormat::Terraform => cloudwatch::terraform(&filters, log_group),
+    };
+    out(&text)?;
+    eprintln!(
+        "trailwatch: {} metric filters written; {refused} rules left out",
+        filters.len()
+    );
+    Ok(if refused > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
 fn out(text: &str) -> std::io::Result<()> {
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(text.as_bytes())?;

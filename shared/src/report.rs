@@ -7,6 +7,7 @@ use crate::engine::{parse_window, FileError};
 use crate::event::format_number;
 use crate::local::RunSummary;
 use crate::metrics::{request_batches, MetricDatum, OVERFLOW_DIMENSION_VALUE};
+use crate::rules::cloudwatch::{self, Acceptance};
 use crate::rules::ruleset::{MetricValue, RuleSet};
 use crate::timestamp::UnixSeconds;
 
@@ -209,6 +210,53 @@ pub fn run_summary(summary: &RunSummary, datums: &[MetricDatum], now: UnixSecond
 pub fn rule_listing(rules: &RuleSet) -> String {
     let mut out = String::new();
     for rule in rules.rules() {
+        rule_block(rule, &mut out);
+    }
+    out
+}
+
+/// [`rule_listing`], with what CloudWatch Logs would make of each rule as a metric filter.
+pub fn rule_check(rules: &RuleSet) -> String {
+    let mut out = String::new();
+    for rule in rules.rules() {
+        rule_block(rule, &mut out);
+        let _ = match cloudwatch::acceptance(rule) {
+            Acceptance::AsWritten(_) => {
+                writeln!(out, "  CloudWatch Logs: takes it as written")
+            }
+            Acceptance::Rewritten {
+                changes,
+                same_meaning,
+                ..
+            } => writeln!(
+                out,
+                "  CloudWatch Logs: would refuse it as written; `rules export` writes it {}:\n{}",
+                if same_meaning {
+                    "with the same meaning"
+                } else {
+                    "so that it CAN COUNT DIFFERENTLY"
+                },
+                changes
+                    .iter()
+                    .map(|c| format!("    - {c}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ),
+            Acceptance::Refused(why) => writeln!(
+                out,
+                "  CloudWatch Logs: no metric filter means this rule (trailwatch counts it; `rules export` leaves it out):\n{}",
+                why.iter()
+                    .map(|c| format!("    - {c}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ),
+        };
+    }
+    out
+}
+
+fn rule_block(rule: &crate::rules::ruleset::Rule, out: &mut String) {
+    {
         let _ = writeln!(out, "{}", rule.name);
         if let Some(control) = &rule.control {
             let _ = writeln!(out, "  control:  {control}");
@@ -239,7 +287,6 @@ pub fn rule_listing(rules: &RuleSet) -> String {
             out.push('\n');
         }
     }
-    out
 }
 
 /// For one event: which rules match, what each would publish, and for the others which condition

@@ -1,5 +1,6 @@
 //! Metric rules: CloudWatch Logs metric filter patterns plus what to publish when they match.
 
+pub mod cloudwatch;
 pub mod pattern;
 pub mod ruleset;
 pub mod selector;

@@ -58,6 +58,9 @@ pub struct Condition {
     pub text: String,
     pub target: Target,
     pub test: Test,
+    /// A string value written without quotes, as written: CloudWatch asks for quotes around strings
+    /// that are not plain words.
+    pub unquoted: Option<String>,
 }
 
 /// What a condition tests: one field the extraction fills, or the values a wildcard selector reaches,
@@ -120,6 +123,17 @@ impl Glob {
             leading_star,
             trailing_star,
         }
+    }
+
+    /// The value as written, with its wildcards.
+    pub fn as_written(&self) -> String {
+        let star = |on: bool| if on { "*" } else { "" };
+        format!(
+            "{}{}{}",
+            star(self.leading_star),
+            self.core,
+            star(self.trailing_star)
+        )
     }
 
     /// The value when it has no wildcard.
@@ -244,6 +258,7 @@ impl Pattern {
             fields,
             regexes: 0,
             wildcards: 0,
+            unquoted: None,
         };
         p.skip_ws();
         match p.peek() {
@@ -492,6 +507,8 @@ struct Parser<'t, 'f> {
     fields: &'f mut FieldTable,
     regexes: usize,
     wildcards: usize,
+    /// The last string value read without quotes.
+    unquoted: Option<String>,
 }
 
 impl Parser<'_, '_> {
@@ -616,6 +633,7 @@ impl Parser<'_, '_> {
         }
         self.pos += used;
         self.skip_ws();
+        self.unquoted = None;
         let test = self.test()?;
         let target = match selector {
             PropertySelector::One(selector) => Target::Field {
@@ -628,6 +646,7 @@ impl Parser<'_, '_> {
             text: self.text[start..self.pos].trim_end().to_owned(),
             target,
             test,
+            unquoted: self.unquoted.take(),
         })
     }
 
@@ -736,6 +755,7 @@ impl Parser<'_, '_> {
                     Ok(Value::Number(n))
                 } else {
                     // Unquoted text, including dotted words like `10.0.0.1` or `2023-01-01`.
+                    self.unquoted = Some(word.to_owned());
                     Ok(Value::Text(Glob::new(word)))
                 }
             }
