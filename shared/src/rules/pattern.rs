@@ -496,6 +496,10 @@ fn equals(expected: &Value, value: &FieldValue<'_>) -> bool {
         (Value::Number(n), FieldValue::String(s)) => s.trim().parse::<f64>().is_ok_and(|x| x == *n),
         (Value::Text(glob), FieldValue::String(s)) => glob.matches(s),
         (Value::Text(glob), FieldValue::Bool(b)) => glob.matches(if *b { "true" } else { "false" }),
+        // "Use the asterisk as a wild card to match numbers": `$.code = 4*` on `"code":404`.
+        (Value::Text(glob), FieldValue::Number(x)) if glob.exact().is_none() => {
+            glob.matches(&crate::event::format_number(*x))
+        }
         (Value::Regex(re), FieldValue::String(s)) => re.is_match(s),
         _ => false,
     }
@@ -653,6 +657,11 @@ impl Parser<'_, '_> {
     fn test(&mut self) -> Result<Test, PatternError> {
         if self.keyword("IS") {
             self.skip_ws();
+            if self.keyword("NOT") {
+                return Err(self.error(
+                    "`IS NOT` is not supported by CloudWatch Logs (its documentation says so): for a value that is not null, test what it is, for example `= *`",
+                ));
+            }
             return if self.keyword("TRUE") {
                 Ok(Test::IsTrue)
             } else if self.keyword("FALSE") {
@@ -1270,5 +1279,25 @@ mod tests {
         );
         let why = p.explain_mismatch(&fields.extract(r#"{"m":1}"#).unwrap());
         assert!(why[0].contains("$.n[*] selects nothing"), "{why:?}");
+    }
+
+    #[test]
+    fn a_star_matches_numbers_by_their_digits() {
+        assert!(check("{ $.code = 4* }", r#"{"code":404}"#));
+        assert!(check("{ $.code = *04 }", r#"{"code":404}"#));
+        assert!(!check("{ $.code = 5* }", r#"{"code":404}"#));
+        // Without a star a string value is text, not a number.
+        assert!(!check(r#"{ $.code = "40" }"#, r#"{"code":40}"#));
+        assert!(check("{ $.code = 40 }", r#"{"code":40}"#));
+        assert!(!check(
+            r#"{ $.coordinates[0][1] = "nonmatch" }"#,
+            r#"{"coordinates":[[0,1,2]]}"#
+        ));
+    }
+
+    #[test]
+    fn is_not_is_refused_with_the_reason() {
+        let e = error("{ $.x IS NOT NULL }");
+        assert!(e.message.contains("`IS NOT` is not supported"), "{e}");
     }
 }
