@@ -239,11 +239,12 @@ fn a_digest_or_insights_file_under_a_log_file_name_publishes_nothing() {
     let digest = ok("123456789012_CloudTrail_us-east-1_20261120T1000Z_digest.json.gz");
     assert_eq!(digest.kind, FileKind::Digest);
     assert!(digest.aggregation.is_empty());
-    // Insights events are events (eventTime, eventType AwsCloudTrailInsight), but their API name is
-    // under insightDetails: no default rule matches, and no default value is invented for them.
+    // An Insights event summarises many calls: a counted skip, offered to no default rule, and no
+    // default value is invented for it.
     let insight = ok("123456789012_CloudTrail_us-east-1_20261120T1000Z_insight.json.gz");
     assert_eq!(insight.kind, FileKind::Events);
-    assert_eq!(insight.counts.events, 1);
+    assert_eq!(insight.counts.events, 0);
+    assert_eq!(insight.counts.skipped_not_api_call, 1);
     assert_eq!(insight.counts.matches, 0);
     assert!(start_instances(insight).is_empty());
     assert_eq!(ok("lookup-events.json").kind, FileKind::LookupEvents);
