@@ -308,6 +308,11 @@ class AlarmsAndDashboard(unittest.TestCase):
             self.assertIn(part, titles)
         (log,) = [w for w in widgets if w["type"] == "log"]
         self.assertIn('filter trailwatch = "evidence"', log["properties"]["query"])
+        self.assertIn("principalPublished", log["properties"]["query"])
+        (health,) = [w for w in widgets if w["properties"]["title"] == "trail-metrics"]
+        names = {m[1] for m in health["properties"]["metrics"]}
+        # Values published percent-encoded or folded past a rule's cardinality guard are visible.
+        self.assertLessEqual({"DimensionValuesFolded", "DimensionValuesEncoded", "FilesFailed"}, names)
 
 
 @unittest.skipUnless(os.environ.get("TRAILWATCH_SAM_BUILD"), "set TRAILWATCH_SAM_BUILD to the sam build directory")
