@@ -13,6 +13,7 @@ use trailwatch::cloudtrail::{ReadLimits, DEFAULT_WINDOW_BYTES};
 use trailwatch::engine::{Engine, FileError, FileReport};
 use trailwatch::event::FieldTable;
 use trailwatch::metrics::is_valid_dimension_value;
+use trailwatch::rules::cloudwatch;
 use trailwatch::rules::pattern::Pattern;
 use trailwatch::rules::ruleset::{RuleSet, DEFAULT_NAMESPACE};
 use trailwatch::trigger;
@@ -122,12 +123,12 @@ pub fn pattern(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let (pattern, event) = text.split_once('\n').unwrap_or((text, "{}"));
+    let (pattern, event_text) = text.split_once('\n').unwrap_or((text, "{}"));
     let mut fields = FieldTable::default();
     let Ok(parsed) = Pattern::parse(pattern, &mut fields) else {
         return;
     };
-    let Ok(event) = fields.extract(event) else {
+    let Ok(event) = fields.extract(event_text) else {
         return;
     };
     let matched = parsed.matches(&event);
@@ -135,6 +136,42 @@ pub fn pattern(data: &[u8]) {
     if matched {
         // Asking why a match did not match must not fail either; nothing more is promised.
         let _ = why;
+    }
+    exported_pattern_means_the_same(pattern, event_text, matched);
+}
+
+/// The pattern as `rules export` writes it for CloudWatch parses back and, where the export says the
+/// meaning is kept, matches the event exactly when the original does.
+fn exported_pattern_means_the_same(pattern: &str, event: &str, matched: bool) {
+    let rule = |pattern: &str| {
+        let file = serde_json::json!({"rules": [{"name": "P", "filterPattern": pattern,
+            "metricTransformations": [{"metricName": "M", "metricValue": "1"}]}]});
+        RuleSet::from_json("fuzz.json", &file.to_string(), DEFAULT_NAMESPACE)
+    };
+    let Ok(original) = rule(pattern) else {
+        return;
+    };
+    let (exported, same_meaning) = match cloudwatch::acceptance(&original.rules()[0]) {
+        cloudwatch::Acceptance::AsWritten(f) => (f, true),
+        cloudwatch::Acceptance::Rewritten {
+            filters,
+            same_meaning,
+            ..
+        } => (filters, same_meaning),
+        cloudwatch::Acceptance::Refused(_) => return,
+    };
+    let printed = &exported[0].pattern;
+    let again =
+        rule(printed).unwrap_or_else(|e| panic!("{pattern:?} exported as {printed:?}: {e}"));
+    if same_meaning {
+        let Ok(event) = again.fields().extract(event) else {
+            return;
+        };
+        assert_eq!(
+            again.rules()[0].pattern.matches(&event),
+            matched,
+            "{pattern:?} exported as {printed:?}"
+        );
     }
 }
 
