@@ -887,6 +887,24 @@ mod tests {
     }
 
     #[test]
+    fn each_ordering_operator_holds_exactly_on_its_side_of_the_bound() {
+        // latency is 250: each operator against a bound below, at and above it.
+        for (op, below, at, above) in [
+            ("<", false, false, true),
+            ("<=", false, true, true),
+            (">", true, false, false),
+            (">=", true, true, false),
+            ("=", false, true, false),
+            ("!=", true, false, true),
+        ] {
+            for (bound, expected) in [(249.5, below), (250.0, at), (250.5, above)] {
+                let pattern = format!("{{ $.latency {op} {bound} }}");
+                assert_eq!(check(&pattern, START), expected, "{pattern}");
+            }
+        }
+    }
+
+    #[test]
     fn is_true_false_null_exists() {
         assert!(check("{ $.readOnly IS FALSE }", START));
         assert!(!check("{ $.readOnly IS TRUE }", START));
