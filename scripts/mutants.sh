@@ -6,6 +6,7 @@
 #   scripts/mutants.sh [FILE...]                        # default: the three core modules below
 #   scripts/mutants.sh shared/src/cloudtrail.rs         # one file
 #   scripts/mutants.sh --iterate shared/src/cloudtrail.rs   # arguments starting with - go to cargo-mutants
+#   scripts/mutants.sh --list shared/src/rules/pattern.rs   # name the mutants, test none
 #
 # Default files: shared/src/cloudtrail.rs (the reader), shared/src/rules/pattern.rs (the pattern
 # engine), shared/src/metrics.rs (the aggregation). Mutants are tested against trailwatch-shared's own
@@ -13,12 +14,14 @@
 #
 # Slow (a build and the library's tests per mutant, one at a time: the machine has two cores), so it is
 # a tool, not part of CI. MUTANTS_JOBS (default 1) runs more mutants at once; MUTANTS_TIMEOUT (seconds)
-# overrides the test timeout cargo-mutants derives from the unmutated run. `--iterate` re-tests only the
-# mutants the previous run did not catch.
+# overrides the test timeout cargo-mutants derives from the unmutated run; MUTANTS_OUT (default
+# target/mutants) is where the output goes. `--iterate` re-tests only the mutants the previous run in
+# that directory did not catch; `--re=REGEX` (repeatable; the = is needed) tests only the mutants
+# whose names, as `--list` shows them (`shared/src/cloudtrail.rs:20:45: replace << with >>`), match.
 #
-# Output: target/mutants/mutants.out/ (missed.txt, caught.txt, timeout.txt, unviable.txt, outcomes.json,
+# Output: $MUTANTS_OUT/mutants.out/ (missed.txt, caught.txt, timeout.txt, unviable.txt, outcomes.json,
 # a log per mutant), then one summary line per file: mutants, caught, missed, timeouts, unviable.
-# Copies of the tree being mutated are made under target/mutants/tmp. Exits non-zero when a mutant
+# Copies of the tree being mutated are made under $MUTANTS_OUT/tmp. Exits non-zero when a mutant
 # is missed or times out.
 #
 # Needs cargo-mutants (installed here, pinned, into target/tools).
@@ -42,7 +45,7 @@ for arg in "$@"; do
 done
 [[ ${#files[@]} -gt 0 ]] || files=(shared/src/cloudtrail.rs shared/src/rules/pattern.rs shared/src/metrics.rs)
 
-out="$root/target/mutants"
+out="${MUTANTS_OUT:-$root/target/mutants}"
 mkdir -p "$out/tmp"
 # The mutated copies build from scratch; without debug info they build and link faster.
 export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-0}"

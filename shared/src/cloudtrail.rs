@@ -1147,6 +1147,16 @@ mod tests {
                 "{window_bytes}-byte window: {err}"
             );
         }
+        // A number of exactly the cap's length, read a byte at a time, is read.
+        let number = "9".repeat(1000);
+        let limits = ReadLimits {
+            max_record_bytes: 1000,
+            window_bytes: 1,
+            ..ReadLimits::default()
+        };
+        let (result, _) = offers(format!("{number} 2").as_bytes(), limits);
+        let texts: Vec<_> = result.unwrap().1.into_iter().map(|r| r.0).collect();
+        assert_eq!(texts, [number, "2".to_owned()]);
         // A record of exactly the cap is read.
         let data = format!("[{{\"s\":\"{}\"}}]", "q".repeat(1000 - 8));
         for window_bytes in [1, 7, 1000] {
@@ -1176,6 +1186,34 @@ mod tests {
             let result = records_with(&gzip(data), limits);
             assert_eq!(result.is_ok(), ok, "cap {cap}: {result:?}");
         }
+    }
+
+    #[test]
+    fn a_syntax_error_on_a_later_line_of_a_record_is_located_in_the_file() {
+        let data = "[{\"a\":1},\n{\"b\":2,\r\n\"c\":[1,\n  2 3]}]";
+        let at = data.find(" 3").unwrap() as u64 + 1;
+        for window_bytes in [1, 5, 1 << 10] {
+            let err = records_with(data.as_bytes(), with_window(window_bytes)).unwrap_err();
+            assert!(
+                matches!(&err, ReadError::Syntax { offset, message } if *offset == at && !message.contains("line")),
+                "{window_bytes}-byte window: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_second_records_list_or_a_non_string_key_is_refused() {
+        let err = records(br#"{"Records":[],"k":1, "Records":[]}"#).unwrap_err();
+        assert!(
+            matches!(err, ReadError::DuplicateRecords { offset: 21 }),
+            "{err}"
+        );
+        let err = records(br#"{"Records":[], 1:2}"#).unwrap_err();
+        assert!(matches!(err, ReadError::Syntax { offset: 15, .. }), "{err}");
+        let err = records(br#"{"Records":[] "k":1}"#).unwrap_err();
+        assert!(matches!(err, ReadError::Syntax { offset: 14, .. }), "{err}");
+        let err = records(br#"[{"a":1} {"b":2}]"#).unwrap_err();
+        assert!(matches!(err, ReadError::Syntax { offset: 9, .. }), "{err}");
     }
 
     #[test]
