@@ -47,6 +47,8 @@ done
 
 out="${MUTANTS_OUT:-$root/target/mutants}"
 mkdir -p "$out/tmp"
+# One compiler at a time unless told otherwise: the machine is shared.
+export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-1}"
 # The mutated copies build from scratch; without debug info they build and link faster.
 export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-0}"
 export CARGO_PROFILE_TEST_DEBUG="${CARGO_PROFILE_TEST_DEBUG:-0}"

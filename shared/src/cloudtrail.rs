@@ -1217,6 +1217,32 @@ mod tests {
     }
 
     #[test]
+    fn only_the_first_top_level_value_is_marked_first() {
+        let first_flags = |data: &[u8]| {
+            let mut flags = Vec::new();
+            let (_, decoded) = decode(data).unwrap();
+            let mut out = Vec::new();
+            let mut measure = collect(&mut out);
+            read_records(decoded, ReadLimits::default(), &mut |w| {
+                let parsed = measure(w)?;
+                if parsed != Parsed::Incomplete {
+                    flags.push(w.first_value);
+                }
+                Ok(parsed)
+            })
+            .unwrap();
+            flags
+        };
+        assert_eq!(first_flags(b"{\"a\":1}\n{\"b\":2} 3"), [true, false, false]);
+        assert_eq!(first_flags(br#"[{"a":1},{"b":2}]"#), [false, false]);
+        assert_eq!(
+            first_flags(br#"{"Records":[{"a":1},{"b":2}]}"#),
+            [false, false]
+        );
+        assert_eq!(first_flags(br#"[{"a":1}] {"b":2}"#), [false, false]);
+    }
+
+    #[test]
     fn lookup_events_output_later_in_a_file_is_a_record() {
         let (container, out) = records(b"{\"a\":1}\n{\"Events\":[]}").unwrap();
         assert_eq!(container, Container::Records);
