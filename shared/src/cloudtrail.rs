@@ -1242,6 +1242,43 @@ mod tests {
         assert_eq!(first_flags(br#"[{"a":1}] {"b":2}"#), [false, false]);
     }
 
+    /// Counts the bytes its reader hands out.
+    struct Metered<'a, R> {
+        inner: R,
+        read: &'a mut usize,
+    }
+
+    impl<R: Read> Read for Metered<'_, R> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.inner.read(buf)?;
+            *self.read += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_huge_first_key_is_refused_at_the_record_cap_without_being_read_whole() {
+        let data = format!("{{\"{}\":1}}", "k".repeat(16 << 20));
+        let limits = ReadLimits {
+            max_record_bytes: 1 << 20,
+            ..ReadLimits::default()
+        };
+        let mut read = 0;
+        let source = Metered {
+            inner: data.as_bytes(),
+            read: &mut read,
+        };
+        let err = decode(source)
+            .and_then(|(_, decoded)| read_records(decoded, limits, &mut collect(&mut Vec::new())))
+            .unwrap_err();
+        assert!(
+            matches!(err, ReadError::RecordTooLarge { offset: 0, .. }),
+            "{err}"
+        );
+        // The cap and a few reads of the window and the source's buffer past it.
+        assert!(read < 3 << 20, "{read} bytes read of a 16 MiB key");
+    }
+
     #[test]
     fn lookup_events_output_later_in_a_file_is_a_record() {
         let (container, out) = records(b"{\"a\":1}\n{\"Events\":[]}").unwrap();
