@@ -1086,6 +1086,27 @@ mod tests {
         assert_eq!(error("a:b").column, 2);
         assert_eq!(error(r#"{ $.é = "x" && $. = 1 }"#).column, 18);
         assert!(error(&"x".repeat(1025)).message.contains("1024"));
+        // The limit counts characters, and a pattern of exactly the limit is allowed.
+        assert!(Pattern::parse(&"é".repeat(1024), &mut FieldTable::default()).is_ok());
+    }
+
+    #[test]
+    fn explains_which_terms_failed() {
+        let mut fields = FieldTable::default();
+        let p = Pattern::parse(r#""Access Denied" -retry"#, &mut fields).unwrap();
+        let e = fields.extract(r#"{"m":"retry later"}"#).unwrap();
+        assert_eq!(
+            p.explain_mismatch(&e),
+            [
+                r#"term "Access Denied" does not occur in the event"#,
+                r#"excluded term "retry" occurs in the event"#,
+            ]
+        );
+        let p = Pattern::parse(r#"?%^Err\d+% ?warn"#, &mut fields).unwrap();
+        assert_eq!(
+            p.explain_mismatch(&e),
+            [r#"none of the `?` terms %^Err\d+% "warn" occurs in the event"#]
+        );
     }
 
     #[test]
