@@ -993,6 +993,24 @@ mod tests {
     }
 
     #[test]
+    fn each_ordering_operator_holds_exactly_on_its_side_of_the_bound() {
+        // latency is 250: each operator against a bound below, at and above it.
+        for (op, below, at, above) in [
+            ("<", false, false, true),
+            ("<=", false, true, true),
+            (">", true, false, false),
+            (">=", true, true, false),
+            ("=", false, true, false),
+            ("!=", true, false, true),
+        ] {
+            for (bound, expected) in [(249.5, below), (250.0, at), (250.5, above)] {
+                let pattern = format!("{{ $.latency {op} {bound} }}");
+                assert_eq!(check(&pattern, START), expected, "{pattern}");
+            }
+        }
+    }
+
+    #[test]
     fn is_true_false_null_exists() {
         assert!(check("{ $.readOnly IS FALSE }", START));
         assert!(!check("{ $.readOnly IS TRUE }", START));
@@ -1174,6 +1192,27 @@ mod tests {
         assert_eq!(error("a:b").column, 2);
         assert_eq!(error(r#"{ $.é = "x" && $. = 1 }"#).column, 18);
         assert!(error(&"x".repeat(1025)).message.contains("1024"));
+        // The limit counts characters, and a pattern of exactly the limit is allowed.
+        assert!(Pattern::parse(&"é".repeat(1024), &mut FieldTable::default()).is_ok());
+    }
+
+    #[test]
+    fn explains_which_terms_failed() {
+        let mut fields = FieldTable::default();
+        let p = Pattern::parse(r#""Access Denied" -retry"#, &mut fields).unwrap();
+        let e = fields.extract(r#"{"m":"retry later"}"#).unwrap();
+        assert_eq!(
+            p.explain_mismatch(&e),
+            [
+                r#"term "Access Denied" does not occur in the event"#,
+                r#"excluded term "retry" occurs in the event"#,
+            ]
+        );
+        let p = Pattern::parse(r#"?%^Err\d+% ?warn"#, &mut fields).unwrap();
+        assert_eq!(
+            p.explain_mismatch(&e),
+            [r#"none of the `?` terms %^Err\d+% "warn" occurs in the event"#]
+        );
     }
 
     #[test]
