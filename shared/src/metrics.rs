@@ -339,8 +339,10 @@ mod tests {
             statistics: StatisticSet::of(1.0),
             unit: "None",
         };
-        assert!(at(now.0 - MAX_AGE_SECONDS).is_publishable_at(now));
-        assert!(!at(now.0 - MAX_AGE_SECONDS - 1).is_publishable_at(now));
+        // CloudWatch's figures, written out: a test in terms of the constants could not catch a wrong
+        // constant.
+        assert!(at(now.0 - 14 * 24 * 3600).is_publishable_at(now));
+        assert!(!at(now.0 - 14 * 24 * 3600 - 1).is_publishable_at(now));
         assert!(at(now.0 + 7200).is_publishable_at(now));
         assert!(!at(now.0 + 7201).is_publishable_at(now));
     }
@@ -372,6 +374,17 @@ mod tests {
             );
         }
         assert_eq!(batches.iter().map(|b| b.len()).sum::<usize>(), 1000);
+        // Each request is as full as 1 MB less 16 KiB for the request's own fields allows.
+        let bytes = |r: std::ops::Range<usize>| {
+            big[r]
+                .iter()
+                .map(|d| d.estimated_request_bytes())
+                .sum::<usize>()
+        };
+        for b in &batches[..batches.len() - 1] {
+            assert!(bytes(b.clone()) <= 1_000_000 - 16 * 1024);
+            assert!(bytes(b.start..b.end + 1) > 1_000_000 - 16 * 1024);
+        }
 
         let mixed = vec![datum("A", 0, 1), datum("A", 1, 1), datum("B", 2, 1)];
         assert_eq!(request_batches(&mixed), vec![0..2, 2..3]);
@@ -454,5 +467,148 @@ mod tests {
             }
             assert_ne!(pa, pb, "values that differ past the cut");
         }
+    }
+
+    /// A datum in PutMetricData's query form at the last member index: each value byte other than
+    /// the unreserved ones percent-encoded, numbers in shortest exponent form (as the SDK writes them).
+    fn worst_case_query_bytes(d: &MetricDatum) -> usize {
+        let field = |name: &str, value: &str| {
+            let encoded: usize = value
+                .bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                        1
+                    } else {
+                        3
+                    }
+                })
+                .sum();
+            format!("MetricData.member.1000.{name}=").len() + encoded + 1
+        };
+        let s = &d.statistics;
+        let number = |x: f64| format!("{x:e}");
+        let mut bytes = field("MetricName", &d.metric_name)
+            + field("Unit", d.unit)
+            + field("Timestamp", &d.timestamp.to_string())
+            + field("StatisticValues.SampleCount", &number(s.sample_count))
+            + field("StatisticValues.Sum", &number(s.sum))
+            + field("StatisticValues.Minimum", &number(s.minimum))
+            + field("StatisticValues.Maximum", &number(s.maximum));
+        for (name, value) in &d.dimensions {
+            bytes += field("Dimensions.member.30.Name", name);
+            bytes += field("Dimensions.member.30.Value", value);
+        }
+        bytes
+    }
+
+    #[test]
+    fn the_request_size_estimate_bounds_the_real_encoding_closely() {
+        let long = |n: usize| "é".repeat(n / 2);
+        for (metric, unit, dims, value) in [
+            ("M", "None", 0, 1.0),
+            ("StartInstances", "Count", 1, 12.0),
+            (
+                &*long(255),
+                "Bytes/Second",
+                30,
+                -1.234_567_890_123_456_7e-300,
+            ),
+        ] {
+            let d = MetricDatum {
+                namespace: "N".into(),
+                metric_name: metric.into(),
+                dimensions: (0..dims)
+                    .map(|i| (Arc::from(long(255).as_str()), format!("{i}{}", long(1024))))
+                    .collect(),
+                timestamp: UnixSeconds(1_795_510_980),
+                statistics: StatisticSet {
+                    sample_count: 123_456_789.0,
+                    sum: value,
+                    minimum: value,
+                    maximum: value,
+                },
+                unit,
+            };
+            let real = worst_case_query_bytes(&d);
+            let estimate = d.estimated_request_bytes();
+            assert!(estimate >= real, "{metric}: {estimate} < {real}");
+            // Close enough that requests are not split for nothing.
+            assert!(estimate <= real * 2, "{metric}: {estimate} vs {real}");
+        }
+    }
+
+    #[test]
+    fn merging_adds_every_series_of_both() {
+        let mut a = Aggregation::default();
+        a.add(
+            key("M", &[("U", "alice")], 60),
+            StatisticSet::of(1.0),
+            "Count",
+        );
+        a.add(
+            key("M", &[("U", "bob")], 60),
+            StatisticSet::of(2.0),
+            "Count",
+        );
+        let mut b = Aggregation::default();
+        b.add(
+            key("M", &[("U", "bob")], 60),
+            StatisticSet::of(5.0),
+            "Count",
+        );
+        b.add(
+            key("M", &[("U", "carol")], 120),
+            StatisticSet::of(1.0),
+            "Count",
+        );
+        assert_eq!((a.len(), a.is_empty()), (2, false));
+        a.merge(b);
+        assert_eq!(a.len(), 3);
+        let sums: Vec<(String, f64, f64)> = a
+            .into_datums()
+            .into_iter()
+            .map(|d| {
+                (
+                    d.dimensions[0].1.clone(),
+                    d.statistics.sum,
+                    d.statistics.sample_count,
+                )
+            })
+            .collect();
+        assert_eq!(
+            sums,
+            [
+                ("alice".to_owned(), 1.0, 1.0),
+                ("bob".to_owned(), 7.0, 2.0),
+                ("carol".to_owned(), 1.0, 1.0)
+            ]
+        );
+        // Into an empty aggregation, and an empty one into a full one.
+        let mut empty = Aggregation::default();
+        assert_eq!((empty.len(), empty.is_empty()), (0, true));
+        let mut one = Aggregation::default();
+        one.add(key("M", &[], 60), StatisticSet::of(3.0), "Count");
+        empty.merge(one);
+        assert_eq!(empty.len(), 1);
+        empty.merge(Aggregation::default());
+        assert_eq!(empty.into_datums()[0].statistics.sum, 3.0);
+    }
+
+    #[test]
+    fn a_request_may_fill_its_byte_budget_exactly() {
+        // 327 datums of 3,008 estimated bytes are exactly 1 MB less 16 KiB: one request; one more
+        // datum starts a second.
+        let datum = |i: usize| MetricDatum {
+            namespace: "N".into(),
+            metric_name: "M".into(),
+            dimensions: vec![("D".into(), format!("{i:0>805}"))],
+            timestamp: UnixSeconds(0),
+            statistics: StatisticSet::of(1.0),
+            unit: "Count",
+        };
+        assert_eq!(datum(0).estimated_request_bytes(), 3008);
+        assert_eq!(327 * 3008, 1_000_000 - 16 * 1024);
+        let datums: Vec<_> = (0..328).map(datum).collect();
+        assert_eq!(request_batches(&datums), vec![0..327, 327..328]);
     }
 }

@@ -1339,4 +1339,43 @@ mod tests {
         let e = error("{ $.x IS NOT NULL }");
         assert!(e.message.contains("`IS NOT` is not supported"), "{e}");
     }
+
+    #[test]
+    fn a_pattern_over_the_length_limit_is_refused_pointing_just_past_it() {
+        let e = error(&format!("{{ $.a = \"{}\" }}", "x".repeat(1100)));
+        assert_eq!(e.column, 1025, "{e}");
+        assert!(e.message.contains("at most 1024"), "{e}");
+    }
+
+    #[test]
+    fn a_matching_event_has_nothing_to_explain() {
+        let mut fields = FieldTable::default();
+        for pattern in [
+            "?AccessDenied ?Unauthorized",
+            "{ $.a = 1 || $.b = 2 }",
+            "Start -Stop",
+        ] {
+            let p = Pattern::parse(pattern, &mut fields).unwrap();
+            let event = fields
+                .extract(r#"{"a":1,"s":"Start AccessDenied"}"#)
+                .unwrap();
+            assert!(p.matches(&event), "{pattern}");
+            assert!(p.explain_mismatch(&event).is_empty(), "{pattern}");
+        }
+    }
+
+    #[test]
+    fn two_alternatives_on_a_field_are_explained_one_by_one_and_three_as_a_list() {
+        let mut fields = FieldTable::default();
+        let two = Pattern::parse("{ $.x = a || $.x = b }", &mut fields).unwrap();
+        let three = Pattern::parse("{ $.x = a || $.x = b || $.x = d }", &mut fields).unwrap();
+        let event = fields.extract(r#"{"x":"c"}"#).unwrap();
+        assert_eq!(two.explain_mismatch(&event).len(), 2);
+        let why = three.explain_mismatch(&event);
+        assert_eq!(why.len(), 1);
+        assert!(
+            why[0].contains("none of the 3 `$.x = …` alternatives"),
+            "{why:?}"
+        );
+    }
 }
