@@ -611,4 +611,24 @@ mod tests {
         let datums: Vec<_> = (0..328).map(datum).collect();
         assert_eq!(request_batches(&datums), vec![0..327, 327..328]);
     }
+
+    #[test]
+    fn spaces_stay_spaces_in_an_encoded_value_and_a_value_of_exactly_1024_is_whole() {
+        assert_eq!(published_dimension_value("Zoë Smith"), "Zo%C3%AB Smith");
+        // 170 × `%C3%A9` and four letters: exactly 1024 characters encoded, not cut.
+        let value = format!("{}abcd", "é".repeat(170));
+        let published = published_dimension_value(&value);
+        assert_eq!(published.len(), 1024);
+        assert!(!published.contains(CUT_DIMENSION_VALUE), "{published}");
+        let longer = format!("{value}e");
+        assert!(published_dimension_value(&longer).contains(CUT_DIMENSION_VALUE));
+    }
+
+    #[test]
+    fn the_cut_hash_is_fnv_1a() {
+        // FNV-1a's published 64-bit test vectors: the suffix is the same in every build and process.
+        assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fnv1a64(b"foobar"), 0x8594_4171_f739_67e8);
+    }
 }

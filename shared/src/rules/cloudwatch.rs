@@ -242,7 +242,7 @@ fn print_condition(c: &Condition, out: &mut String, notes: &mut PatternNotes) {
     let value = |v: &Value| match v {
         Value::Any => "*".to_owned(),
         Value::Number(n) => format_number(*n),
-        Value::Text(glob) => quote(&glob.as_written()),
+        Value::Text(glob) => quote(&glob.to_string()),
         Value::Regex(re) => format!("%{}%", re.text),
     };
     let _ = match &c.test {

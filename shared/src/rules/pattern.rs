@@ -125,17 +125,6 @@ impl Glob {
         }
     }
 
-    /// The value as written, with its wildcards.
-    pub fn as_written(&self) -> String {
-        let star = |on: bool| if on { "*" } else { "" };
-        format!(
-            "{}{}{}",
-            star(self.leading_star),
-            self.core,
-            star(self.trailing_star)
-        )
-    }
-
     /// The value when it has no wildcard.
     pub fn exact(&self) -> Option<&str> {
         (!self.leading_star && !self.trailing_star).then_some(self.core.as_str())
@@ -1377,5 +1366,28 @@ mod tests {
             why[0].contains("none of the 3 `$.x = …` alternatives"),
             "{why:?}"
         );
+    }
+
+    #[test]
+    fn keywords_stand_alone_and_operators_are_not_keywords() {
+        assert!(error("{ $.a ISNULL }")
+            .message
+            .contains("expected an operator"));
+        assert!(error("{ $.a NOTEXISTS }")
+            .message
+            .contains("expected an operator"));
+        // Two spaces after `=` leave nothing that looks like `IS` or `NOT`.
+        assert!(check("{ $.a =  \"x\" }", r#"{"a":"x"}"#));
+        assert!(check("{ $.a IS  NULL }", r#"{"a":null}"#));
+    }
+
+    #[test]
+    fn only_words_that_start_with_a_digit_are_numbers() {
+        // Rust would read `inf` and `.5` as numbers; the pattern language reads them as text.
+        assert!(error("{ $.x < inf }").message.contains("compares numbers"));
+        assert!(!check("{ $.x = .5 }", r#"{"x":0.5}"#));
+        assert!(check("{ $.x = .5 }", r#"{"x":".5"}"#));
+        assert!(check("{ $.x = -0.5 }", r#"{"x":-0.5}"#));
+        assert!(check("{ $.x = 5e-1 }", r#"{"x":0.5}"#));
     }
 }
