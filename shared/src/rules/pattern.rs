@@ -1390,4 +1390,13 @@ mod tests {
         assert!(check("{ $.x = -0.5 }", r#"{"x":-0.5}"#));
         assert!(check("{ $.x = 5e-1 }", r#"{"x":0.5}"#));
     }
+
+    #[test]
+    fn ignored_question_mark_terms_are_not_blamed_for_a_mismatch() {
+        // With a plain term, `?` terms are ignored (as in CloudWatch): only the plain term is named.
+        let mut fields = FieldTable::default();
+        let p = Pattern::parse("Missing ?Foo", &mut fields).unwrap();
+        let why = p.explain_mismatch(&fields.extract(r#"{"a":"Bar"}"#).unwrap());
+        assert_eq!(why, [r#"term "Missing" does not occur in the event"#]);
+    }
 }
