@@ -43,6 +43,16 @@ cargo fmt --all -- --check
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --locked --workspace --all-targets -- -D warnings
 
+step "the library without its AWS adapters, and reading no environment"
+# Everything but the adapters builds, lints and tests without the AWS SDK (the default `aws` feature).
+cargo clippy --locked -p trailwatch-shared --no-default-features --all-targets -- -D warnings
+# Only the binaries read environment variables; the library is handed what they read.
+if grep -rnE --include='*.rs' 'env::(var|vars|var_os|args)\b' shared/src | grep -vE '^[^:]+:[0-9]+: *//'; then
+  echo "shared/src reads the environment: read it in the binary and pass it in" >&2
+  exit 1
+fi
+echo "ok"
+
 step "cargo test"
 cargo test --locked --workspace
 
