@@ -1,6 +1,7 @@
 //! One file in, its metric aggregation out: framing, parsing, matching, aggregating. All or nothing:
 //! a file that fails part-way yields an error and no aggregation.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 use std::sync::Arc;
@@ -212,6 +213,9 @@ impl Engine {
     }
 }
 
+/// A datum's dimensions, names with values, as a series key holds them.
+type DimensionValues = Vec<(Arc<str>, String)>;
+
 /// Working state while one file is read.
 struct FileState<'r> {
     rules: &'r RuleSet,
@@ -230,7 +234,7 @@ struct FileState<'r> {
     any_rule_sees_every_kind: bool,
     /// The cardinality guard's state: distinct dimension values per (transformation, hour). Keyed
     /// by std's randomised hash: the values come from the logs.
-    dimension_values: HashMap<(usize, i64), HashSet<Box<[String]>>>,
+    dimension_values: HashMap<(usize, i64), HashSet<DimensionValues>>,
     rule_folds: Vec<u64>,
     encoded_values: BTreeMap<String, String>,
 }
@@ -358,15 +362,23 @@ impl<'r> FileState<'r> {
                             continue 'transformations;
                         }
                         Some(v) => {
-                            let published = published_dimension_value(&v).into_owned();
-                            if published != *v {
-                                self.counts.encoded_dimension_value += 1;
-                                if self.encoded_values.len() < MAX_ENCODED_SHOWN {
-                                    self.encoded_values
-                                        .entry(published.clone())
-                                        .or_insert_with(|| v.into_owned());
+                            // Borrowed back unchanged is the common case: no second copy, no compare.
+                            let encoded = match published_dimension_value(&v) {
+                                Cow::Borrowed(same) if same.len() == v.len() => None,
+                                other => Some(other.into_owned()),
+                            };
+                            let published = match encoded {
+                                None => v.into_owned(),
+                                Some(published) => {
+                                    self.counts.encoded_dimension_value += 1;
+                                    if self.encoded_values.len() < MAX_ENCODED_SHOWN {
+                                        self.encoded_values
+                                            .entry(published.clone())
+                                            .or_insert_with(|| v.into_owned());
+                                    }
+                                    published
                                 }
-                            }
+                            };
                             dimensions.push((Arc::clone(&d.name), published));
                         }
                     }
@@ -374,10 +386,10 @@ impl<'r> FileState<'r> {
                 if !dimensions.is_empty() {
                     let hour = minute.0.div_euclid(3600);
                     let seen = self.dimension_values.entry((this, hour)).or_default();
-                    let values: Box<[String]> = dimensions.iter().map(|(_, v)| v.clone()).collect();
-                    if !seen.contains(&values) {
+                    // Looked up by slice: a value set already seen costs no copy.
+                    if !seen.contains(dimensions.as_slice()) {
                         if seen.len() < rule.max_dimension_values_per_hour {
-                            seen.insert(values);
+                            seen.insert(dimensions.clone());
                         } else {
                             self.counts.folded_dimension_value += 1;
                             self.rule_folds[r_index] += 1;
