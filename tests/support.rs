@@ -531,7 +531,7 @@ pub fn now() -> i64 {
 }
 
 pub fn rfc3339(t: i64) -> String {
-    trailwatch::timestamp::UnixSeconds(t).to_string()
+    trailwatch::time::UnixSeconds(t).to_string()
 }
 
 /// Sum of a statistic over [from, to) for one series, read back from the emulator.

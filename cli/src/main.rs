@@ -6,22 +6,27 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
+
+mod args;
+use args::{Date, S3Uri};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use trailwatch::alarm_notifier::{self, Message};
-use trailwatch::aws::{self, CloudWatchSink, DedupMode, S3Source};
-use trailwatch::backfill::{self, CollectSink, ReadOnly};
+use trailwatch::aws::{self, CloudWatchSink, ProgressStores, S3Source};
+use trailwatch::backfill;
 use trailwatch::cloudtrail::{ReadLimits, DEFAULT_MAX_DECOMPRESSED_BYTES};
 use trailwatch::engine::Engine;
-use trailwatch::ingest::{Attempt, Ingest, IngestError, Lease, Outcome};
 use trailwatch::local::{collect_files, process_files};
 use trailwatch::metrics::{MetricDatum, MAX_AGE_SECONDS};
 use trailwatch::notifier::Kind;
+use trailwatch::object_ref::ObjectRef;
+use trailwatch::publish::{
+    publish_all, Attempt, CollectSink, DedupMode, Lease, Outcome, PublishError, Publisher, ReadOnly,
+};
 use trailwatch::report;
 use trailwatch::rules::cloudwatch::{self, Acceptance};
 use trailwatch::rules::ruleset::{RuleSet, DEFAULT_NAMESPACE};
-use trailwatch::timestamp::UnixSeconds;
-use trailwatch::trigger::ObjectRef;
+use trailwatch::time::UnixSeconds;
 use trailwatch::{alarm, alarm_render};
 
 #[derive(Parser)]
@@ -88,13 +93,13 @@ struct BackfillArgs {
     rules: RuleArgs,
     /// Where the trail's logs are: s3://bucket/prefix (for example
     /// s3://my-trail-bucket/AWSLogs/123456789012/CloudTrail/).
-    uri: String,
+    uri: S3Uri,
     /// Only log files delivered from this date (YYYY-MM-DD, UTC, or an RFC 3339 time).
     #[arg(long, value_name = "DATE")]
-    since: Option<String>,
+    since: Option<Date>,
     /// Only log files delivered before the end of this date (or before this RFC 3339 time).
     #[arg(long, value_name = "DATE")]
-    until: Option<String>,
+    until: Option<Date>,
     /// Publish with PutMetricData. Without it, print what would be published and change nothing.
     #[arg(long)]
     publish: bool,
@@ -104,7 +109,7 @@ struct BackfillArgs {
     /// Where exactly-once markers live: tags, off, or s3://bucket/prefix/. Use the function's DEDUP
     /// setting, so the two share them.
     #[arg(long, default_value = "tags", value_name = "MODE")]
-    dedup: String,
+    dedup: DedupMode,
     /// Output of a dry run: an aligned table, or one MetricDatum per line (AWS API/CLI shape).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -255,18 +260,9 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
 }
 
 async fn backfill(args: BackfillArgs) -> Result<ExitCode, Fatal> {
-    let (bucket, prefix) = backfill::parse_s3_uri(&args.uri)?;
-    let since = args
-        .since
-        .as_deref()
-        .map(|d| backfill::parse_date(d, false))
-        .transpose()?;
-    let until = args
-        .until
-        .as_deref()
-        .map(|d| backfill::parse_date(d, true))
-        .transpose()?;
-    let dedup = DedupMode::parse(&args.dedup).map_err(|m| format!("--dedup: {m}"))?;
+    let S3Uri { bucket, prefix } = &args.uri;
+    let since = args.since.map(Date::start);
+    let until = args.until.map(Date::end);
     let rules = load_rules(&args.rules)?;
     let limits = ReadLimits {
         max_decompressed_bytes: args.max_decompressed_bytes,
@@ -282,7 +278,7 @@ async fn backfill(args: BackfillArgs) -> Result<ExitCode, Fatal> {
     let endpoint = std::env::var_os("AWS_ENDPOINT_URL").is_some()
         || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
     let (s3, cloudwatch) = aws::clients(endpoint, 5).await;
-    let listing = backfill::list_logs(&s3, &bucket, &prefix, since, until).await?;
+    let listing = backfill::list_logs(&s3, bucket, prefix, since, until).await?;
     let total = listing.objects.len();
     eprintln!(
         "{}: {total} log files to process ({} list requests; {} other keys and {} files outside the dates left out)",
@@ -304,7 +300,7 @@ async fn backfill(args: BackfillArgs) -> Result<ExitCode, Fatal> {
         // Renewed at each marker write: a backfill that is stopped frees its files two minutes later.
         lease: Lease::Seconds(120),
     };
-    let store = dedup.store(&s3);
+    let store = ProgressStores::for_mode(&args.dedup, &s3);
     let engine = Arc::new(Engine::new(rules, limits));
     let source = S3Source { client: s3 };
     let mut tally = Tally::default();
@@ -314,7 +310,7 @@ async fn backfill(args: BackfillArgs) -> Result<ExitCode, Fatal> {
         bar.inc(1);
     };
     let collected = if args.publish {
-        let ingest = Ingest {
+        let publisher = Publisher {
             engine,
             source,
             sink: CloudWatchSink { client: cloudwatch },
@@ -322,8 +318,8 @@ async fn backfill(args: BackfillArgs) -> Result<ExitCode, Fatal> {
             now: UnixSeconds::now,
             evidence: None,
         };
-        backfill::run(
-            Arc::new(ingest),
+        publish_all(
+            Arc::new(publisher),
             listing.objects,
             concurrency,
             attempt,
@@ -332,7 +328,7 @@ async fn backfill(args: BackfillArgs) -> Result<ExitCode, Fatal> {
         .await;
         None
     } else {
-        let ingest = Arc::new(Ingest {
+        let publisher = Arc::new(Publisher {
             engine,
             source,
             sink: CollectSink::default(),
@@ -340,8 +336,8 @@ async fn backfill(args: BackfillArgs) -> Result<ExitCode, Fatal> {
             now: UnixSeconds::now,
             evidence: None,
         });
-        backfill::run(
-            Arc::clone(&ingest),
+        publish_all(
+            Arc::clone(&publisher),
             listing.objects,
             concurrency,
             attempt,
@@ -349,7 +345,7 @@ async fn backfill(args: BackfillArgs) -> Result<ExitCode, Fatal> {
         )
         .await;
         let aggregation = std::mem::take(
-            &mut *ingest
+            &mut *publisher
                 .sink
                 .aggregation
                 .lock()
@@ -383,7 +379,12 @@ struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, object: &ObjectRef, result: Result<Outcome, IngestError>, bar: &ProgressBar) {
+    fn add(
+        &mut self,
+        object: &ObjectRef,
+        result: Result<Outcome, PublishError>,
+        bar: &ProgressBar,
+    ) {
         match result {
             Ok(Outcome::Published(p)) => {
                 self.published += 1;

@@ -178,8 +178,8 @@ fn exported_pattern_means_the_same(pattern: &str, event: &str, matched: bool) {
 /// A trail-metrics invocation payload (S3, SNS, SQS, EventBridge, Batch).
 pub fn trigger(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = trigger::url_decode(text);
-        let _ = trigger::classify_key(text);
+        let _ = trailwatch::text::url_decode(text);
+        let _ = trailwatch::cloudtrail::classify_key(text);
     }
     let Ok(event) = serde_json::from_slice::<Value>(data) else {
         return;
@@ -189,7 +189,7 @@ pub fn trigger(data: &[u8]) {
     };
     for unit in invocation.units {
         for object in unit.objects.into_iter().flatten() {
-            let kind = trigger::classify_key(&object.key);
+            let kind = trailwatch::cloudtrail::classify_key(&object.key);
             let _ = kind.skip_reason();
             assert!(!object.to_string().is_empty());
         }

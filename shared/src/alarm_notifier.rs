@@ -27,11 +27,11 @@ use tokio::time::Instant;
 
 use crate::alarm::{self, Alarm, AlarmError};
 use crate::alarm_render::{self, Context, View};
+use crate::error::CallError;
 use crate::http::{Post, PostError, Reply};
-use crate::ingest::AwsError;
 use crate::notifier::{Destination, Kind, Secret, TransitionFilter};
 use crate::rules::ruleset::RuleSet;
-use crate::timestamp::UnixSeconds;
+use crate::time::UnixSeconds;
 
 /// Publishes to an SNS topic (e-mail and SMS subscribers).
 pub trait Publish: Send + Sync {
@@ -40,12 +40,12 @@ pub trait Publish: Send + Sync {
         topic_arn: &str,
         subject: &str,
         message: &str,
-    ) -> impl Future<Output = Result<(), AwsError>> + Send;
+    ) -> impl Future<Output = Result<(), CallError>> + Send;
 }
 
 /// Reads a secret reference (`ssm:` or `secretsmanager:`).
 pub trait Resolve: Send + Sync {
-    fn resolve(&self, secret: &Secret) -> impl Future<Output = Result<String, AwsError>> + Send;
+    fn resolve(&self, secret: &Secret) -> impl Future<Output = Result<String, CallError>> + Send;
 }
 
 /// What a destination did with a message before.
@@ -85,8 +85,8 @@ impl Mark {
 /// Where deliveries are remembered, by `message key/destination`.
 pub trait DeliveryLog: Send + Sync {
     fn describe(&self) -> String;
-    fn get(&self, key: &str) -> impl Future<Output = Result<Option<Mark>, AwsError>> + Send;
-    fn put(&self, key: &str, mark: &Mark) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn get(&self, key: &str) -> impl Future<Output = Result<Option<Mark>, CallError>> + Send;
+    fn put(&self, key: &str, mark: &Mark) -> impl Future<Output = Result<(), CallError>> + Send;
 }
 
 /// Deliveries remembered by this container only: a retry that lands on another container sends again.
@@ -103,12 +103,12 @@ impl DeliveryLog for MemoryLog {
         "memory (this container)".into()
     }
 
-    async fn get(&self, key: &str) -> Result<Option<Mark>, AwsError> {
+    async fn get(&self, key: &str) -> Result<Option<Mark>, CallError> {
         let marks = self.marks.lock().unwrap_or_else(|p| p.into_inner());
         Ok(marks.0.get(key).cloned())
     }
 
-    async fn put(&self, key: &str, mark: &Mark) -> Result<(), AwsError> {
+    async fn put(&self, key: &str, mark: &Mark) -> Result<(), CallError> {
         let mut marks = self.marks.lock().unwrap_or_else(|p| p.into_inner());
         let (map, order) = &mut *marks;
         if map.insert(key.to_owned(), mark.clone()).is_none() {
@@ -132,11 +132,11 @@ impl DeliveryLog for NoLog {
         "off".into()
     }
 
-    async fn get(&self, _key: &str) -> Result<Option<Mark>, AwsError> {
+    async fn get(&self, _key: &str) -> Result<Option<Mark>, CallError> {
         Ok(None)
     }
 
-    async fn put(&self, _key: &str, _mark: &Mark) -> Result<(), AwsError> {
+    async fn put(&self, _key: &str, _mark: &Mark) -> Result<(), CallError> {
         Ok(())
     }
 }
@@ -296,7 +296,7 @@ pub struct Health {
 impl Health {
     /// One Embedded Metric Format line.
     pub fn emf(&self, namespace: &str, function: &str, now_ms: i64) -> Value {
-        crate::emf::line(
+        crate::lambda::emf_line(
             namespace,
             function,
             now_ms,
@@ -761,13 +761,13 @@ async fn within<T>(
     deadline: Instant,
     reserve: Duration,
     what: &'static str,
-    call: impl Future<Output = Result<T, AwsError>>,
-) -> Result<T, AwsError> {
+    call: impl Future<Output = Result<T, CallError>>,
+) -> Result<T, CallError> {
     let left = deadline
         .saturating_duration_since(Instant::now())
         .saturating_sub(reserve);
     tokio::time::timeout(left, call).await.unwrap_or_else(|_| {
-        Err(AwsError {
+        Err(CallError {
             operation: what,
             code: "Timeout".into(),
             message: format!(
@@ -877,11 +877,16 @@ mod tests {
     #[derive(Default, Clone)]
     struct Topic {
         sent: Arc<Mutex<Vec<(String, String, String)>>>,
-        fail: Arc<Mutex<Option<AwsError>>>,
+        fail: Arc<Mutex<Option<CallError>>>,
     }
 
     impl Publish for Topic {
-        async fn publish(&self, topic: &str, subject: &str, message: &str) -> Result<(), AwsError> {
+        async fn publish(
+            &self,
+            topic: &str,
+            subject: &str,
+            message: &str,
+        ) -> Result<(), CallError> {
             if let Some(e) = self.fail.lock().unwrap().take() {
                 return Err(e);
             }
@@ -900,10 +905,10 @@ mod tests {
     }
 
     impl Resolve for Secrets {
-        async fn resolve(&self, secret: &Secret) -> Result<String, AwsError> {
+        async fn resolve(&self, secret: &Secret) -> Result<String, CallError> {
             self.reads.fetch_add(1, Ordering::SeqCst);
             let name = secret.to_string();
-            self.values.get(&name).cloned().ok_or(AwsError {
+            self.values.get(&name).cloned().ok_or(CallError {
                 operation: "ssm:GetParameter",
                 code: "ParameterNotFound".into(),
                 message: format!("{name} does not exist"),
@@ -923,10 +928,10 @@ mod tests {
         fn describe(&self) -> String {
             "test".into()
         }
-        async fn get(&self, key: &str) -> Result<Option<Mark>, AwsError> {
+        async fn get(&self, key: &str) -> Result<Option<Mark>, CallError> {
             self.as_ref().get(key).await
         }
-        async fn put(&self, key: &str, mark: &Mark) -> Result<(), AwsError> {
+        async fn put(&self, key: &str, mark: &Mark) -> Result<(), CallError> {
             self.as_ref().put(key, mark).await
         }
     }
@@ -1188,7 +1193,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn sns_throttling_is_retryable_and_an_unknown_topic_is_not() {
         let n = notifier(all());
-        *n.topic.fail.lock().unwrap() = Some(AwsError {
+        *n.topic.fail.lock().unwrap() = Some(CallError {
             operation: "Publish",
             code: "Throttling".into(),
             message: "Rate exceeded".into(),
@@ -1347,7 +1352,7 @@ mod tests {
     struct Stuck;
 
     impl Publish for Stuck {
-        async fn publish(&self, _: &str, _: &str, _: &str) -> Result<(), AwsError> {
+        async fn publish(&self, _: &str, _: &str, _: &str) -> Result<(), CallError> {
             std::future::pending().await
         }
     }

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use crate::alarm::{Alarm, MetricQuery, MetricRef, State, Watches};
 use crate::rules::ruleset::RuleSet;
+use crate::text::percent_encode;
 
 /// What rendering knows beyond the alarm: trailwatch's rules and where its evidence is logged.
 pub struct Context<'r> {
@@ -95,20 +96,6 @@ fn console_host(partition: &str, region: &str) -> String {
         _ => format!("{region}.console.aws.amazon.com"),
     }
 }
-
-/// Percent-encodes every byte but ASCII letters, digits and `keep`.
-fn percent_encode(s: &str, keep: &[u8]) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || keep.contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// `encodeURIComponent`.
 fn uri_component(s: &str) -> String {
     percent_encode(s, b"-_.!~*'()")
@@ -207,7 +194,7 @@ fn window(alarm: &Alarm) -> Option<(String, String)> {
     let time = alarm.time.as_deref()?;
     // "2026-11-25T09:12:30.833+0000" → "2026-11-25T09:12:30Z"
     let compact: String = time.chars().filter(|c| *c != ' ').collect();
-    let t = crate::timestamp::UnixSeconds::parse_rfc3339(&format!("{}Z", compact.get(..19)?))?;
+    let t = crate::time::UnixSeconds::parse_rfc3339(&format!("{}Z", compact.get(..19)?))?;
     let period = match &alarm.watches {
         Watches::Metric { period, .. } => period.unwrap_or(300),
         Watches::Math { queries } => queries.iter().filter_map(|q| q.period).max().unwrap_or(300),
@@ -215,8 +202,8 @@ fn window(alarm: &Alarm) -> Option<(String, String)> {
     };
     let periods = alarm.evaluation.evaluation_periods.unwrap_or(1);
     let back = i64::try_from(period.saturating_mul(periods)).unwrap_or(86_400) + 900;
-    let start = crate::timestamp::UnixSeconds(t.0 - back).to_string();
-    let end = crate::timestamp::UnixSeconds(t.0 + 300).to_string();
+    let start = crate::time::UnixSeconds(t.0 - back).to_string();
+    let end = crate::time::UnixSeconds(t.0 + 300).to_string();
     Some((start, end))
 }
 
@@ -261,7 +248,7 @@ fn metric_text(m: &MetricRef) -> String {
 }
 
 fn number(v: f64) -> String {
-    crate::event::format_number(v)
+    crate::text::format_number(v)
 }
 
 fn describe_watches(alarm: &Alarm) -> Vec<String> {

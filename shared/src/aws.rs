@@ -10,13 +10,16 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use tokio::io::AsyncRead;
 
 use crate::alarm_notifier::{DeliveryLog, Mark, Publish, Resolve};
-use crate::ingest::{
-    AwsError, MetricSink, NoProgress, ObjectSource, Opened, Progress, ProgressStore, SaveError,
-    Stored,
-};
+use crate::error::{error_chain, CallError};
 use crate::metrics::MetricDatum;
 use crate::notifier::Secret;
-use crate::trigger::{unquote, ObjectRef};
+use crate::object_ref::{etag_unquote, ObjectRef};
+use crate::publish::{
+    DedupMode, MetricSink, NoProgress, ObjectSource, Opened, Progress, ProgressStore, SaveError,
+    Stored,
+};
+use crate::rules::ruleset::RuleSet;
+use crate::rules::{RulesError, RulesSource};
 
 /// SDK clients for S3 and CloudWatch from the standard configuration chain (environment, profile,
 /// container or instance role), with the SDK's standard retry mode (exponential backoff with jitter on
@@ -70,7 +73,7 @@ const THROTTLING: &[&str] = &[
 ];
 
 /// Classifies an SDK error: transient (throttling, 5xx, network, timeouts) or not.
-pub fn classify<E, R>(operation: &'static str, err: SdkError<E, R>) -> AwsError
+pub fn classify<E, R>(operation: &'static str, err: SdkError<E, R>) -> CallError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + HasStatus,
@@ -83,7 +86,7 @@ where
         ),
         SdkError::DispatchFailure(d) => (
             "Network".to_owned(),
-            format!("the request could not be sent: {}", chain(&err)).replace(
+            format!("the request could not be sent: {}", error_chain(&err)).replace(
                 "dispatch failure",
                 if d.is_timeout() {
                     "timeout"
@@ -95,7 +98,7 @@ where
         ),
         SdkError::ResponseError(_) => (
             "BadResponse".to_owned(),
-            format!("the response could not be read: {}", chain(&err)),
+            format!("the response could not be read: {}", error_chain(&err)),
             true,
         ),
         SdkError::ServiceError(s) => {
@@ -113,9 +116,9 @@ where
             let retryable = status >= 500 || status == 429 || THROTTLING.contains(&code.as_str());
             (code, message, retryable)
         }
-        _ => ("Client".to_owned(), chain(&err), false),
+        _ => ("Client".to_owned(), error_chain(&err), false),
     };
-    AwsError {
+    CallError {
         operation,
         code,
         message,
@@ -134,18 +137,6 @@ impl HasStatus for aws_smithy_runtime_api::http::Response {
     }
 }
 
-/// An error and its sources, `: `-separated.
-pub(crate) fn chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(e) = source {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        source = e.source();
-    }
-    text
-}
-
 /// Log objects read from S3 as a stream.
 #[derive(Debug, Clone)]
 pub struct S3Source {
@@ -155,7 +146,7 @@ pub struct S3Source {
 impl ObjectSource for S3Source {
     type Body = Pin<Box<dyn AsyncRead + Send>>;
 
-    async fn open(&self, object: &ObjectRef) -> Result<Opened<Self::Body>, AwsError> {
+    async fn open(&self, object: &ObjectRef) -> Result<Opened<Self::Body>, CallError> {
         let response = self
             .client
             .get_object()
@@ -165,7 +156,7 @@ impl ObjectSource for S3Source {
             .send()
             .await
             .map_err(|e| classify("GetObject", e))?;
-        let etag = unquote(response.e_tag().unwrap_or_default());
+        let etag = etag_unquote(response.e_tag().unwrap_or_default());
         Ok(Opened {
             body: Box::pin(response.body.into_async_read()),
             etag,
@@ -204,7 +195,7 @@ pub fn sdk_datum(d: &MetricDatum) -> cw::MetricDatum {
 }
 
 impl MetricSink for CloudWatchSink {
-    async fn put(&self, namespace: &str, datums: &[MetricDatum]) -> Result<(), AwsError> {
+    async fn put(&self, namespace: &str, datums: &[MetricDatum]) -> Result<(), CallError> {
         self.client
             .put_metric_data()
             .namespace(namespace)
@@ -228,7 +219,7 @@ pub struct TagStore {
 }
 
 impl TagStore {
-    async fn tags(&self, object: &ObjectRef) -> Result<Vec<aws_sdk_s3::types::Tag>, AwsError> {
+    async fn tags(&self, object: &ObjectRef) -> Result<Vec<aws_sdk_s3::types::Tag>, CallError> {
         let response = self
             .client
             .get_object_tagging()
@@ -242,8 +233,8 @@ impl TagStore {
     }
 }
 
-fn bad_marker(operation: &'static str, message: String) -> AwsError {
-    AwsError {
+fn bad_marker(operation: &'static str, message: String) -> CallError {
+    CallError {
         operation,
         code: "BadMarker".into(),
         message,
@@ -260,7 +251,7 @@ impl ProgressStore for TagStore {
         false
     }
 
-    async fn load(&self, object: &ObjectRef) -> Result<Option<Stored>, AwsError> {
+    async fn load(&self, object: &ObjectRef) -> Result<Option<Stored>, CallError> {
         let tags = self.tags(object).await?;
         let Some(tag) = tags.iter().find(|t| t.key == PROGRESS_TAG) else {
             return Ok(None);
@@ -335,7 +326,7 @@ impl ProgressStore for MarkerStore {
         true
     }
 
-    async fn load(&self, object: &ObjectRef) -> Result<Option<Stored>, AwsError> {
+    async fn load(&self, object: &ObjectRef) -> Result<Option<Stored>, CallError> {
         const OPERATION: &str = "GetObject (progress marker)";
         let Some((text, token)) = read_if_exists(
             &self.client,
@@ -372,61 +363,36 @@ impl ProgressStore for MarkerStore {
             None => request.if_none_match("*"),
         };
         match request.send().await {
-            Ok(r) => Ok(Some(unquote(r.e_tag().unwrap_or_default()))),
+            Ok(r) => Ok(Some(etag_unquote(r.e_tag().unwrap_or_default()))),
             Err(e) => {
                 let status = e.raw_response().map(|r| r.status().as_u16());
                 if matches!(status, Some(412 | 409)) {
                     Err(SaveError::Conflict)
                 } else {
-                    Err(SaveError::Aws(classify("PutObject (progress marker)", e)))
+                    Err(SaveError::Call(classify("PutObject (progress marker)", e)))
                 }
             }
         }
     }
 }
 
-/// The de-duplication mode: `off`, `tags`, or `s3://bucket/prefix/`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DedupMode {
-    Off,
-    Tags,
-    Markers { bucket: String, prefix: String },
+/// The configured store.
+#[derive(Debug, Clone)]
+pub enum ProgressStores {
+    Off(NoProgress),
+    Tags(TagStore),
+    Markers(MarkerStore),
 }
 
-impl DedupMode {
-    pub fn parse(text: &str) -> Result<DedupMode, String> {
-        match text.trim() {
-            "off" => Ok(DedupMode::Off),
-            "tags" => Ok(DedupMode::Tags),
-            s => {
-                let Some(rest) = s.strip_prefix("s3://") else {
-                    return Err(format!(
-                        "{s:?} is not a de-duplication mode: use `tags`, `off` or `s3://bucket/prefix/`"
-                    ));
-                };
-                let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-                if bucket.is_empty() {
-                    return Err(format!("{s:?} names no bucket"));
-                }
-                let mut prefix = prefix.to_owned();
-                if !prefix.is_empty() && !prefix.ends_with('/') {
-                    prefix.push('/');
-                }
-                Ok(DedupMode::Markers {
-                    bucket: bucket.to_owned(),
-                    prefix,
-                })
-            }
-        }
-    }
-
-    pub fn store(&self, client: &aws_sdk_s3::Client) -> Dedup {
-        match self {
-            DedupMode::Off => Dedup::Off(NoProgress),
-            DedupMode::Tags => Dedup::Tags(TagStore {
+impl ProgressStores {
+    /// The store a de-duplication mode names.
+    pub fn for_mode(mode: &DedupMode, client: &aws_sdk_s3::Client) -> ProgressStores {
+        match mode {
+            DedupMode::Off => ProgressStores::Off(NoProgress),
+            DedupMode::Tags => ProgressStores::Tags(TagStore {
                 client: client.clone(),
             }),
-            DedupMode::Markers { bucket, prefix } => Dedup::Markers(MarkerStore {
+            DedupMode::Markers { bucket, prefix } => ProgressStores::Markers(MarkerStore {
                 client: client.clone(),
                 bucket: bucket.clone(),
                 prefix: prefix.clone(),
@@ -435,36 +401,28 @@ impl DedupMode {
     }
 }
 
-/// The configured store.
-#[derive(Debug, Clone)]
-pub enum Dedup {
-    Off(NoProgress),
-    Tags(TagStore),
-    Markers(MarkerStore),
-}
-
-impl ProgressStore for Dedup {
+impl ProgressStore for ProgressStores {
     fn describe(&self) -> String {
         match self {
-            Dedup::Off(s) => s.describe(),
-            Dedup::Tags(s) => s.describe(),
-            Dedup::Markers(s) => s.describe(),
+            ProgressStores::Off(s) => s.describe(),
+            ProgressStores::Tags(s) => s.describe(),
+            ProgressStores::Markers(s) => s.describe(),
         }
     }
 
     fn is_atomic(&self) -> bool {
         match self {
-            Dedup::Off(s) => s.is_atomic(),
-            Dedup::Tags(s) => s.is_atomic(),
-            Dedup::Markers(s) => s.is_atomic(),
+            ProgressStores::Off(s) => s.is_atomic(),
+            ProgressStores::Tags(s) => s.is_atomic(),
+            ProgressStores::Markers(s) => s.is_atomic(),
         }
     }
 
-    async fn load(&self, object: &ObjectRef) -> Result<Option<Stored>, AwsError> {
+    async fn load(&self, object: &ObjectRef) -> Result<Option<Stored>, CallError> {
         match self {
-            Dedup::Off(s) => s.load(object).await,
-            Dedup::Tags(s) => s.load(object).await,
-            Dedup::Markers(s) => s.load(object).await,
+            ProgressStores::Off(s) => s.load(object).await,
+            ProgressStores::Tags(s) => s.load(object).await,
+            ProgressStores::Markers(s) => s.load(object).await,
         }
     }
 
@@ -475,9 +433,9 @@ impl ProgressStore for Dedup {
         previous: Option<&Stored>,
     ) -> Result<Option<String>, SaveError> {
         match self {
-            Dedup::Off(s) => s.save(object, progress, previous).await,
-            Dedup::Tags(s) => s.save(object, progress, previous).await,
-            Dedup::Markers(s) => s.save(object, progress, previous).await,
+            ProgressStores::Off(s) => s.save(object, progress, previous).await,
+            ProgressStores::Tags(s) => s.save(object, progress, previous).await,
+            ProgressStores::Markers(s) => s.save(object, progress, previous).await,
         }
     }
 }
@@ -487,7 +445,7 @@ pub async fn read_text(
     client: &aws_sdk_s3::Client,
     bucket: &str,
     key: &str,
-) -> Result<String, AwsError> {
+) -> Result<String, CallError> {
     let response = client
         .get_object()
         .bucket(bucket)
@@ -495,13 +453,13 @@ pub async fn read_text(
         .send()
         .await
         .map_err(|e| classify("GetObject", e))?;
-    let bytes = response.body.collect().await.map_err(|e| AwsError {
+    let bytes = response.body.collect().await.map_err(|e| CallError {
         operation: "GetObject",
         code: "Network".into(),
         message: e.to_string(),
         retryable: true,
     })?;
-    String::from_utf8(bytes.to_vec()).map_err(|_| AwsError {
+    String::from_utf8(bytes.to_vec()).map_err(|_| CallError {
         operation: "GetObject",
         code: "NotUtf8".into(),
         message: format!("s3://{bucket}/{key} is not UTF-8 text"),
@@ -515,14 +473,14 @@ async fn read_if_exists(
     bucket: &str,
     key: &str,
     operation: &'static str,
-) -> Result<Option<(String, String)>, AwsError> {
+) -> Result<Option<(String, String)>, CallError> {
     let response = match client.get_object().bucket(bucket).key(key).send().await {
         Ok(r) => r,
         Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
         Err(e) => return Err(classify(operation, e)),
     };
-    let token = unquote(response.e_tag().unwrap_or_default());
-    let bytes = response.body.collect().await.map_err(|e| AwsError {
+    let token = etag_unquote(response.e_tag().unwrap_or_default());
+    let bytes = response.body.collect().await.map_err(|e| CallError {
         operation,
         code: "Network".into(),
         message: e.to_string(),
@@ -561,7 +519,12 @@ pub struct SnsTopic {
 }
 
 impl Publish for SnsTopic {
-    async fn publish(&self, topic_arn: &str, subject: &str, message: &str) -> Result<(), AwsError> {
+    async fn publish(
+        &self,
+        topic_arn: &str,
+        subject: &str,
+        message: &str,
+    ) -> Result<(), CallError> {
         self.client
             .publish()
             .topic_arn(topic_arn)
@@ -583,8 +546,8 @@ pub struct AwsSecrets {
 }
 
 impl Resolve for AwsSecrets {
-    async fn resolve(&self, secret: &Secret) -> Result<String, AwsError> {
-        let missing = |operation: &'static str| AwsError {
+    async fn resolve(&self, secret: &Secret) -> Result<String, CallError> {
+        let missing = |operation: &'static str| CallError {
             operation,
             code: "NoValue".into(),
             message: "it holds no string value".into(),
@@ -618,7 +581,7 @@ impl Resolve for AwsSecrets {
                         .get("url")
                         .and_then(serde_json::Value::as_str)
                         .map(str::to_owned)
-                        .ok_or_else(|| AwsError {
+                        .ok_or_else(|| CallError {
                             operation: "secretsmanager:GetSecretValue",
                             code: "NoUrl".into(),
                             message: "the secret is a JSON object without a \"url\" string".into(),
@@ -645,7 +608,7 @@ impl DeliveryLog for S3DeliveryLog {
         format!("s3://{}/{}", self.bucket, self.prefix)
     }
 
-    async fn get(&self, key: &str) -> Result<Option<Mark>, AwsError> {
+    async fn get(&self, key: &str) -> Result<Option<Mark>, CallError> {
         const OPERATION: &str = "GetObject (delivery marker)";
         let key = format!("{}{key}", self.prefix);
         match read_if_exists(&self.client, &self.bucket, &key, OPERATION).await? {
@@ -656,7 +619,7 @@ impl DeliveryLog for S3DeliveryLog {
         }
     }
 
-    async fn put(&self, key: &str, mark: &Mark) -> Result<(), AwsError> {
+    async fn put(&self, key: &str, mark: &Mark) -> Result<(), CallError> {
         self.client
             .put_object()
             .bucket(&self.bucket)
@@ -670,33 +633,15 @@ impl DeliveryLog for S3DeliveryLog {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dedup_modes() {
-        assert_eq!(DedupMode::parse("off"), Ok(DedupMode::Off));
-        assert_eq!(DedupMode::parse(" tags "), Ok(DedupMode::Tags));
-        assert_eq!(
-            DedupMode::parse("s3://state/trailwatch"),
-            Ok(DedupMode::Markers {
-                bucket: "state".into(),
-                prefix: "trailwatch/".into()
-            })
-        );
-        assert_eq!(
-            DedupMode::parse("s3://state"),
-            Ok(DedupMode::Markers {
-                bucket: "state".into(),
-                prefix: String::new()
-            })
-        );
-        assert!(DedupMode::parse("s3:///x")
-            .unwrap_err()
-            .contains("no bucket"));
-        assert!(DedupMode::parse("dynamo")
-            .unwrap_err()
-            .contains("`tags`, `off`"));
-    }
+/// Loads the rule set from where `source` says, reading S3 through `s3`.
+pub async fn load_rules(
+    source: &RulesSource,
+    namespace: &str,
+    s3: &aws_sdk_s3::Client,
+) -> Result<RuleSet, RulesError> {
+    source
+        .load(namespace, |bucket, key| async move {
+            read_text(s3, &bucket, &key).await
+        })
+        .await
 }

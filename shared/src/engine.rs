@@ -14,7 +14,7 @@ use crate::metrics::{
     published_dimension_value, Aggregation, SeriesKey, StatisticSet, OVERFLOW_DIMENSION_VALUE,
 };
 use crate::rules::ruleset::{Evidence, RecordKind, RuleSet};
-use crate::timestamp::UnixSeconds;
+use crate::time::UnixSeconds;
 
 /// What a file turned out to hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

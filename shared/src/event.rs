@@ -11,6 +11,7 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use crate::fasthash::FastHash;
 use crate::lenient::{self, Repair};
 use crate::rules::selector::{Selector, Step, Wildcard, WildcardSelector};
+use crate::text::format_number;
 
 /// Index of a field in a [`FieldTable`] and in an [`Event`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -70,15 +71,6 @@ impl FieldValue<'_> {
             FieldValue::Number(n) => Some(Cow::Owned(format_number(*n))),
             _ => self.as_text().map(Cow::Borrowed),
         }
-    }
-}
-
-/// Formats a number as JSON does: integers without a fraction.
-pub fn format_number(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e15 {
-        format!("{}", n as i64)
-    } else {
-        format!("{n}")
     }
 }
 

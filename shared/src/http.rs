@@ -10,8 +10,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-use crate::aws::chain;
-use crate::trigger::url_decode;
+use crate::error::error_chain;
+use crate::text::url_decode;
 
 /// What a webhook answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,7 +89,7 @@ impl Post for HttpClient {
         let started = tokio::time::Instant::now();
         let response = match tokio::time::timeout(timeout, self.client.request(request)).await {
             Err(_) => return Err(PostError::Timeout(timeout)),
-            Ok(Err(e)) => return Err(PostError::Failed(scrub(&chain(&e), url))),
+            Ok(Err(e)) => return Err(PostError::Failed(scrub(&error_chain(&e), url))),
             Ok(Ok(r)) => r,
         };
         let status = response.status().as_u16();

@@ -13,23 +13,26 @@ pub mod aws;
 #[cfg(feature = "aws")]
 pub mod backfill;
 pub mod cloudtrail;
-pub mod emf;
 pub mod engine;
+pub mod error;
 pub mod event;
 pub mod fasthash;
 #[cfg(feature = "aws")]
 pub mod http;
-#[cfg(feature = "aws")]
-pub mod ingest;
 mod json_shape;
+pub mod lambda;
 mod lenient;
 pub mod local;
 pub mod metrics;
 #[cfg(feature = "aws")]
 pub mod notifier;
+pub mod object_ref;
+#[cfg(feature = "aws")]
+pub mod publish;
 pub mod report;
 pub mod rules;
-pub mod timestamp;
+pub mod text;
+pub mod time;
 #[cfg(feature = "aws")]
 pub mod trail_metrics;
 pub mod trigger;

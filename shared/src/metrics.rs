@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use crate::timestamp::UnixSeconds;
+use crate::time::UnixSeconds;
 
 /// PutMetricData accepts at most this many datums per request.
 pub const MAX_DATUMS_PER_REQUEST: usize = 1000;

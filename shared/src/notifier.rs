@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use crate::alarm::State;
 use crate::alarm_notifier::RetryPolicy;
-use crate::aws::DedupMode;
-use crate::trail_metrics::RulesSource;
-use crate::vars::{VarError, Vars};
+use crate::publish::DedupMode;
+use crate::rules::{Namespace, RulesSource};
+use crate::vars::{ValueError, VarError, Vars};
 
 /// Where a webhook URL comes from. Never printed: `Debug` and `Display` say only where it lives.
 #[derive(Clone, PartialEq, Eq)]
@@ -126,19 +126,22 @@ pub enum TransitionFilter {
     Only(Vec<Transition>),
 }
 
-impl TransitionFilter {
+impl std::str::FromStr for TransitionFilter {
+    type Err = ValueError;
+
     /// `default`, `all`, or a comma-separated list such as `*->ALARM,ALARM->OK`.
-    pub fn parse(text: &str) -> Result<TransitionFilter, String> {
+    fn from_str(text: &str) -> Result<TransitionFilter, ValueError> {
         match text.trim() {
             "" | "default" => return Ok(TransitionFilter::Default),
             "all" => return Ok(TransitionFilter::All),
             _ => {}
         }
-        let state = |s: &str| -> Result<Option<State>, String> {
+        let state = |s: &str| -> Result<Option<State>, ValueError> {
             match State::parse(s) {
                 _ if s.trim() == "*" => Ok(None),
-                State::Other(o) => Err(format!(
-                    "{o:?} is not a state: use OK, ALARM, INSUFFICIENT_DATA or *"
+                State::Other(o) => Err(ValueError::new(
+                    &o,
+                    "is not a state: use OK, ALARM, INSUFFICIENT_DATA or *",
                 )),
                 known => Ok(Some(known)),
             }
@@ -147,16 +150,18 @@ impl TransitionFilter {
             .map(|t| {
                 let (from, to) = t
                     .split_once("->")
-                    .ok_or_else(|| format!("{:?} is not FROM->TO", t.trim()))?;
+                    .ok_or_else(|| ValueError::new(t.trim(), "is not FROM->TO"))?;
                 Ok(Transition {
                     from: state(from)?,
                     to: state(to)?,
                 })
             })
-            .collect::<Result<Vec<_>, String>>()
+            .collect::<Result<Vec<_>, ValueError>>()
             .map(TransitionFilter::Only)
     }
+}
 
+impl TransitionFilter {
     pub fn allows(&self, from: Option<&State>, to: &State) -> bool {
         match self {
             TransitionFilter::All => true,
@@ -186,15 +191,18 @@ pub enum DeliveryLogMode {
     },
 }
 
-impl DeliveryLogMode {
-    pub fn parse(text: &str) -> Result<DeliveryLogMode, String> {
+impl std::str::FromStr for DeliveryLogMode {
+    type Err = ValueError;
+
+    fn from_str(text: &str) -> Result<DeliveryLogMode, ValueError> {
         match text.trim() {
             "memory" => Ok(DeliveryLogMode::Memory),
-            other => match DedupMode::parse(other) {
+            other => match other.parse::<DedupMode>() {
                 Ok(DedupMode::Off) => Ok(DeliveryLogMode::Off),
                 Ok(DedupMode::Markers { bucket, prefix }) => Ok(DeliveryLogMode::S3 { bucket, prefix }),
-                Ok(DedupMode::Tags) | Err(_) => Err(format!(
-                    "{other:?} is not a delivery log for alarm-notifier: use `memory`, `off` or `s3://bucket/prefix/`"
+                Ok(DedupMode::Tags) | Err(_) => Err(ValueError::new(
+                    other,
+                    "is not a delivery log for alarm-notifier: use `memory`, `off` or `s3://bucket/prefix/`",
                 )),
             },
         }
@@ -236,7 +244,7 @@ impl From<VarError> for NotifierConfigError {
     fn from(e: VarError) -> Self {
         NotifierConfigError {
             name: e.name,
-            message: format!("{:?}: {}", e.value, e.message),
+            message: format!("{:?}: {}", e.value, e.problem),
         }
     }
 }
@@ -293,16 +301,14 @@ impl NotifierConfig {
         }
         let transitions_text = set("NOTIFY_TRANSITIONS").unwrap_or_else(|| "default".into());
         let transitions =
-            TransitionFilter::parse(&transitions_text).map_err(|message| NotifierConfigError {
-                name: "NOTIFY_TRANSITIONS",
-                message,
-            })?;
-        let rules_text = vars.text("RULES", "builtin");
-        let rules = RulesSource::parse(&rules_text)
-            .map_err(|m| vars.invalid("RULES", rules_text.clone(), m))?;
-        let dedup_text = vars.text("DEDUP", "memory");
-        let delivery_log = DeliveryLogMode::parse(&dedup_text)
-            .map_err(|m| vars.invalid("DEDUP", dedup_text.clone(), m))?;
+            transitions_text
+                .parse::<TransitionFilter>()
+                .map_err(|e| NotifierConfigError {
+                    name: "NOTIFY_TRANSITIONS",
+                    message: e.to_string(),
+                })?;
+        let rules = vars.parsed("RULES", "builtin")?;
+        let delivery_log = vars.parsed("DEDUP", "memory")?;
         let policy = RetryPolicy {
             attempts: u32::try_from(vars.number("WEBHOOK_ATTEMPTS", 3, 1)?).unwrap_or(u32::MAX),
             timeout: Duration::from_secs(vars.number("WEBHOOK_TIMEOUT_SECONDS", 10, 1)?),
@@ -311,7 +317,9 @@ impl NotifierConfig {
         Ok(NotifierConfig {
             destinations,
             transitions,
-            namespace: vars.text("METRIC_NAMESPACE", crate::rules::ruleset::DEFAULT_NAMESPACE),
+            namespace: vars
+                .parsed::<Namespace>("METRIC_NAMESPACE", crate::rules::ruleset::DEFAULT_NAMESPACE)?
+                .0,
             rules,
             evidence_log_group: set("EVIDENCE_LOG_GROUP"),
             delivery_log,
@@ -327,6 +335,7 @@ impl NotifierConfig {
 mod tests {
     use super::*;
     use std::collections::HashMap;
+    use std::str::FromStr;
 
     fn config(vars: &[(&str, &str)]) -> Result<NotifierConfig, NotifierConfigError> {
         let vars: HashMap<String, String> = vars
@@ -454,12 +463,13 @@ mod tests {
         assert!(!d.allows(Some(&State::Ok), &State::InsufficientData));
         assert!(d.allows(None, &State::Ok));
         assert!(TransitionFilter::All.allows(Some(&State::Ok), &State::InsufficientData));
-        let only = TransitionFilter::parse("*->ALARM, ALARM->OK").unwrap();
+        let only = TransitionFilter::from_str("*->ALARM, ALARM->OK").unwrap();
         assert!(only.allows(Some(&State::Ok), &State::Alarm));
         assert!(only.allows(Some(&State::Alarm), &State::Ok));
         assert!(!only.allows(Some(&State::InsufficientData), &State::Ok));
-        assert!(TransitionFilter::parse("ALARM")
+        assert!(TransitionFilter::from_str("ALARM")
             .unwrap_err()
+            .to_string()
             .contains("FROM->TO"));
     }
 }

@@ -4,12 +4,12 @@ use std::fmt::Write as _;
 
 use crate::cloudtrail::{self, Parsed, ReadLimits};
 use crate::engine::{parse_window, FileError};
-use crate::event::format_number;
 use crate::local::RunSummary;
 use crate::metrics::{request_batches, MetricDatum, OVERFLOW_DIMENSION_VALUE};
 use crate::rules::cloudwatch::{self, Acceptance};
 use crate::rules::ruleset::{MetricValue, RuleSet};
-use crate::timestamp::UnixSeconds;
+use crate::text::format_number;
+use crate::time::UnixSeconds;
 
 /// The datums as an aligned table, in datum order, with a totals line. Rows CloudWatch would refuse at
 /// `now` (too old, too far ahead) are marked `*`.

@@ -3,88 +3,20 @@
 //! lines. The binary only reads the environment and runs this.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use crate::aws::DedupMode;
 use crate::cloudtrail::ReadLimits;
-use crate::ingest::{
-    Attempt, EvidenceSink, Ingest, IngestError, MetricSink, ObjectSource, Outcome, ProgressStore,
-    Published,
+use crate::object_ref::ObjectRef;
+use crate::publish::{
+    Attempt, DedupMode, EvidenceSink, MetricSink, ObjectSource, Outcome, ProgressStore,
+    PublishError, Published, Publisher,
 };
-use crate::rules::ruleset::{Evidence, RuleSet, RuleSetError, DEFAULT_NAMESPACE};
-use crate::trigger::{self, Invocation, ObjectRef, Shape, TriggerError};
+use crate::rules::ruleset::{Evidence, RuleSet, DEFAULT_NAMESPACE};
+use crate::rules::{Namespace, RulesError, RulesSource};
+use crate::trigger::{self, Invocation, Shape, TriggerError};
 use crate::vars::{VarError, Vars};
-
-/// Where the rules come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RulesSource {
-    Builtin,
-    Inline(String),
-    Path(PathBuf),
-    S3 { bucket: String, key: String },
-}
-
-impl RulesSource {
-    /// `builtin` (or empty), a JSON document (`{…`), `s3://bucket/key`, or a file path.
-    pub fn parse(text: &str) -> Result<RulesSource, String> {
-        let t = text.trim();
-        if t.is_empty() || t == "builtin" {
-            return Ok(RulesSource::Builtin);
-        }
-        if t.starts_with('{') {
-            return Ok(RulesSource::Inline(t.to_owned()));
-        }
-        if let Some(rest) = t.strip_prefix("s3://") {
-            return match rest.split_once('/') {
-                Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => {
-                    Ok(RulesSource::S3 {
-                        bucket: bucket.to_owned(),
-                        key: key.to_owned(),
-                    })
-                }
-                _ => Err(format!("{t:?} is not s3://bucket/key")),
-            };
-        }
-        Ok(RulesSource::Path(PathBuf::from(t)))
-    }
-}
-
-impl RulesSource {
-    /// Loads the rule set (reading S3 through `s3` when the rules live there).
-    pub async fn load(
-        &self,
-        namespace: &str,
-        s3: &aws_sdk_s3::Client,
-    ) -> Result<RuleSet, ConfigError> {
-        let unreadable = |message: String| ConfigError::RulesUnreadable {
-            source_text: match self {
-                RulesSource::Builtin => "builtin".into(),
-                RulesSource::Inline(_) => "(inline JSON)".into(),
-                RulesSource::Path(p) => p.display().to_string(),
-                RulesSource::S3 { bucket, key } => format!("s3://{bucket}/{key}"),
-            },
-            message,
-        };
-        let set = match self {
-            RulesSource::Builtin => RuleSet::builtin(namespace)?,
-            RulesSource::Inline(json) => RuleSet::from_json("RULES (inline)", json, namespace)?,
-            RulesSource::Path(path) => {
-                let json = std::fs::read_to_string(path).map_err(|e| unreadable(e.to_string()))?;
-                RuleSet::from_json(&path.display().to_string(), &json, namespace)?
-            }
-            RulesSource::S3 { bucket, key } => {
-                let json = crate::aws::read_text(s3, bucket, key)
-                    .await
-                    .map_err(|e| unreadable(e.to_string()))?;
-                RuleSet::from_json(&format!("s3://{bucket}/{key}"), &json, namespace)?
-            }
-        };
-        Ok(set)
-    }
-}
 
 /// The function's configuration, from environment variables (documented in the README).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,40 +43,19 @@ pub struct Config {
 pub enum ConfigError {
     #[error(transparent)]
     Invalid(#[from] VarError),
-    #[error("RULES: {0}")]
-    Rules(#[from] RuleSetError),
-    #[error("RULES={source_text}: {message}")]
-    RulesUnreadable {
-        source_text: String,
-        message: String,
-    },
+    #[error(transparent)]
+    Rules(#[from] RulesError),
 }
 
 impl Config {
     /// Reads the configuration through `var` (the environment, in the binary).
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let vars = Vars(var);
-        let namespace = vars.text("METRIC_NAMESPACE", DEFAULT_NAMESPACE);
-        if namespace.starts_with("AWS/") || namespace.len() > 255 {
-            return Err(vars
-                .invalid(
-                    "METRIC_NAMESPACE",
-                    namespace,
-                    "a custom namespace must not start with AWS/ and is at most 255 characters"
-                        .into(),
-                )
-                .into());
-        }
-        let rules_text = vars.text("RULES", "builtin");
-        let rules = RulesSource::parse(&rules_text)
-            .map_err(|m| vars.invalid("RULES", rules_text.clone(), m))?;
-        let dedup_text = vars.text("DEDUP", "tags");
-        let dedup = DedupMode::parse(&dedup_text)
-            .map_err(|m| vars.invalid("DEDUP", dedup_text.clone(), m))?;
+        let Namespace(namespace) = vars.parsed("METRIC_NAMESPACE", DEFAULT_NAMESPACE)?;
         Ok(Config {
             namespace,
-            rules,
-            dedup,
+            rules: vars.parsed("RULES", "builtin")?,
+            dedup: vars.parsed("DEDUP", "tags")?,
             evidence: vars.flag("EVIDENCE_LOG", true)?,
             health_namespace: vars.text("HEALTH_NAMESPACE", "Trailwatch"),
             path_style: vars.s3_path_style()?,
@@ -159,7 +70,7 @@ impl Config {
 
     /// Loads the rule set (reading S3 through `s3` when the rules live there).
     pub async fn load_rules(&self, s3: &aws_sdk_s3::Client) -> Result<RuleSet, ConfigError> {
-        self.rules.load(&self.namespace, s3).await
+        Ok(crate::aws::load_rules(&self.rules, &self.namespace, s3).await?)
     }
 
     pub fn limits(&self) -> ReadLimits {
@@ -177,7 +88,7 @@ pub enum InvocationError {
     Trigger(#[from] TriggerError),
     #[error("{} of {} objects failed: {}", .failed.len(), .total, .failed.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Objects {
-        failed: Vec<IngestError>,
+        failed: Vec<PublishError>,
         total: usize,
     },
 }
@@ -191,7 +102,7 @@ impl InvocationError {
                 .iter()
                 .find(|e| e.retryable())
                 .or(failed.first())
-                .map_or("Permanent.Unknown", IngestError::error_type),
+                .map_or("Permanent.Unknown", PublishError::error_type),
         }
     }
 }
@@ -241,7 +152,7 @@ impl Health {
         if let Some(lag) = self.delivery_lag {
             metrics.push(("DeliveryLag", "Seconds", lag as f64));
         }
-        crate::emf::line(namespace, function, now_ms, &metrics)
+        crate::lambda::emf_line(namespace, function, now_ms, &metrics)
     }
 }
 
@@ -273,9 +184,9 @@ pub struct Handled {
     pub health: Health,
 }
 
-/// trail-metrics: the ingest pipeline plus what the function reports.
+/// trail-metrics: the publisher plus what the function reports.
 pub struct TrailMetrics<S, M, P> {
-    pub ingest: Ingest<S, M, P>,
+    pub publisher: Publisher<S, M, P>,
 }
 
 impl<S: ObjectSource, M: MetricSink, P: ProgressStore> TrailMetrics<S, M, P> {
@@ -335,8 +246,8 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> TrailMetrics<S, M, P> {
         object: &ObjectRef,
         attempt: &Attempt,
         health: &mut Health,
-    ) -> Result<String, IngestError> {
-        let result = self.ingest.object(object, attempt).await;
+    ) -> Result<String, PublishError> {
+        let result = self.publisher.publish_object(object, attempt).await;
         let object_name = object.to_string();
         match result {
             Ok(Outcome::SkippedKey(kind)) => {
@@ -398,7 +309,7 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> TrailMetrics<S, M, P> {
         health.requests += p.requests_sent as u64;
         health.out_of_window += p.out_of_window as u64;
         if let Some(newest) = p.newest_event {
-            let lag = ((self.ingest.now)().0 - newest.0).max(0);
+            let lag = ((self.publisher.now)().0 - newest.0).max(0);
             health.delivery_lag = Some(health.delivery_lag.map_or(lag, |l| l.max(lag)));
         }
         if p.out_of_window > 0 {
@@ -443,7 +354,7 @@ enum UnitResult {
     Objects {
         total: usize,
         summary: Vec<String>,
-        failures: Vec<IngestError>,
+        failures: Vec<PublishError>,
     },
 }
 
@@ -565,26 +476,6 @@ mod tests {
             let err = config(&[(name, value)]).unwrap_err().to_string();
             assert!(err.contains(name) && err.contains(says), "{name}: {err}");
         }
-    }
-
-    #[test]
-    fn rules_sources() {
-        assert_eq!(RulesSource::parse(" builtin "), Ok(RulesSource::Builtin));
-        assert!(matches!(
-            RulesSource::parse(r#"{"rules":[]}"#),
-            Ok(RulesSource::Inline(_))
-        ));
-        assert_eq!(
-            RulesSource::parse("s3://b/rules/x.json"),
-            Ok(RulesSource::S3 {
-                bucket: "b".into(),
-                key: "rules/x.json".into()
-            })
-        );
-        assert_eq!(
-            RulesSource::parse("rules.json"),
-            Ok(RulesSource::Path("rules.json".into()))
-        );
     }
 
     #[test]

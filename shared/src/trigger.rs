@@ -14,86 +14,8 @@
 use serde_json::Value;
 
 use crate::json_shape::{json_type, keys_of};
-
-/// One S3 object a trigger names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObjectRef {
-    pub bucket: String,
-    /// The key as stored (decoded).
-    pub key: String,
-    pub version_id: Option<String>,
-    /// Without quotes.
-    pub etag: Option<String>,
-    pub size: Option<u64>,
-}
-
-impl std::fmt::Display for ObjectRef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "s3://{}/{}", self.bucket, self.key)?;
-        if let Some(v) = &self.version_id {
-            write!(f, " (version {v})")?;
-        }
-        Ok(())
-    }
-}
-
-/// What a key says the object is, by CloudTrail's naming.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyKind {
-    /// `…/CloudTrail/<region>/YYYY/MM/DD/…_CloudTrail_….json.gz`: a log file.
-    Log,
-    /// `…/CloudTrail-Digest/…`: hashes for log-file validation, no events.
-    Digest,
-    /// `…/CloudTrail-Insight/…`: Insights events, not management or data events.
-    Insight,
-    /// Anything else in the bucket.
-    Other,
-}
-
-impl KeyKind {
-    pub fn skip_reason(self) -> Option<&'static str> {
-        match self {
-            KeyKind::Log => None,
-            KeyKind::Digest => Some("a CloudTrail digest file (CloudTrail-Digest/)"),
-            KeyKind::Insight => Some("a CloudTrail Insights file (CloudTrail-Insight/)"),
-            KeyKind::Other => {
-                Some("not a CloudTrail log file (no CloudTrail/ folder or not .json.gz)")
-            }
-        }
-    }
-
-    /// Short name for counts and logs.
-    pub fn label(self) -> &'static str {
-        match self {
-            KeyKind::Log => "log",
-            KeyKind::Digest => "digest",
-            KeyKind::Insight => "insight",
-            KeyKind::Other => "other",
-        }
-    }
-}
-
-/// Classifies a key by CloudTrail's layout: `[prefix/]AWSLogs/[o-org/]<account>/<folder>/<region>/…`,
-/// where the folder is `CloudTrail`, `CloudTrail-Digest` or `CloudTrail-Insight`. Any custom prefix and
-/// organization trails work: only the folder segment and the file name decide.
-pub fn classify_key(key: &str) -> KeyKind {
-    let mut segments = key.split('/');
-    let name = segments.next_back().unwrap_or_default();
-    let mut kind = KeyKind::Other;
-    for segment in segments {
-        match segment {
-            "CloudTrail-Digest" => return KeyKind::Digest,
-            "CloudTrail-Insight" => return KeyKind::Insight,
-            "CloudTrail" => kind = KeyKind::Log,
-            _ => {}
-        }
-    }
-    if kind == KeyKind::Log && name.ends_with(".json.gz") {
-        KeyKind::Log
-    } else {
-        KeyKind::Other
-    }
-}
+use crate::object_ref::{etag_unquote, ObjectRef};
+use crate::text::url_decode;
 
 /// How the function was invoked, which decides the shape of its answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -383,7 +305,7 @@ fn decode_s3_record(
         bucket: bucket.to_owned(),
         key,
         version_id: str_at(record, &["s3", "object", "versionId"]).map(str::to_owned),
-        etag: str_at(record, &["s3", "object", "eTag"]).map(unquote),
+        etag: str_at(record, &["s3", "object", "eTag"]).map(etag_unquote),
         size: record.pointer("/s3/object/size").and_then(Value::as_u64),
     }))
 }
@@ -439,46 +361,13 @@ fn decode_eventbridge(
         bucket: bucket.to_owned(),
         key: key.to_owned(),
         version_id: str_at(v, &["detail", "object", "version-id"]).map(str::to_owned),
-        etag: str_at(v, &["detail", "object", "etag"]).map(unquote),
+        etag: str_at(v, &["detail", "object", "etag"]).map(etag_unquote),
         size: v.pointer("/detail/object/size").and_then(Value::as_u64),
     }])
 }
 
 fn str_at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
     path.iter().try_fold(v, |v, k| v.get(k))?.as_str()
-}
-
-/// An ETag without its quotes.
-pub(crate) fn unquote(s: &str) -> String {
-    s.trim_matches('"').to_owned()
-}
-
-/// Decodes an `application/x-www-form-urlencoded` key: `+` is a space, `%XX` a byte; the bytes must be
-/// UTF-8.
-pub fn url_decode(s: &str) -> Result<String, String> {
-    if !s.contains(['+', '%']) {
-        return Ok(s.to_owned());
-    }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = bytes
-                    .get(i + 1..i + 3)
-                    .and_then(|h| std::str::from_utf8(h).ok())
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    .ok_or_else(|| format!("bad percent-escape at character {i}"))?;
-                out.push(hex);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).map_err(|_| "the decoded key is not UTF-8".to_owned())
 }
 
 #[cfg(test)]
@@ -498,35 +387,6 @@ mod tests {
             .iter()
             .flat_map(|u| u.objects.clone().unwrap())
             .collect()
-    }
-
-    #[test]
-    fn classifies_keys_by_cloudtrail_folder() {
-        assert_eq!(classify_key(KEY), KeyKind::Log);
-        assert_eq!(classify_key(&format!("custom/prefix/{KEY}")), KeyKind::Log);
-        assert_eq!(
-            classify_key(
-                "AWSLogs/o-abc123defg/123456789012/CloudTrail/eu-west-1/2026/11/25/x.json.gz"
-            ),
-            KeyKind::Log
-        );
-        assert_eq!(
-            classify_key("AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/11/25/x.json.gz"),
-            KeyKind::Digest
-        );
-        assert_eq!(
-            classify_key("AWSLogs/123456789012/CloudTrail-Insight/us-east-1/2026/11/25/x.json.gz"),
-            KeyKind::Insight
-        );
-        assert_eq!(
-            classify_key("AWSLogs/123456789012/CloudTrail/us-east-1/x.json"),
-            KeyKind::Other
-        );
-        assert_eq!(
-            classify_key("AWSLogs/123456789012/Config/x.json.gz"),
-            KeyKind::Other
-        );
-        assert_eq!(classify_key("CloudTrail.json.gz"), KeyKind::Other);
     }
 
     #[test]

@@ -6,11 +6,41 @@ pub struct Vars<F>(pub F);
 
 /// A variable with a value that cannot be used. Only for variables whose values are not secret.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("environment variable {name}={value:?}: {message}")]
+#[error("environment variable {name}={value:?}: {problem}")]
 pub struct VarError {
     pub name: &'static str,
     pub value: String,
-    pub message: String,
+    #[source]
+    pub problem: VarProblem,
+}
+
+/// What is wrong with a variable's value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VarProblem {
+    #[error(transparent)]
+    Value(#[from] ValueError),
+    #[error("use on or off")]
+    NotAFlag,
+    #[error("expected a whole number ≥ {min}")]
+    NumberBelow { min: u64 },
+}
+
+/// A text that does not parse as the value it should be: what was found, and what is wrong with it
+/// (`"dynamo" is not a de-duplication mode: …`). Every configuration value's `FromStr` returns it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{found:?} {problem}")]
+pub struct ValueError {
+    pub found: String,
+    pub problem: &'static str,
+}
+
+impl ValueError {
+    pub fn new(found: &str, problem: &'static str) -> ValueError {
+        ValueError {
+            found: found.to_owned(),
+            problem,
+        }
+    }
 }
 
 impl<F: Fn(&str) -> Option<String>> Vars<F> {
@@ -23,12 +53,26 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
         self.get(name).unwrap_or_else(|| default.to_owned())
     }
 
-    pub fn invalid(&self, name: &'static str, value: String, message: String) -> VarError {
+    pub fn invalid(
+        &self,
+        name: &'static str,
+        value: String,
+        problem: impl Into<VarProblem>,
+    ) -> VarError {
         VarError {
             name,
             value,
-            message,
+            problem: problem.into(),
         }
+    }
+
+    /// The variable parsed as `T`, or `default` when it is not set.
+    pub fn parsed<T>(&self, name: &'static str, default: &str) -> Result<T, VarError>
+    where
+        T: std::str::FromStr<Err = ValueError>,
+    {
+        let text = self.text(name, default);
+        text.parse().map_err(|e| self.invalid(name, text, e))
     }
 
     /// `on`/`off` (also `true`/`false`, `1`/`0`, `yes`/`no`).
@@ -37,7 +81,7 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
             None => Ok(default),
             Some("on" | "true" | "1" | "yes") => Ok(true),
             Some("off" | "false" | "0" | "no") => Ok(false),
-            Some(other) => Err(self.invalid(name, other.to_owned(), "use on or off".into())),
+            Some(other) => Err(self.invalid(name, other.to_owned(), VarProblem::NotAFlag)),
         }
     }
 
@@ -46,7 +90,7 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
         let text = self.text(name, &default.to_string());
         match text.trim().parse::<u64>() {
             Ok(n) if n >= min => Ok(n),
-            _ => Err(self.invalid(name, text, format!("expected a whole number ≥ {min}"))),
+            _ => Err(self.invalid(name, text, VarProblem::NumberBelow { min })),
         }
     }
 

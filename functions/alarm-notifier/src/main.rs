@@ -12,10 +12,11 @@ use serde_json::Value;
 use trailwatch::alarm_notifier::{
     DeliveryLog, Handled, MemoryLog, NoLog, Notifier, Publish, Resolve, Target,
 };
-use trailwatch::aws::{AwsSecrets, NotifierClients, S3DeliveryLog, SnsTopic};
+use trailwatch::aws::{self, AwsSecrets, NotifierClients, S3DeliveryLog, SnsTopic};
 use trailwatch::http::{HttpClient, Post};
+use trailwatch::lambda::invocation_deadline_ms;
 use trailwatch::notifier::{DeliveryLogMode, NotifierConfig};
-use trailwatch::timestamp::{invocation_deadline_ms, UnixSeconds};
+use trailwatch::time::UnixSeconds;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -25,9 +26,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         e
     })?;
     let clients = NotifierClients::new(config.path_style, config.max_attempts).await;
-    let rules = config
-        .rules
-        .load(&config.namespace, &clients.s3)
+    let rules = aws::load_rules(&config.rules, &config.namespace, &clients.s3)
         .await
         .map_err(|e| {
             lambda_runtime::tracing::error!(error = %e, "could not load the rules");

@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::Value;
-use trailwatch::aws::{self, CloudWatchSink, S3Source};
+use trailwatch::aws::{self, CloudWatchSink, ProgressStores, S3Source};
 use trailwatch::engine::Engine;
-use trailwatch::ingest::{Attempt, Ingest, Lease, ProgressStore};
-use trailwatch::timestamp::{invocation_deadline_ms, UnixSeconds};
+use trailwatch::lambda::invocation_deadline_ms;
+use trailwatch::publish::{Attempt, Lease, ProgressStore, Publisher};
+use trailwatch::time::UnixSeconds;
 use trailwatch::trail_metrics::{self, Config, TrailMetrics};
 
 /// Keeps glibc from growing the heap invocation after invocation. Each file is read through buffers of
@@ -43,7 +44,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         lambda_runtime::tracing::error!(error = %e, "could not load the rules");
         e
     })?;
-    let store = config.dedup.store(&s3);
+    let store = ProgressStores::for_mode(&config.dedup, &s3);
     lambda_runtime::tracing::info!(
         rules = rules.rules().len(),
         rules_fingerprint = rules.fingerprint(),
@@ -54,7 +55,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let function =
         std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "trail-metrics".into());
     let app = Arc::new(TrailMetrics {
-        ingest: Ingest {
+        publisher: Publisher {
             engine: Arc::new(Engine::new(rules, config.limits()).with_evidence(config.evidence)),
             source: S3Source { client: s3 },
             sink: CloudWatchSink { client: cloudwatch },

@@ -25,7 +25,7 @@ const SHAPES: &[&str] = &[
 ];
 
 /// The objects an event file names.
-fn objects(name: &str) -> Vec<trigger::ObjectRef> {
+fn objects(name: &str) -> Vec<trailwatch::object_ref::ObjectRef> {
     let inv = trigger::decode(&event_file(name)).unwrap();
     inv.units
         .into_iter()
@@ -328,9 +328,7 @@ async fn a_real_log_is_counted_as_an_independent_count_says() {
 }
 
 fn parse_time(s: &str) -> i64 {
-    trailwatch::timestamp::UnixSeconds::parse_rfc3339(s)
-        .unwrap()
-        .0
+    trailwatch::time::UnixSeconds::parse_rfc3339(s).unwrap().0
 }
 
 /// Peak resident memory (VmHWM) of the function process this test binary's `cargo lambda watch` runs,

@@ -4,9 +4,9 @@
 mod support;
 
 use support::*;
-use trailwatch::aws::{DedupMode, MarkerStore, TagStore, PROGRESS_TAG};
-use trailwatch::ingest::{Progress, ProgressStore, SaveError};
-use trailwatch::trigger::ObjectRef;
+use trailwatch::aws::{MarkerStore, ProgressStores, TagStore, PROGRESS_TAG};
+use trailwatch::object_ref::ObjectRef;
+use trailwatch::publish::{DedupMode, Progress, ProgressStore, SaveError};
 
 fn object(bucket: &str, key: &str) -> ObjectRef {
     ObjectRef {
@@ -128,7 +128,7 @@ async fn tags_keep_the_objects_other_tags() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_missing_object_or_bucket_is_a_permanent_error_naming_the_call() {
     let (s3, _) = clients().await;
-    let store = DedupMode::Tags.store(&s3);
+    let store = ProgressStores::for_mode(&DedupMode::Tags, &s3);
     let err = store
         .load(&object("no-such-bucket-here", "AWSLogs/x.json.gz"))
         .await
@@ -143,7 +143,8 @@ async fn a_missing_object_or_bucket_is_a_permanent_error_naming_the_call() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rules_load_from_s3_and_a_missing_file_is_named() {
-    use trailwatch::trail_metrics::{Config, RulesSource};
+    use trailwatch::rules::RulesSource;
+    use trailwatch::trail_metrics::Config;
     let (s3, _) = clients().await;
     let rules = r#"{"rules":[{"name":"Deletes","filterPattern":"{ $.eventName = Delete* }",
         "metricTransformations":[{"metricName":"Deletes","metricValue":"1"}]}]}"#;

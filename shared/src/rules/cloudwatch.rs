@@ -7,11 +7,11 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value as Json};
 
-use crate::event::format_number;
 use crate::rules::pattern::{Condition, Expr, Pattern, Target, Test, Value};
 use crate::rules::ruleset::{
     DimensionSource, MetricValue, Rule, Transformation, DEFAULT_MAX_DIMENSION_VALUES_PER_HOUR,
 };
+use crate::text::format_number;
 
 /// One metric filter: what PutMetricFilter takes, less the log group.
 #[derive(Debug, Clone, PartialEq)]

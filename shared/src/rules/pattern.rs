@@ -487,7 +487,7 @@ fn equals(expected: &Value, value: &FieldValue<'_>) -> bool {
         (Value::Text(glob), FieldValue::Bool(b)) => glob.matches(if *b { "true" } else { "false" }),
         // "Use the asterisk as a wild card to match numbers": `$.code = 4*` on `"code":404`.
         (Value::Text(glob), FieldValue::Number(x)) if glob.exact().is_none() => {
-            glob.matches(&crate::event::format_number(*x))
+            glob.matches(&crate::text::format_number(*x))
         }
         (Value::Regex(re), FieldValue::String(s)) => re.is_match(s),
         _ => false,

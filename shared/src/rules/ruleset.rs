@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::event::{Event, FieldId, FieldTable, FieldValue};
 use crate::rules::pattern::{Pattern, PatternError};
 use crate::rules::selector::Selector;
-use crate::timestamp::UnixSeconds;
+use crate::time::UnixSeconds;
 
 /// The namespace of metrics whose rule does not name one.
 pub const DEFAULT_NAMESPACE: &str = "CloudTrailMetrics";
@@ -588,7 +588,7 @@ fn compile_transformation(
         ));
     }
     let (value, value_text) = match &t.metric_value {
-        NumberOrText::Number(n) => (MetricValue::Constant(*n), crate::event::format_number(*n)),
+        NumberOrText::Number(n) => (MetricValue::Constant(*n), crate::text::format_number(*n)),
         NumberOrText::Text(text) => {
             let trimmed = text.trim();
             let value = if trimmed.starts_with('$') {

@@ -5,6 +5,10 @@
 //! top-level values). The reader frames records and hands each one's bytes to the caller; it only scans
 //! structure (strings, brackets), and the caller's JSON parser validates each record.
 
+mod keys;
+
+pub use keys::{classify_key, day_folders, key_time, KeyKind};
+
 use std::io::{self, BufReader, Read};
 
 use flate2::bufread::MultiGzDecoder;

@@ -5,18 +5,6 @@
 
 use std::fmt;
 
-/// An invocation's deadline in epoch milliseconds, from the runtime API's `Lambda-Runtime-Deadline-Ms`.
-/// Lambda sends epoch milliseconds; `cargo lambda watch` sends the timeout itself (`600000`). A value
-/// too small to be a date after 2001 is taken as milliseconds from `now_ms`.
-pub fn invocation_deadline_ms(header: u64, now_ms: i64) -> i64 {
-    let header = i64::try_from(header).unwrap_or(i64::MAX);
-    if header < 1_000_000_000_000 {
-        now_ms.saturating_add(header)
-    } else {
-        header
-    }
-}
-
 /// Seconds since the Unix epoch, UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct UnixSeconds(pub i64);
@@ -160,13 +148,6 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn deadlines_from_lambda_and_from_cargo_lambda() {
-        let now = 1_795_605_417_311;
-        assert_eq!(invocation_deadline_ms(now as u64 + 900, now), now + 900);
-        assert_eq!(invocation_deadline_ms(600_000, now), now + 600_000);
-    }
 
     #[test]
     fn parses_cloudtrail_event_time() {

@@ -1,0 +1,77 @@
+//! Why publishing an object failed, and whether trying again can help.
+
+use crate::cloudtrail::ReadError;
+use crate::error::CallError;
+use crate::publish::SaveError;
+use crate::time::UnixSeconds;
+
+/// Why processing an object failed, and whether trying again can help.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishErrorKind {
+    #[error("reading the object: {0}")]
+    Read(CallError),
+    #[error("corrupt log file, nothing published{}: {error}", if *.gzip { " (offsets in the decompressed data)" } else { "" })]
+    Corrupt { gzip: bool, error: ReadError },
+    #[error("another invocation ({owner}) is publishing it, lease until {until}: try again later")]
+    InProgress { owner: String, until: UnixSeconds },
+    #[error("{0}")]
+    Marker(SaveError),
+    #[error("reading its progress marker: {0}")]
+    MarkerLoad(CallError),
+    #[error("its progress marker says {done} of {total} requests were published with rules {rules}, but the current rules ({current}) make {now_total} requests: finishing with them would mix two rule sets. Deploy the rules with fingerprint {rules} again to finish it, or delete the marker to publish it in full with the current rules, which counts what its first {done} requests held twice")]
+    RulesChanged {
+        done: usize,
+        total: usize,
+        rules: String,
+        current: String,
+        now_total: usize,
+    },
+    #[error("PutMetricData request {index} of {total} ({done} published before it): {error}")]
+    Publish {
+        index: usize,
+        total: usize,
+        done: usize,
+        error: CallError,
+    },
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// A failure on one object; the message names it.
+#[derive(Debug, thiserror::Error)]
+#[error("{object}: {kind}")]
+pub struct PublishError {
+    pub object: String,
+    pub kind: PublishErrorKind,
+}
+
+impl PublishError {
+    /// Whether a later attempt may succeed: throttling, 5xx, network, a lease held by another
+    /// invocation. A corrupt file, a missing object or denied access will fail the same way again.
+    pub fn retryable(&self) -> bool {
+        match &self.kind {
+            PublishErrorKind::Read(e) | PublishErrorKind::MarkerLoad(e) => e.retryable,
+            PublishErrorKind::Publish { error, .. } => error.retryable,
+            PublishErrorKind::Marker(SaveError::Call(e)) => e.retryable,
+            PublishErrorKind::Marker(SaveError::Conflict) | PublishErrorKind::InProgress { .. } => {
+                true
+            }
+            PublishErrorKind::Corrupt { .. } | PublishErrorKind::RulesChanged { .. } => false,
+            PublishErrorKind::Internal(_) => true,
+        }
+    }
+
+    /// A short type name for Lambda's `errorType`.
+    pub fn error_type(&self) -> &'static str {
+        match (&self.kind, self.retryable()) {
+            (PublishErrorKind::Corrupt { .. }, _) => "Permanent.CorruptObject",
+            (PublishErrorKind::RulesChanged { .. }, _) => "Permanent.RulesChanged",
+            (
+                PublishErrorKind::InProgress { .. } | PublishErrorKind::Marker(SaveError::Conflict),
+                _,
+            ) => "Retryable.InProgress",
+            (_, true) => "Retryable.Aws",
+            (_, false) => "Permanent.Aws",
+        }
+    }
+}

@@ -1,0 +1,324 @@
+//! One S3 object in, its metrics published exactly once: read the object as a stream, run the engine,
+//! and send the engine's PutMetricData batches, recording progress in a marker so that no delivery,
+//! retry or re-run counts an object twice and no retry re-sends a batch that was accepted.
+//!
+//! The protocol, per object (see [`Progress`]):
+//! 1. Load the object's marker. If it says every batch of this object version (ETag) was published,
+//!    stop: already done (with whatever rules were in use then).
+//! 2. Read the object and run the engine (nothing is published from a file that fails part-way).
+//! 3. Claim the object: write the marker with `done` batches so far, the total, and a lease that ends
+//!    when this invocation must end. The write is conditional on the marker being unchanged since step
+//!    1 (S3 conditional writes), so two invocations cannot both claim it; one that finds a live lease of
+//!    another owner backs off with a retryable error.
+//! 4. For each batch from `done` on: PutMetricData, then advance `done` in the marker (conditionally).
+//!
+//! The one gap: a crash between PutMetricData returning and the marker write re-sends that one batch on
+//! retry, and so does an ambiguous failure of the request itself (a connection reset after CloudWatch
+//! accepted it, which the SDK retries). PutMetricData has no idempotency key, so no design that calls it
+//! can close that gap; this one narrows it to a single request, and retries the marker write before
+//! giving up.
+
+mod dedup;
+mod dry_run;
+mod error;
+mod many;
+mod outcome;
+mod ports;
+mod progress;
+
+pub use dedup::DedupMode;
+pub use dry_run::{CollectSink, NoProgress, ReadOnly};
+pub use error::{PublishError, PublishErrorKind};
+pub use many::publish_all;
+pub use outcome::{Attempt, Lease, Outcome, Published};
+pub use ports::{MetricSink, ObjectSource, Opened, ProgressStore, SaveError, Stored};
+pub use progress::Progress;
+
+use std::sync::Arc;
+
+use tokio::io::AsyncRead;
+
+use crate::cloudtrail::{classify_key, KeyKind, ReadError};
+use crate::engine::{Engine, FileError, FileKind};
+use crate::error::CallError;
+use crate::metrics::{request_batches, MetricDatum};
+use crate::object_ref::ObjectRef;
+use crate::rules::ruleset::Evidence;
+use crate::time::UnixSeconds;
+
+/// Attempts at a marker write before giving up on it.
+const MARKER_WRITE_ATTEMPTS: u32 = 4;
+
+/// Receives the evidence of one object's security-rule matches (the function logs it).
+pub type EvidenceSink = dyn Fn(&ObjectRef, &[Evidence]) + Send + Sync;
+
+/// The engine plus where objects come from, where datums go and where progress is kept.
+pub struct Publisher<S, M, P> {
+    pub engine: Arc<Engine>,
+    pub source: S,
+    pub sink: M,
+    pub store: P,
+    /// Clock, replaceable in tests.
+    pub now: fn() -> UnixSeconds,
+    /// Where evidence goes, before anything is published; `None` to drop it.
+    pub evidence: Option<Arc<EvidenceSink>>,
+}
+
+impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Publisher<S, M, P> {
+    /// Processes one object: see the module documentation.
+    pub async fn publish_object(
+        &self,
+        object: &ObjectRef,
+        attempt: &Attempt,
+    ) -> Result<Outcome, PublishError> {
+        let kind = classify_key(&object.key);
+        if kind != KeyKind::Log {
+            return Ok(Outcome::SkippedKey(kind));
+        }
+        let fail = |kind| PublishError {
+            object: object.to_string(),
+            kind,
+        };
+        let stored = self
+            .store
+            .load(object)
+            .await
+            .map_err(|e| fail(PublishErrorKind::MarkerLoad(e)))?;
+        // A duplicate notification that carries the ETag is settled without reading the object.
+        if let (Some(s), Some(etag)) = (&stored, &object.etag) {
+            if s.progress.etag == *etag && s.progress.is_complete() {
+                return Ok(Outcome::AlreadyPublished {
+                    requests: s.progress.total,
+                });
+            }
+        }
+        let opened = self
+            .source
+            .open(object)
+            .await
+            .map_err(|e| fail(PublishErrorKind::Read(e)))?;
+        let etag = opened.etag.clone();
+        if let Err(outcome) = self.check(stored.as_ref(), &etag, attempt) {
+            return outcome.map_err(fail);
+        }
+
+        let report = self.read(object, opened.body).await.map_err(fail)?;
+        if report.kind != FileKind::Events {
+            return Ok(Outcome::SkippedContent(report.kind));
+        }
+        let datums = report.aggregation.into_datums();
+        let batches = request_batches(&datums);
+        let mut published = Published {
+            records: report.counts.records,
+            events: report.counts.events,
+            datums: datums.len(),
+            requests: batches.len(),
+            newest_event: report.newest_event,
+            evidence_dropped: report.evidence_dropped,
+            dimension_values_encoded: report.counts.encoded_dimension_value,
+            dimension_values_folded: report.counts.folded_dimension_value,
+            ..Published::default()
+        };
+        let log_evidence = |published: &mut Published| {
+            if let Some(sink) = &self.evidence {
+                sink(object, &report.evidence);
+                published.evidence = report.evidence.len();
+            }
+        };
+        if batches.is_empty() {
+            // Nothing to count twice: no marker needed.
+            log_evidence(&mut published);
+            return Ok(Outcome::Published(published));
+        }
+
+        // Reading took a while: a store without compare-and-swap looks again just before claiming,
+        // which narrows a race with another invocation to the moment between this read and the write.
+        let stored = if self.store.is_atomic() {
+            stored
+        } else {
+            let again = self
+                .store
+                .load(object)
+                .await
+                .map_err(|e| fail(PublishErrorKind::MarkerLoad(e)))?;
+            if let Err(outcome) = self.check(again.as_ref(), &etag, attempt) {
+                return outcome.map_err(fail);
+            }
+            again
+        };
+        let rules = self.engine.rules().fingerprint();
+        let prior = stored
+            .as_ref()
+            .map(|s| &s.progress)
+            .filter(|p| p.etag == etag);
+        let done = match prior {
+            Some(p) if p.done > 0 && (p.rules != rules || p.total != batches.len()) => {
+                return Err(fail(PublishErrorKind::RulesChanged {
+                    done: p.done,
+                    total: p.total,
+                    rules: p.rules.clone(),
+                    current: rules,
+                    now_total: batches.len(),
+                }));
+            }
+            Some(p) => p.done,
+            None => 0,
+        };
+        published.resumed_at = done;
+
+        // Claim.
+        let mut progress = Progress {
+            etag,
+            rules,
+            done,
+            total: batches.len(),
+            lease: attempt.lease_at((self.now)()),
+            owner: attempt.owner.clone(),
+        };
+        let token = self
+            .store
+            .save(object, &progress, stored.as_ref())
+            .await
+            .map_err(|e| fail(PublishErrorKind::Marker(e)))?;
+        let mut current = Stored {
+            progress: progress.clone(),
+            token,
+        };
+        if done == 0 {
+            // Before publishing, so that a failure part-way loses no evidence; a retry from request 0
+            // logs it again, a retry from further on does not.
+            log_evidence(&mut published);
+        }
+
+        for index in done..batches.len() {
+            let now = (self.now)();
+            let batch: Vec<MetricDatum> = datums[batches[index].clone()]
+                .iter()
+                .filter(|d| d.is_publishable_at(now))
+                .cloned()
+                .collect();
+            published.out_of_window += batches[index].len() - batch.len();
+            if let Some(first) = batch.first() {
+                if let Err(error) = self.sink.put(&first.namespace, &batch).await {
+                    self.release(object, &progress, &current).await;
+                    return Err(fail(PublishErrorKind::Publish {
+                        index: index + 1,
+                        total: batches.len(),
+                        done: index,
+                        error,
+                    }));
+                }
+                published.requests_sent += 1;
+            }
+            progress.done = index + 1;
+            progress.lease = if progress.is_complete() {
+                0
+            } else {
+                attempt.lease_at((self.now)())
+            };
+            match self.save_with_retries(object, &progress, &current).await {
+                Ok(token) => {
+                    current = Stored {
+                        progress: progress.clone(),
+                        token,
+                    };
+                }
+                Err(e) => {
+                    if !matches!(e, SaveError::Conflict) {
+                        self.release(object, &progress, &current).await;
+                    }
+                    return Err(fail(PublishErrorKind::Marker(e)));
+                }
+            }
+        }
+        Ok(Outcome::Published(published))
+    }
+
+    /// What the marker says before anything is read or claimed: `Err` ends the attempt (already
+    /// published, or held by another invocation).
+    fn check(
+        &self,
+        stored: Option<&Stored>,
+        etag: &str,
+        attempt: &Attempt,
+    ) -> Result<(), Result<Outcome, PublishErrorKind>> {
+        let Some(p) = stored.map(|s| &s.progress).filter(|p| p.etag == etag) else {
+            return Ok(());
+        };
+        if p.is_complete() {
+            return Err(Ok(Outcome::AlreadyPublished { requests: p.total }));
+        }
+        if p.lease > (self.now)().0 && p.owner != attempt.owner {
+            return Err(Err(PublishErrorKind::InProgress {
+                owner: p.owner.clone(),
+                until: UnixSeconds(p.lease),
+            }));
+        }
+        Ok(())
+    }
+
+    /// Best effort, after a failure: end this attempt's lease so that the next one need not wait.
+    async fn release(&self, object: &ObjectRef, progress: &Progress, current: &Stored) {
+        let released = Progress {
+            lease: 0,
+            done: current.progress.done,
+            ..progress.clone()
+        };
+        let _ = self.store.save(object, &released, Some(current)).await;
+    }
+
+    /// Runs the engine over the body on a blocking thread, reading the stream as it arrives.
+    async fn read<B: AsyncRead + Send + Unpin + 'static>(
+        &self,
+        object: &ObjectRef,
+        body: B,
+    ) -> Result<crate::engine::FileReport, PublishErrorKind> {
+        let engine = Arc::clone(&self.engine);
+        let name = object.to_string();
+        let reader = tokio_util::io::SyncIoBridge::new(body);
+        let result = tokio::task::spawn_blocking(move || engine.process(&name, reader))
+            .await
+            .map_err(|e| PublishErrorKind::Internal(format!("the engine task failed: {e}")))?;
+        result.map_err(|FileError { gzip, error, .. }| match error {
+            // An I/O error while streaming is S3's or the network's, not the file's.
+            ReadError::Io(e) => PublishErrorKind::Read(CallError {
+                operation: "GetObject",
+                code: "Network".into(),
+                message: format!("the object's body stopped: {e}"),
+                retryable: true,
+            }),
+            error => PublishErrorKind::Corrupt { gzip, error },
+        })
+    }
+
+    /// Writes the marker, retrying transient failures. A conflict whose marker already holds what was
+    /// written is success: the SDK retried a write that had gone through.
+    async fn save_with_retries(
+        &self,
+        object: &ObjectRef,
+        progress: &Progress,
+        current: &Stored,
+    ) -> Result<Option<String>, SaveError> {
+        let mut delay = std::time::Duration::from_millis(100);
+        let mut attempt = 1;
+        loop {
+            match self.store.save(object, progress, Some(current)).await {
+                Err(SaveError::Call(e)) if e.retryable && attempt < MARKER_WRITE_ATTEMPTS => {
+                    tokio::time::sleep(delay).await;
+                    delay *= 3;
+                    attempt += 1;
+                }
+                Err(SaveError::Conflict) => {
+                    return match self.store.load(object).await {
+                        Ok(Some(now)) if now.progress == *progress => Ok(now.token),
+                        _ => Err(SaveError::Conflict),
+                    };
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,78 @@
+//! The progress marker: how far publishing one object has gone, as one line of text.
+
+/// How far publishing an object has gone. Stored as one line of text (it fits an S3 tag value):
+/// `v1 etag=… rules=… done=2 total=5 lease=1764059700 owner=…`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    /// The object version this is about.
+    pub etag: String,
+    /// [`crate::rules::ruleset::RuleSet::fingerprint`] of the rules that made the batches.
+    pub rules: String,
+    /// Batches accepted by PutMetricData, in order.
+    pub done: usize,
+    pub total: usize,
+    /// Until when (Unix seconds) the owner may still be publishing; 0 when nobody is.
+    pub lease: i64,
+    /// Who holds the lease: a Lambda request ID, or `trailwatch-backfill-…`.
+    pub owner: String,
+}
+
+impl Progress {
+    pub fn is_complete(&self) -> bool {
+        self.done >= self.total
+    }
+
+    pub fn encode(&self) -> String {
+        format!(
+            "v1 etag={} rules={} done={} total={} lease={} owner={}",
+            self.etag, self.rules, self.done, self.total, self.lease, self.owner
+        )
+    }
+
+    pub fn parse(text: &str) -> Result<Progress, String> {
+        let mut fields = text.split(' ');
+        if fields.next() != Some("v1") {
+            return Err(format!("unknown progress marker format {text:?}"));
+        }
+        let mut p = Progress {
+            etag: String::new(),
+            rules: String::new(),
+            done: 0,
+            total: 0,
+            lease: 0,
+            owner: String::new(),
+        };
+        let mut seen = 0;
+        for field in fields {
+            let (k, v) = field
+                .split_once('=')
+                .ok_or_else(|| format!("progress marker field {field:?} has no `=`"))?;
+            let number = |v: &str| {
+                v.parse::<i64>()
+                    .map_err(|_| format!("progress marker: {k}={v:?} is not a number"))
+            };
+            match k {
+                "etag" => p.etag = v.to_owned(),
+                "rules" => p.rules = v.to_owned(),
+                "done" => {
+                    p.done = number(v)?
+                        .try_into()
+                        .map_err(|_| "progress marker: negative done")?
+                }
+                "total" => {
+                    p.total = number(v)?
+                        .try_into()
+                        .map_err(|_| "progress marker: negative total")?
+                }
+                "lease" => p.lease = number(v)?,
+                "owner" => p.owner = v.to_owned(),
+                _ => continue,
+            }
+            seen += 1;
+        }
+        if seen < 6 || p.done > p.total {
+            return Err(format!("incomplete progress marker {text:?}"));
+        }
+        Ok(p)
+    }
+}

@@ -1,0 +1,650 @@
+use super::*;
+use crate::cloudtrail::ReadLimits;
+use crate::error::CallError;
+use crate::rules::ruleset::{RuleSet, DEFAULT_MAX_DIMENSION_VALUES_PER_HOUR};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+const KEY: &str = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/25/111122223333_CloudTrail_us-east-1_20261125T0900Z_x.json.gz";
+
+fn now() -> UnixSeconds {
+    UnixSeconds::parse_rfc3339("2026-11-25T09:00:00Z").unwrap()
+}
+
+/// A log with `users` StartInstances events, one per user, at `time`; past the built-in rules'
+/// 1,000 distinct users an hour, each further thousand is an hour later.
+fn log(users: usize, time: &str) -> Vec<u8> {
+    let records: Vec<String> = (0..users)
+        .map(|i| {
+            let later = i / DEFAULT_MAX_DIMENSION_VALUES_PER_HOUR;
+            let time = if later == 0 {
+                time.to_owned()
+            } else {
+                // An hour on: "…T08:55:10Z" becomes "…T09:55:10Z", "…T10:55:10Z".
+                let hour: usize = time[11..13].parse().unwrap();
+                format!("{}{:02}{}", &time[..11], hour + later, &time[13..])
+            };
+            format!(
+                r#"{{"eventTime":"{time}","eventName":"StartInstances","eventSource":"ec2.amazonaws.com","eventID":"id-{i}","userIdentity":{{"type":"IAMUser","userName":"user{i}"}}}}"#
+            )
+        })
+        .collect();
+    format!(r#"{{"Records":[{}]}}"#, records.join(",")).into_bytes()
+}
+
+#[derive(Default)]
+struct Source(HashMap<String, (Vec<u8>, String)>);
+
+impl ObjectSource for Source {
+    type Body = std::io::Cursor<Vec<u8>>;
+    async fn open(&self, o: &ObjectRef) -> Result<Opened<Self::Body>, CallError> {
+        match self.0.get(&o.key) {
+            Some((bytes, etag)) => Ok(Opened {
+                body: std::io::Cursor::new(bytes.clone()),
+                etag: etag.clone(),
+            }),
+            None => Err(CallError {
+                operation: "GetObject",
+                code: "NoSuchKey".into(),
+                message: "gone".into(),
+                retryable: false,
+            }),
+        }
+    }
+}
+
+/// Records every accepted request; fails the calls whose numbers (1-based) are in `fail`.
+#[derive(Default)]
+struct Sink {
+    accepted: Mutex<Vec<Vec<MetricDatum>>>,
+    calls: Mutex<usize>,
+    fail: Vec<usize>,
+}
+
+impl MetricSink for Sink {
+    async fn put(&self, _ns: &str, datums: &[MetricDatum]) -> Result<(), CallError> {
+        let mut calls = self.calls.lock().unwrap();
+        *calls += 1;
+        if self.fail.contains(&calls) {
+            return Err(CallError {
+                operation: "PutMetricData",
+                code: "Throttling".into(),
+                message: "slow down".into(),
+                retryable: true,
+            });
+        }
+        self.accepted.lock().unwrap().push(datums.to_vec());
+        Ok(())
+    }
+}
+
+/// Compare-and-swap like S3 conditional writes.
+#[derive(Default)]
+struct Store {
+    markers: Mutex<HashMap<String, (Progress, u32)>>,
+    writes: Mutex<usize>,
+}
+
+impl ProgressStore for Store {
+    fn describe(&self) -> String {
+        "fake".into()
+    }
+    fn is_atomic(&self) -> bool {
+        true
+    }
+    async fn load(&self, o: &ObjectRef) -> Result<Option<Stored>, CallError> {
+        Ok(self
+            .markers
+            .lock()
+            .unwrap()
+            .get(&o.key)
+            .map(|(p, v)| Stored {
+                progress: p.clone(),
+                token: Some(v.to_string()),
+            }))
+    }
+    async fn save(
+        &self,
+        o: &ObjectRef,
+        p: &Progress,
+        previous: Option<&Stored>,
+    ) -> Result<Option<String>, SaveError> {
+        let mut markers = self.markers.lock().unwrap();
+        let current = markers.get(&o.key).map(|(_, v)| v.to_string());
+        if current.as_deref() != previous.and_then(|p| p.token.as_deref()) {
+            return Err(SaveError::Conflict);
+        }
+        let version = markers.get(&o.key).map_or(1, |(_, v)| v + 1);
+        markers.insert(o.key.clone(), (p.clone(), version));
+        *self.writes.lock().unwrap() += 1;
+        Ok(Some(version.to_string()))
+    }
+}
+
+fn ingest(files: &[(&str, Vec<u8>)], fail: Vec<usize>) -> Publisher<Source, Sink, Store> {
+    let rules = RuleSet::builtin("CloudTrailMetrics").unwrap();
+    Publisher {
+        engine: Arc::new(Engine::new(rules, ReadLimits::default()).with_evidence(true)),
+        source: Source(
+            files
+                .iter()
+                .map(|(k, b)| (k.to_string(), (b.clone(), format!("etag-{k}"))))
+                .collect(),
+        ),
+        sink: Sink {
+            fail,
+            ..Sink::default()
+        },
+        store: Store::default(),
+        now,
+        evidence: None,
+    }
+}
+
+type Logged = Arc<Mutex<Vec<Evidence>>>;
+
+/// The ingest with an evidence sink that keeps what it is given.
+fn logging<S, M, P>(mut ing: Publisher<S, M, P>) -> (Publisher<S, M, P>, Logged) {
+    let logged: Logged = Arc::default();
+    let sink = Arc::clone(&logged);
+    ing.evidence = Some(Arc::new(move |_: &ObjectRef, e: &[Evidence]| {
+        sink.lock().unwrap().extend_from_slice(e)
+    }));
+    (ing, logged)
+}
+
+/// A log of `n` failed (AccessDenied) calls, which the UnauthorizedAPICalls rule matches.
+fn denied(n: usize) -> String {
+    (0..n)
+        .map(|i| format!(r#",{{"eventTime":"2026-11-25T08:40:00Z","eventName":"GetObject","eventID":"denied-{i}","errorCode":"AccessDenied","userIdentity":{{"type":"IAMUser","userName":"mallory"}}}}"#))
+        .collect()
+}
+
+fn object(key: &str) -> ObjectRef {
+    ObjectRef {
+        bucket: "trail".into(),
+        key: key.into(),
+        version_id: None,
+        etag: None,
+        size: None,
+    }
+}
+
+fn attempt(owner: &str) -> Attempt {
+    Attempt {
+        owner: owner.into(),
+        lease: Lease::Until(UnixSeconds(now().0 + 900)),
+    }
+}
+
+/// StartInstances SampleCount per user over every accepted request.
+fn start_counts(sink: &Sink) -> HashMap<String, f64> {
+    let mut counts = HashMap::new();
+    for d in sink.accepted.lock().unwrap().iter().flatten() {
+        if &*d.metric_name == "StartInstances" {
+            *counts.entry(d.dimensions[0].1.clone()).or_default() += d.statistics.sample_count;
+        }
+    }
+    counts
+}
+
+#[tokio::test]
+async fn publishes_once_and_skips_a_second_delivery() {
+    let ing = ingest(&[(KEY, log(3, "2026-11-25T08:55:10Z"))], vec![]);
+    let Outcome::Published(p) = ing
+        .publish_object(&object(KEY), &attempt("r1"))
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (p.events, p.requests, p.requests_sent, p.resumed_at),
+        (3, 1, 1, 0)
+    );
+    assert_eq!(
+        p.newest_event,
+        UnixSeconds::parse_rfc3339("2026-11-25T08:55:10Z")
+    );
+    let again = ing
+        .publish_object(&object(KEY), &attempt("r2"))
+        .await
+        .unwrap();
+    assert_eq!(again, Outcome::AlreadyPublished { requests: 1 });
+    assert_eq!(*ing.sink.calls.lock().unwrap(), 1);
+    assert_eq!(start_counts(&ing.sink).len(), 3);
+    assert!(ing.store.markers.lock().unwrap()[KEY].0.is_complete());
+}
+
+#[tokio::test]
+async fn a_retry_after_a_failed_batch_sends_only_the_rest() {
+    // 2,500 users: three requests of at most 1,000 datums. The second fails.
+    let mut bytes = log(2500, "2026-11-25T08:55:10Z");
+    bytes.truncate(bytes.len() - 2);
+    bytes.extend_from_slice(format!("{}]}}", denied(3)).as_bytes());
+    let (ing, logged) = logging(ingest(&[(KEY, bytes)], vec![2]));
+    let err = ing
+        .publish_object(&object(KEY), &attempt("r1"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        logged.lock().unwrap().len(),
+        3,
+        "evidence is logged before publishing"
+    );
+    assert!(err.retryable(), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!("s3://trail/{KEY}: PutMetricData request 2 of 3")),
+        "{text}"
+    );
+    let marker = ing.store.markers.lock().unwrap()[KEY].0.clone();
+    assert_eq!(
+        (marker.done, marker.total, marker.lease),
+        (1, 3, 0),
+        "lease released after the failure"
+    );
+    // Lambda's retry, with another request ID.
+    let Outcome::Published(p) = ing
+        .publish_object(&object(KEY), &attempt("r2"))
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!((p.requests_sent, p.resumed_at), (2, 1));
+    assert_eq!(p.evidence, 0, "evidence was logged by the first attempt");
+    assert_eq!(logged.lock().unwrap().len(), 3);
+    let counts = start_counts(&ing.sink);
+    assert_eq!(counts.len(), 2500);
+    assert!(
+        counts.values().all(|c| *c == 1.0),
+        "every user counted exactly once"
+    );
+}
+
+#[tokio::test]
+async fn a_live_lease_of_another_invocation_is_retryable() {
+    let ing = ingest(&[(KEY, log(1, "2026-11-25T08:55:10Z"))], vec![]);
+    let rules = ing.engine.rules().fingerprint();
+    let p = Progress {
+        etag: format!("etag-{KEY}"),
+        rules,
+        done: 0,
+        total: 1,
+        lease: now().0 + 60,
+        owner: "other".into(),
+    };
+    ing.store
+        .markers
+        .lock()
+        .unwrap()
+        .insert(KEY.into(), (p.clone(), 1));
+    let err = ing
+        .publish_object(&object(KEY), &attempt("r1"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.kind, PublishErrorKind::InProgress { .. }) && err.retryable(),
+        "{err}"
+    );
+    assert_eq!(err.error_type(), "Retryable.InProgress");
+    assert_eq!(*ing.sink.calls.lock().unwrap(), 0);
+    // Once the lease has run out, the object is taken over.
+    ing.store.markers.lock().unwrap().insert(
+        KEY.into(),
+        (
+            Progress {
+                lease: now().0 - 1,
+                ..p
+            },
+            1,
+        ),
+    );
+    assert!(matches!(
+        ing.publish_object(&object(KEY), &attempt("r1"))
+            .await
+            .unwrap(),
+        Outcome::Published(_)
+    ));
+}
+
+#[tokio::test]
+async fn a_marker_changed_since_it_was_read_stops_the_claim() {
+    struct Racing(Store);
+    impl ProgressStore for Racing {
+        fn describe(&self) -> String {
+            "racing".into()
+        }
+        fn is_atomic(&self) -> bool {
+            true
+        }
+        async fn load(&self, o: &ObjectRef) -> Result<Option<Stored>, CallError> {
+            let seen = self.0.load(o).await;
+            // Another invocation writes right after this one read.
+            let p = Progress {
+                etag: "x".into(),
+                rules: "r".into(),
+                done: 0,
+                total: 1,
+                lease: 0,
+                owner: "o".into(),
+            };
+            self.0.markers.lock().unwrap().insert(o.key.clone(), (p, 7));
+            seen
+        }
+        async fn save(
+            &self,
+            o: &ObjectRef,
+            p: &Progress,
+            prev: Option<&Stored>,
+        ) -> Result<Option<String>, SaveError> {
+            self.0.save(o, p, prev).await
+        }
+    }
+    let base = ingest(&[(KEY, log(1, "2026-11-25T08:55:10Z"))], vec![]);
+    let ing = Publisher {
+        engine: base.engine,
+        source: base.source,
+        sink: base.sink,
+        store: Racing(Store::default()),
+        now,
+        evidence: None,
+    };
+    let err = ing
+        .publish_object(&object(KEY), &attempt("r1"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.kind, PublishErrorKind::Marker(SaveError::Conflict)) && err.retryable(),
+        "{err}"
+    );
+    assert_eq!(*ing.sink.calls.lock().unwrap(), 0);
+}
+
+/// Like tags: no compare-and-swap. Another invocation claims the object while this one reads it.
+struct ClaimedWhileReading {
+    inner: Store,
+    loads: Mutex<usize>,
+}
+
+impl ProgressStore for ClaimedWhileReading {
+    fn describe(&self) -> String {
+        "tags-like".into()
+    }
+    fn is_atomic(&self) -> bool {
+        false
+    }
+    async fn load(&self, o: &ObjectRef) -> Result<Option<Stored>, CallError> {
+        let second = {
+            let mut loads = self.loads.lock().unwrap();
+            *loads += 1;
+            *loads == 2
+        };
+        if second {
+            let p = Progress {
+                etag: format!("etag-{}", o.key),
+                rules: "r".into(),
+                done: 0,
+                total: 1,
+                lease: now().0 + 300,
+                owner: "other".into(),
+            };
+            return Ok(Some(Stored {
+                progress: p,
+                token: None,
+            }));
+        }
+        self.inner.load(o).await
+    }
+    async fn save(
+        &self,
+        o: &ObjectRef,
+        p: &Progress,
+        prev: Option<&Stored>,
+    ) -> Result<Option<String>, SaveError> {
+        self.inner.save(o, p, prev).await
+    }
+}
+
+#[tokio::test]
+async fn a_store_without_compare_and_swap_looks_again_before_claiming() {
+    let base = ingest(&[(KEY, log(1, "2026-11-25T08:55:10Z"))], vec![]);
+    let store = ClaimedWhileReading {
+        inner: Store::default(),
+        loads: Mutex::new(0),
+    };
+    let ing = Publisher {
+        engine: base.engine,
+        source: base.source,
+        sink: base.sink,
+        store,
+        now,
+        evidence: None,
+    };
+    let err = ing
+        .publish_object(&object(KEY), &attempt("r1"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.kind, PublishErrorKind::InProgress { .. }),
+        "{err}"
+    );
+    assert_eq!(*ing.store.loads.lock().unwrap(), 2);
+    assert_eq!(*ing.sink.calls.lock().unwrap(), 0);
+}
+
+/// A marker write that went through but answered "conflict", as when the SDK retries a
+/// conditional PUT whose first try succeeded.
+struct EchoingConflict(Store);
+
+impl ProgressStore for EchoingConflict {
+    fn describe(&self) -> String {
+        "echo".into()
+    }
+    fn is_atomic(&self) -> bool {
+        true
+    }
+    async fn load(&self, o: &ObjectRef) -> Result<Option<Stored>, CallError> {
+        self.0.load(o).await
+    }
+    async fn save(
+        &self,
+        o: &ObjectRef,
+        p: &Progress,
+        prev: Option<&Stored>,
+    ) -> Result<Option<String>, SaveError> {
+        let token = self.0.save(o, p, prev).await?;
+        if p.done > 0 {
+            return Err(SaveError::Conflict);
+        }
+        Ok(token)
+    }
+}
+
+#[tokio::test]
+async fn a_conflict_on_a_write_that_went_through_is_success() {
+    let base = ingest(&[(KEY, log(1, "2026-11-25T08:55:10Z"))], vec![]);
+    let ing = Publisher {
+        engine: base.engine,
+        source: base.source,
+        sink: base.sink,
+        store: EchoingConflict(Store::default()),
+        now,
+        evidence: None,
+    };
+    let outcome = ing
+        .publish_object(&object(KEY), &attempt("r1"))
+        .await
+        .unwrap();
+    assert!(matches!(outcome, Outcome::Published(_)), "{outcome:?}");
+    assert!(ing.store.0.markers.lock().unwrap()[KEY].0.is_complete());
+}
+
+#[tokio::test]
+async fn a_duplicate_with_an_etag_is_settled_without_reading_the_object() {
+    let ing = ingest(&[(KEY, log(1, "2026-11-25T08:55:10Z"))], vec![]);
+    ing.publish_object(&object(KEY), &attempt("r1"))
+        .await
+        .unwrap();
+    let mut again = object(KEY);
+    again.etag = Some(format!("etag-{KEY}"));
+    // Remove the object: only the marker can answer now.
+    let ing = Publisher {
+        source: Source::default(),
+        ..ing
+    };
+    assert_eq!(
+        ing.publish_object(&again, &attempt("r2")).await.unwrap(),
+        Outcome::AlreadyPublished { requests: 1 }
+    );
+}
+
+#[tokio::test]
+async fn a_corrupt_object_publishes_nothing_and_is_permanent() {
+    let mut bytes = log(3, "2026-11-25T08:55:10Z");
+    bytes.truncate(bytes.len() - 40);
+    let ing = ingest(&[(KEY, bytes)], vec![]);
+    let err = ing
+        .publish_object(&object(KEY), &attempt("r1"))
+        .await
+        .unwrap_err();
+    assert!(!err.retryable());
+    assert_eq!(err.error_type(), "Permanent.CorruptObject");
+    assert!(
+        err.to_string()
+            .starts_with(&format!("s3://trail/{KEY}: corrupt log file")),
+        "{err}"
+    );
+    assert_eq!(*ing.sink.calls.lock().unwrap(), 0);
+    assert!(ing.store.markers.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn digests_are_skipped_by_key_and_by_content() {
+    let digest_key = KEY.replace("/CloudTrail/", "/CloudTrail-Digest/");
+    let digest = br#"{"awsAccountId":"1","digestStartTime":"2026-11-25T08:00:00Z","digestEndTime":"2026-11-25T09:00:00Z","logFiles":[]}"#.to_vec();
+    let ing = ingest(&[(&digest_key, digest.clone()), (KEY, digest)], vec![]);
+    assert_eq!(
+        ing.publish_object(&object(&digest_key), &attempt("r"))
+            .await
+            .unwrap(),
+        Outcome::SkippedKey(KeyKind::Digest)
+    );
+    assert_eq!(
+        ing.publish_object(&object(KEY), &attempt("r"))
+            .await
+            .unwrap(),
+        Outcome::SkippedContent(FileKind::Digest)
+    );
+    assert_eq!(*ing.sink.calls.lock().unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_partial_publish_with_other_rules_is_refused() {
+    let ing = ingest(&[(KEY, log(1, "2026-11-25T08:55:10Z"))], vec![]);
+    let p = Progress {
+        etag: format!("etag-{KEY}"),
+        rules: "0000000000000000".into(),
+        done: 1,
+        total: 2,
+        lease: 0,
+        owner: "old".into(),
+    };
+    ing.store.markers.lock().unwrap().insert(KEY.into(), (p, 1));
+    let err = ing
+        .publish_object(&object(KEY), &attempt("r1"))
+        .await
+        .unwrap_err();
+    assert!(
+        !err.retryable()
+            && err
+                .to_string()
+                .contains("Deploy the rules with fingerprint 0000000000000000 again"),
+        "{err}"
+    );
+    assert_eq!(*ing.sink.calls.lock().unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_new_version_of_an_object_is_published_again() {
+    let ing = ingest(&[(KEY, log(1, "2026-11-25T08:55:10Z"))], vec![]);
+    let p = Progress {
+        etag: "older".into(),
+        rules: ing.engine.rules().fingerprint(),
+        done: 1,
+        total: 1,
+        lease: 0,
+        owner: "old".into(),
+    };
+    ing.store.markers.lock().unwrap().insert(KEY.into(), (p, 1));
+    assert!(matches!(
+        ing.publish_object(&object(KEY), &attempt("r1"))
+            .await
+            .unwrap(),
+        Outcome::Published(_)
+    ));
+    assert_eq!(
+        ing.store.markers.lock().unwrap()[KEY].0.etag,
+        format!("etag-{KEY}")
+    );
+}
+
+#[tokio::test]
+async fn datums_cloudwatch_would_refuse_are_counted_not_sent() {
+    let ing = ingest(&[(KEY, log(2, "2026-11-01T08:00:00Z"))], vec![]);
+    let Outcome::Published(p) = ing
+        .publish_object(&object(KEY), &attempt("r1"))
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert!(p.out_of_window >= 2, "{p:?}");
+    assert_eq!(p.requests_sent, 0);
+    assert_eq!(*ing.sink.calls.lock().unwrap(), 0);
+    assert!(ing.store.markers.lock().unwrap()[KEY].0.is_complete());
+}
+
+#[tokio::test]
+async fn evidence_names_the_rule_and_the_event() {
+    let root = br#"{"Records":[{"eventTime":"2026-11-25T08:50:00Z","eventName":"ConsoleLogin","eventID":"e-1","eventType":"AwsConsoleSignIn","sourceIPAddress":"198.51.100.7","recipientAccountId":"111122223333","awsRegion":"us-east-1","userIdentity":{"type":"Root"}}]}"#.to_vec();
+    let (ing, logged) = logging(ingest(&[(KEY, root)], vec![]));
+    let Outcome::Published(p) = ing
+        .publish_object(&object(KEY), &attempt("r1"))
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    let logged = logged.lock().unwrap();
+    assert_eq!(p.evidence, logged.len());
+    let e = logged
+        .iter()
+        .find(|e| e.rule == "RootAccountUsage")
+        .expect("root usage evidence");
+    assert_eq!(e.event_id.as_deref(), Some("e-1"));
+    assert_eq!(e.principal.as_deref(), Some("root"));
+    assert_eq!(e.source_ip.as_deref(), Some("198.51.100.7"));
+    assert_eq!(
+        (e.account.as_deref(), e.region.as_deref()),
+        (Some("111122223333"), Some("us-east-1"))
+    );
+}
+
+#[test]
+fn progress_round_trips_and_rejects_garbage() {
+    let p = Progress {
+        etag: "abc-2".into(),
+        rules: "0123".into(),
+        done: 2,
+        total: 5,
+        lease: 17,
+        owner: "req-1".into(),
+    };
+    assert_eq!(Progress::parse(&p.encode()), Ok(p));
+    assert!(Progress::parse("v2 x").is_err());
+    assert!(Progress::parse("v1 etag=a").is_err());
+    assert!(Progress::parse("v1 etag=a rules=b done=3 total=2 lease=0 owner=o").is_err());
+    assert!(Progress::parse("v1 etag=a rules=b done=x total=2 lease=0 owner=o").is_err());
+}

@@ -1,0 +1,151 @@
+//! Where a function's rules come from (`RULES`), and loading them from there.
+
+use std::future::Future;
+use std::path::PathBuf;
+
+use crate::error::CallError;
+use crate::rules::ruleset::{RuleSet, RuleSetError};
+use crate::vars::ValueError;
+
+/// Where the rules come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RulesSource {
+    Builtin,
+    Inline(String),
+    Path(PathBuf),
+    S3 { bucket: String, key: String },
+}
+
+impl std::str::FromStr for RulesSource {
+    type Err = ValueError;
+
+    /// `builtin` (or empty), a JSON document (`{…`), `s3://bucket/key`, or a file path.
+    fn from_str(text: &str) -> Result<RulesSource, ValueError> {
+        let t = text.trim();
+        if t.is_empty() || t == "builtin" {
+            return Ok(RulesSource::Builtin);
+        }
+        if t.starts_with('{') {
+            return Ok(RulesSource::Inline(t.to_owned()));
+        }
+        if let Some(rest) = t.strip_prefix("s3://") {
+            return match rest.split_once('/') {
+                Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => {
+                    Ok(RulesSource::S3 {
+                        bucket: bucket.to_owned(),
+                        key: key.to_owned(),
+                    })
+                }
+                _ => Err(ValueError::new(t, "is not s3://bucket/key")),
+            };
+        }
+        Ok(RulesSource::Path(PathBuf::from(t)))
+    }
+}
+
+impl RulesSource {
+    /// How errors name this source: `builtin`, `(inline JSON)`, the path, or `s3://bucket/key`.
+    pub fn describe(&self) -> String {
+        match self {
+            RulesSource::Builtin => "builtin".into(),
+            RulesSource::Inline(_) => "(inline JSON)".into(),
+            RulesSource::Path(p) => p.display().to_string(),
+            RulesSource::S3 { bucket, key } => format!("s3://{bucket}/{key}"),
+        }
+    }
+
+    /// Loads the rule set. `read_s3(bucket, key)` reads the rule file when it is in S3 (the AWS adapter).
+    pub async fn load<F, Fut>(&self, namespace: &str, read_s3: F) -> Result<RuleSet, RulesError>
+    where
+        F: FnOnce(String, String) -> Fut,
+        Fut: Future<Output = Result<String, CallError>>,
+    {
+        let unreadable = |error: Box<dyn std::error::Error + Send + Sync>| RulesError::Unreadable {
+            source_text: self.describe(),
+            error,
+        };
+        let set = match self {
+            RulesSource::Builtin => RuleSet::builtin(namespace)?,
+            RulesSource::Inline(json) => RuleSet::from_json("RULES (inline)", json, namespace)?,
+            RulesSource::Path(path) => {
+                let json = std::fs::read_to_string(path).map_err(|e| unreadable(e.into()))?;
+                RuleSet::from_json(&path.display().to_string(), &json, namespace)?
+            }
+            RulesSource::S3 { bucket, key } => {
+                let json = read_s3(bucket.clone(), key.clone())
+                    .await
+                    .map_err(|e| unreadable(e.into()))?;
+                RuleSet::from_json(&format!("s3://{bucket}/{key}"), &json, namespace)?
+            }
+        };
+        Ok(set)
+    }
+}
+
+/// Rules that could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    #[error("RULES: {0}")]
+    Invalid(#[from] RuleSetError),
+    #[error("RULES={source_text}: {error}")]
+    Unreadable {
+        source_text: String,
+        #[source]
+        error: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+/// A custom CloudWatch namespace (`METRIC_NAMESPACE`): not `AWS/…`, at most 255 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Namespace(pub String);
+
+impl std::str::FromStr for Namespace {
+    type Err = ValueError;
+
+    fn from_str(text: &str) -> Result<Namespace, ValueError> {
+        if text.starts_with("AWS/") || text.len() > 255 {
+            return Err(ValueError::new(
+                text,
+                "is not a custom namespace: it must not start with AWS/ and is at most 255 characters",
+            ));
+        }
+        Ok(Namespace(text.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn rules_sources() {
+        assert_eq!(RulesSource::from_str(" builtin "), Ok(RulesSource::Builtin));
+        assert!(matches!(
+            RulesSource::from_str(r#"{"rules":[]}"#),
+            Ok(RulesSource::Inline(_))
+        ));
+        assert_eq!(
+            RulesSource::from_str("s3://b/rules/x.json"),
+            Ok(RulesSource::S3 {
+                bucket: "b".into(),
+                key: "rules/x.json".into()
+            })
+        );
+        assert_eq!(
+            RulesSource::from_str("rules.json"),
+            Ok(RulesSource::Path("rules.json".into()))
+        );
+    }
+
+    #[test]
+    fn a_namespace_is_custom_and_short() {
+        assert_eq!(
+            Namespace::from_str("Trailwatch"),
+            Ok(Namespace("Trailwatch".into()))
+        );
+        assert!(Namespace::from_str("AWS/EC2").is_err());
+        assert!(Namespace::from_str(&"n".repeat(255)).is_ok());
+        assert!(Namespace::from_str(&"n".repeat(256)).is_err());
+    }
+}
