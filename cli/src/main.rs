@@ -11,14 +11,13 @@ mod args;
 use args::{Date, S3Uri};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use trailwatch::alarm_notifier::{self, Message};
+use trailwatch::alarm_render::{Channel, Message};
 use trailwatch::aws::{self, CloudWatchSink, ProgressStores, S3Source};
 use trailwatch::backfill;
 use trailwatch::cloudtrail::{ReadLimits, DEFAULT_MAX_DECOMPRESSED_BYTES};
 use trailwatch::engine::Engine;
 use trailwatch::local::{collect_files, process_files};
 use trailwatch::metrics::{MetricDatum, MAX_AGE_SECONDS};
-use trailwatch::notifier::Kind;
 use trailwatch::object_ref::ObjectRef;
 use trailwatch::publish::{
     publish_all, Attempt, CollectSink, DedupMode, Lease, Outcome, PublishError, Publisher, ReadOnly,
@@ -585,7 +584,7 @@ fn alarm_render(
     let event: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("{name}: not JSON: {e}"))?;
     let rules = load_rules(rule_args)?;
-    let ctx = alarm_render::Context {
+    let ctx = alarm_render::RenderContext {
         namespace: rule_args.namespace.clone(),
         rules: Some(&rules),
         evidence_log_group: Some(evidence_log_group),
@@ -603,13 +602,13 @@ fn alarm_render(
         let view = alarm_render::View::new(&alarm, &ctx);
         // The function's own rendering: the preview is what alarm-notifier sends.
         let kind = match to {
-            Destination::Text => Kind::Email,
-            Destination::Slack => Kind::Slack,
-            Destination::Teams => Kind::Teams,
-            Destination::Discord => Kind::Discord,
-            Destination::Json => Kind::Webhook,
+            Destination::Text => Channel::Email,
+            Destination::Slack => Channel::Slack,
+            Destination::Teams => Channel::Teams,
+            Destination::Discord => Channel::Discord,
+            Destination::Json => Channel::Webhook,
         };
-        let rendered = match alarm_notifier::render(kind, &view) {
+        let rendered = match alarm_render::render(kind, &view) {
             Message::Email { subject, body } => format!("Subject: {subject}\n\n{body}"),
             Message::Json(v) => pretty(&v)?,
         };

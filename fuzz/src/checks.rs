@@ -8,7 +8,7 @@ use std::io::{self, Read, Write};
 
 use serde_json::Value;
 use trailwatch::alarm::{self, Alarm};
-use trailwatch::alarm_render::{self, Context, View};
+use trailwatch::alarm_render::{self, RenderContext, View};
 use trailwatch::cloudtrail::{ReadLimits, DEFAULT_WINDOW_BYTES};
 use trailwatch::engine::{Engine, FileError, FileReport};
 use trailwatch::event::FieldTable;
@@ -215,7 +215,7 @@ fn rules() -> &'static RuleSet {
 }
 
 fn render_all(alarm: &Alarm) {
-    let ctx = Context {
+    let ctx = RenderContext {
         namespace: DEFAULT_NAMESPACE.to_owned(),
         rules: Some(rules()),
         evidence_log_group: Some("/aws/lambda/trail-metrics".to_owned()),

@@ -11,7 +11,7 @@ use crate::rules::ruleset::RuleSet;
 use crate::text::percent_encode;
 
 /// What rendering knows beyond the alarm: trailwatch's rules and where its evidence is logged.
-pub struct Context<'r> {
+pub struct RenderContext<'r> {
     /// trailwatch's metric namespace (`CloudTrailMetrics` unless configured).
     pub namespace: String,
     pub rules: Option<&'r RuleSet>,
@@ -43,7 +43,7 @@ pub struct View {
 }
 
 impl View {
-    pub fn new(alarm: &Alarm, ctx: &Context<'_>) -> View {
+    pub fn new(alarm: &Alarm, ctx: &RenderContext<'_>) -> View {
         let transition = match &alarm.old_state {
             Some(old) => format!("{old} → {}", alarm.new_state),
             None => alarm.new_state.to_string(),
@@ -134,7 +134,7 @@ pub fn insights_url(
 }
 
 /// The rule behind an alarm on one of trailwatch's metrics, if it is one.
-fn rule_info(alarm: &Alarm, ctx: &Context<'_>) -> Option<RuleInfo> {
+fn rule_info(alarm: &Alarm, ctx: &RenderContext<'_>) -> Option<RuleInfo> {
     let metrics: Vec<&MetricRef> = match &alarm.watches {
         Watches::Metric { metric, .. } => vec![metric],
         Watches::Math { queries } => queries.iter().filter_map(|q| q.metric.as_ref()).collect(),
@@ -638,6 +638,68 @@ fn truncate(s: &str, max_chars: usize) -> String {
     t
 }
 
+/// A kind of destination, and the variable that configures it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Channel {
+    Slack,
+    Teams,
+    Discord,
+    Webhook,
+    Email,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 5] = [
+        Channel::Slack,
+        Channel::Teams,
+        Channel::Discord,
+        Channel::Webhook,
+        Channel::Email,
+    ];
+
+    pub fn variable(self) -> &'static str {
+        match self {
+            Channel::Slack => "SLACK_WEBHOOK_URL",
+            Channel::Teams => "TEAMS_WEBHOOK_URL",
+            Channel::Discord => "DISCORD_WEBHOOK_URL",
+            Channel::Webhook => "WEBHOOK_URL",
+            Channel::Email => "EMAIL_TOPIC_ARN",
+        }
+    }
+
+    /// How logs and errors name the destination (never by its URL).
+    pub fn label(self) -> &'static str {
+        match self {
+            Channel::Slack => "slack",
+            Channel::Teams => "teams",
+            Channel::Discord => "discord",
+            Channel::Webhook => "webhook",
+            Channel::Email => "email",
+        }
+    }
+}
+
+/// What one destination sends.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    Json(Value),
+    Email { subject: String, body: String },
+}
+
+/// The rendering for a channel.
+pub fn render(kind: Channel, view: &View) -> Message {
+    match kind {
+        Channel::Slack => Message::Json(slack(view)),
+        Channel::Teams => Message::Json(teams(view)),
+        Channel::Discord => Message::Json(discord(view)),
+        Channel::Webhook => Message::Json(json_alarm(view)),
+        Channel::Email => Message::Email {
+            subject: subject(view),
+            body: text(view),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -708,7 +770,7 @@ mod tests {
         a.name = "é".repeat(200);
         let view = View::new(
             &a,
-            &Context {
+            &RenderContext {
                 namespace: "CloudTrailMetrics".into(),
                 rules: None,
                 evidence_log_group: None,

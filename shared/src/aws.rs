@@ -9,10 +9,11 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use tokio::io::AsyncRead;
 
-use crate::alarm_notifier::{DeliveryLog, Mark, Publish, Resolve};
 use crate::error::{error_chain, CallError};
 use crate::metrics::MetricDatum;
-use crate::notifier::Secret;
+use crate::notify::{
+    DeliveryLog, DeliveryLogMode, Mark, MemoryLog, NoLog, SecretRef, SecretResolver, TopicPublisher,
+};
 use crate::object_ref::{etag_unquote, ObjectRef};
 use crate::publish::{
     DedupMode, MetricSink, NoProgress, ObjectSource, Opened, Progress, ProgressStore, SaveError,
@@ -518,7 +519,7 @@ pub struct SnsTopic {
     pub client: aws_sdk_sns::Client,
 }
 
-impl Publish for SnsTopic {
+impl TopicPublisher for SnsTopic {
     async fn publish(
         &self,
         topic_arn: &str,
@@ -545,8 +546,8 @@ pub struct AwsSecrets {
     pub secrets_manager: aws_sdk_secretsmanager::Client,
 }
 
-impl Resolve for AwsSecrets {
-    async fn resolve(&self, secret: &Secret) -> Result<String, CallError> {
+impl SecretResolver for AwsSecrets {
+    async fn resolve(&self, secret: &SecretRef) -> Result<String, CallError> {
         let missing = |operation: &'static str| CallError {
             operation,
             code: "NoValue".into(),
@@ -554,8 +555,8 @@ impl Resolve for AwsSecrets {
             retryable: false,
         };
         match secret {
-            Secret::Value(v) => Ok(v.clone()),
-            Secret::Ssm(name) => self
+            SecretRef::Value(v) => Ok(v.clone()),
+            SecretRef::Ssm(name) => self
                 .ssm
                 .get_parameter()
                 .name(name)
@@ -566,7 +567,7 @@ impl Resolve for AwsSecrets {
                 .parameter
                 .and_then(|p| p.value)
                 .ok_or_else(|| missing("ssm:GetParameter")),
-            Secret::SecretsManager(id) => {
+            SecretRef::SecretsManager(id) => {
                 let text = self
                     .secrets_manager
                     .get_secret_value()
@@ -630,6 +631,55 @@ impl DeliveryLog for S3DeliveryLog {
             .await
             .map(|_| ())
             .map_err(|e| classify("PutObject (delivery marker)", e))
+    }
+}
+
+/// The configured delivery log.
+#[derive(Debug)]
+pub enum DeliveryLogs {
+    Off(NoLog),
+    Memory(MemoryLog),
+    S3(S3DeliveryLog),
+}
+
+impl DeliveryLogs {
+    /// The log a delivery-log mode names.
+    pub fn for_mode(mode: &DeliveryLogMode, client: &aws_sdk_s3::Client) -> DeliveryLogs {
+        match mode {
+            DeliveryLogMode::Off => DeliveryLogs::Off(NoLog),
+            DeliveryLogMode::Memory => DeliveryLogs::Memory(MemoryLog::default()),
+            DeliveryLogMode::S3 { bucket, prefix } => DeliveryLogs::S3(S3DeliveryLog {
+                client: client.clone(),
+                bucket: bucket.clone(),
+                prefix: prefix.clone(),
+            }),
+        }
+    }
+}
+
+impl DeliveryLog for DeliveryLogs {
+    fn describe(&self) -> String {
+        match self {
+            DeliveryLogs::Off(l) => l.describe(),
+            DeliveryLogs::Memory(l) => l.describe(),
+            DeliveryLogs::S3(l) => l.describe(),
+        }
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Mark>, CallError> {
+        match self {
+            DeliveryLogs::Off(l) => l.get(key).await,
+            DeliveryLogs::Memory(l) => l.get(key).await,
+            DeliveryLogs::S3(l) => l.get(key).await,
+        }
+    }
+
+    async fn put(&self, key: &str, mark: &Mark) -> Result<(), CallError> {
+        match self {
+            DeliveryLogs::Off(l) => l.put(key, mark).await,
+            DeliveryLogs::Memory(l) => l.put(key, mark).await,
+            DeliveryLogs::S3(l) => l.put(key, mark).await,
+        }
     }
 }
 

@@ -5,8 +5,6 @@
 #![forbid(unsafe_code)]
 
 pub mod alarm;
-#[cfg(feature = "aws")]
-pub mod alarm_notifier;
 pub mod alarm_render;
 #[cfg(feature = "aws")]
 pub mod aws;
@@ -16,16 +14,16 @@ pub mod cloudtrail;
 pub mod engine;
 pub mod error;
 pub mod event;
+#[cfg(all(feature = "aws", any(test, feature = "fakes")))]
+pub mod fakes;
 pub mod fasthash;
-#[cfg(feature = "aws")]
-pub mod http;
 mod json_shape;
 pub mod lambda;
 mod lenient;
 pub mod local;
 pub mod metrics;
 #[cfg(feature = "aws")]
-pub mod notifier;
+pub mod notify;
 pub mod object_ref;
 #[cfg(feature = "aws")]
 pub mod publish;
@@ -33,7 +31,7 @@ pub mod report;
 pub mod rules;
 pub mod text;
 pub mod time;
-#[cfg(feature = "aws")]
-pub mod trail_metrics;
 pub mod trigger;
 pub mod vars;
+#[cfg(feature = "aws")]
+pub mod webhook_client;

@@ -18,9 +18,7 @@ use hyper::body::Incoming;
 use hyper::{Request, Response};
 use serde_json::{json, Value};
 use support::*;
-use trailwatch::alarm_notifier::{render, Message};
-use trailwatch::alarm_render::{Context, View};
-use trailwatch::notifier::Kind;
+use trailwatch::alarm_render::{render, Channel, Message, RenderContext, View};
 use trailwatch::rules::ruleset::RuleSet;
 
 const TOPIC: &str = "trailwatch-alarms";
@@ -315,16 +313,19 @@ fn with_states(event: &Value, old: &str, new: &str) -> Value {
 }
 
 /// What the library renders for the first alarm of `event`, per destination: what must arrive.
-fn expected(event: &Value) -> (String, HashMap<Kind, Message>) {
+fn expected(event: &Value) -> (String, HashMap<Channel, Message>) {
     let alarm = trailwatch::alarm::decode(event).unwrap().remove(0).unwrap();
     let rules = RuleSet::builtin("CloudTrailMetrics").unwrap();
-    let ctx = Context {
+    let ctx = RenderContext {
         namespace: "CloudTrailMetrics".into(),
         rules: Some(&rules),
         evidence_log_group: Some(EVIDENCE_GROUP.into()),
     };
     let view = View::new(&alarm, &ctx);
-    let rendered = Kind::ALL.iter().map(|k| (*k, render(*k, &view))).collect();
+    let rendered = Channel::ALL
+        .iter()
+        .map(|k| (*k, render(*k, &view)))
+        .collect();
     (alarm.name, rendered)
 }
 
@@ -335,11 +336,11 @@ fn json_of(m: &Message) -> &Value {
     }
 }
 
-const HOOKS: [(&str, Kind, &str); 4] = [
-    ("slack", Kind::Slack, SLACK_PATH),
-    ("teams", Kind::Teams, TEAMS_PATH),
-    ("discord", Kind::Discord, DISCORD_PATH),
-    ("generic", Kind::Webhook, GENERIC_PATH),
+const HOOKS: [(&str, Channel, &str); 4] = [
+    ("slack", Channel::Slack, SLACK_PATH),
+    ("teams", Channel::Teams, TEAMS_PATH),
+    ("discord", Channel::Discord, DISCORD_PATH),
+    ("generic", Channel::Webhook, GENERIC_PATH),
 ];
 
 /// Checks that each destination got the alarm `count` times, exactly as rendered.
@@ -363,7 +364,7 @@ fn assert_arrived_with(event: &Value, count: usize, except: &[(&str, usize)]) {
             assert_eq!(&r.body, json_of(&rendered[&kind]), "{hook}: {name}");
         }
     }
-    let Message::Email { subject, body } = &rendered[&Kind::Email] else {
+    let Message::Email { subject, body } = &rendered[&Channel::Email] else {
         panic!("no e-mail rendering")
     };
     let mails = h.received("sns", &name);

@@ -1,7 +1,12 @@
 //! trail-metrics: publishes CloudTrail metrics when a log file lands in S3.
 //!
-//! Setup only, once per container: configuration from the environment (failing fast with a message
-//! that names the variable), SDK clients, the rule set. Everything else is `trailwatch::trail_metrics`.
+//! Wiring only, once per container: configuration from the environment (failing fast with a message
+//! that names the variable), SDK clients, the rule set. The invocation itself is `handler`.
+
+mod config;
+mod evidence;
+mod handler;
+mod health;
 
 use std::sync::Arc;
 
@@ -12,7 +17,9 @@ use trailwatch::engine::Engine;
 use trailwatch::lambda::invocation_deadline_ms;
 use trailwatch::publish::{Attempt, Lease, ProgressStore, Publisher};
 use trailwatch::time::UnixSeconds;
-use trailwatch::trail_metrics::{self, Config, TrailMetrics};
+
+use crate::config::Config;
+use crate::handler::Handler;
 
 /// Keeps glibc from growing the heap invocation after invocation. Each file is read through buffers of
 /// 256 KiB to 1 MiB that live for one invocation. glibc serves blocks that large with mmap, but raises its
@@ -40,10 +47,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         e
     })?;
     let (s3, cloudwatch) = aws::clients(config.path_style, config.max_attempts).await;
-    let rules = config.load_rules(&s3).await.map_err(|e| {
-        lambda_runtime::tracing::error!(error = %e, "could not load the rules");
-        e
-    })?;
+    let rules = aws::load_rules(&config.rules, &config.namespace, &s3)
+        .await
+        .map_err(|e| {
+            lambda_runtime::tracing::error!(error = %e, "could not load the rules");
+            e
+        })?;
     let store = ProgressStores::for_mode(&config.dedup, &s3);
     lambda_runtime::tracing::info!(
         rules = rules.rules().len(),
@@ -52,16 +61,15 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         dedup = store.describe(),
         "trail-metrics ready"
     );
-    let function =
-        std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "trail-metrics".into());
-    let app = Arc::new(TrailMetrics {
+    let function = config.function_name.clone();
+    let app = Arc::new(Handler {
         publisher: Publisher {
             engine: Arc::new(Engine::new(rules, config.limits()).with_evidence(config.evidence)),
             source: S3Source { client: s3 },
             sink: CloudWatchSink { client: cloudwatch },
             store,
             now: UnixSeconds::now,
-            evidence: config.evidence.then(trail_metrics::evidence_to_stdout),
+            evidence: config.evidence.then(evidence::evidence_to_stdout),
         },
     });
     let health_namespace = config.health_namespace.clone();
@@ -81,10 +89,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                 "{}",
                 handled.health.emf(&health_namespace, &function, now_ms)
             );
-            handled.response.map_err(|e| Diagnostic {
-                error_type: e.error_type().into(),
-                error_message: e.to_string(),
-            })
+            handled.response.map_err(Diagnostic::from)
         }
     }))
     .await

@@ -144,7 +144,6 @@ async fn a_missing_object_or_bucket_is_a_permanent_error_naming_the_call() {
 #[tokio::test(flavor = "multi_thread")]
 async fn rules_load_from_s3_and_a_missing_file_is_named() {
     use trailwatch::rules::RulesSource;
-    use trailwatch::trail_metrics::Config;
     let (s3, _) = clients().await;
     let rules = r#"{"rules":[{"name":"Deletes","filterPattern":"{ $.eventName = Delete* }",
         "metricTransformations":[{"metricName":"Deletes","metricValue":"1"}]}]}"#;
@@ -155,19 +154,23 @@ async fn rules_load_from_s3_and_a_missing_file_is_named() {
         rules.as_bytes().to_vec(),
     )
     .await;
-    let mut config = Config::from_vars(|_| None).unwrap();
-    config.rules = RulesSource::S3 {
+    let source = RulesSource::S3 {
         bucket: "rules-bucket".into(),
         key: "trailwatch/rules.json".into(),
     };
-    let set = config.load_rules(&s3).await.unwrap();
+    let set = trailwatch::aws::load_rules(&source, "CloudTrailMetrics", &s3)
+        .await
+        .unwrap();
     assert_eq!(set.rules().len(), 1);
     assert_eq!(set.rules()[0].name, "Deletes");
-    config.rules = RulesSource::S3 {
+    let source = RulesSource::S3 {
         bucket: "rules-bucket".into(),
         key: "missing.json".into(),
     };
-    let err = config.load_rules(&s3).await.unwrap_err().to_string();
+    let err = trailwatch::aws::load_rules(&source, "CloudTrailMetrics", &s3)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("s3://rules-bucket/missing.json") && err.contains("NoSuchKey"),
         "{err}"

@@ -1,6 +1,7 @@
 use super::*;
 use crate::cloudtrail::ReadLimits;
 use crate::error::CallError;
+use crate::fakes::{CasStore as Store, MemorySource as Source, RecordingSink as Sink};
 use crate::rules::ruleset::{RuleSet, DEFAULT_MAX_DIMENSION_VALUES_PER_HOUR};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -30,95 +31,6 @@ fn log(users: usize, time: &str) -> Vec<u8> {
         })
         .collect();
     format!(r#"{{"Records":[{}]}}"#, records.join(",")).into_bytes()
-}
-
-#[derive(Default)]
-struct Source(HashMap<String, (Vec<u8>, String)>);
-
-impl ObjectSource for Source {
-    type Body = std::io::Cursor<Vec<u8>>;
-    async fn open(&self, o: &ObjectRef) -> Result<Opened<Self::Body>, CallError> {
-        match self.0.get(&o.key) {
-            Some((bytes, etag)) => Ok(Opened {
-                body: std::io::Cursor::new(bytes.clone()),
-                etag: etag.clone(),
-            }),
-            None => Err(CallError {
-                operation: "GetObject",
-                code: "NoSuchKey".into(),
-                message: "gone".into(),
-                retryable: false,
-            }),
-        }
-    }
-}
-
-/// Records every accepted request; fails the calls whose numbers (1-based) are in `fail`.
-#[derive(Default)]
-struct Sink {
-    accepted: Mutex<Vec<Vec<MetricDatum>>>,
-    calls: Mutex<usize>,
-    fail: Vec<usize>,
-}
-
-impl MetricSink for Sink {
-    async fn put(&self, _ns: &str, datums: &[MetricDatum]) -> Result<(), CallError> {
-        let mut calls = self.calls.lock().unwrap();
-        *calls += 1;
-        if self.fail.contains(&calls) {
-            return Err(CallError {
-                operation: "PutMetricData",
-                code: "Throttling".into(),
-                message: "slow down".into(),
-                retryable: true,
-            });
-        }
-        self.accepted.lock().unwrap().push(datums.to_vec());
-        Ok(())
-    }
-}
-
-/// Compare-and-swap like S3 conditional writes.
-#[derive(Default)]
-struct Store {
-    markers: Mutex<HashMap<String, (Progress, u32)>>,
-    writes: Mutex<usize>,
-}
-
-impl ProgressStore for Store {
-    fn describe(&self) -> String {
-        "fake".into()
-    }
-    fn is_atomic(&self) -> bool {
-        true
-    }
-    async fn load(&self, o: &ObjectRef) -> Result<Option<Stored>, CallError> {
-        Ok(self
-            .markers
-            .lock()
-            .unwrap()
-            .get(&o.key)
-            .map(|(p, v)| Stored {
-                progress: p.clone(),
-                token: Some(v.to_string()),
-            }))
-    }
-    async fn save(
-        &self,
-        o: &ObjectRef,
-        p: &Progress,
-        previous: Option<&Stored>,
-    ) -> Result<Option<String>, SaveError> {
-        let mut markers = self.markers.lock().unwrap();
-        let current = markers.get(&o.key).map(|(_, v)| v.to_string());
-        if current.as_deref() != previous.and_then(|p| p.token.as_deref()) {
-            return Err(SaveError::Conflict);
-        }
-        let version = markers.get(&o.key).map_or(1, |(_, v)| v + 1);
-        markers.insert(o.key.clone(), (p.clone(), version));
-        *self.writes.lock().unwrap() += 1;
-        Ok(Some(version.to_string()))
-    }
 }
 
 fn ingest(files: &[(&str, Vec<u8>)], fail: Vec<usize>) -> Publisher<Source, Sink, Store> {

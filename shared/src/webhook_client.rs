@@ -11,37 +11,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 use crate::error::error_chain;
-use crate::text::url_decode;
-
-/// What a webhook answered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
-    pub status: u16,
-    /// `Retry-After`, as seconds or an HTTP date, relative to when the answer arrived.
-    pub retry_after: Option<Duration>,
-    /// The start of the body (Slack answers `no_service`, `invalid_payload`, …), with the URL's path and
-    /// query removed should the server echo them.
-    pub body: String,
-}
-
-/// Why no answer arrived.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PostError {
-    #[error("no answer within {0:?}")]
-    Timeout(Duration),
-    #[error("{0}")]
-    Failed(String),
-}
-
-/// A JSON POST to a webhook.
-pub trait Post: Send + Sync {
-    fn post(
-        &self,
-        url: &str,
-        body: Vec<u8>,
-        timeout: Duration,
-    ) -> impl std::future::Future<Output = Result<Reply, PostError>> + Send;
-}
+use crate::notify::{retry_after, scrub, PostError, Reply, WebhookClient};
 
 /// hyper with rustls (the AWS SDK's TLS stack and the system's roots). No connection pool: a webhook
 /// call is rare, a pooled connection would sit frozen between invocations, and a POST on a connection
@@ -75,7 +45,7 @@ const BODY_LIMIT: usize = 4096;
 /// And this much of it is kept for messages.
 const BODY_SHOWN: usize = 200;
 
-impl Post for HttpClient {
+impl WebhookClient for HttpClient {
     async fn post(&self, url: &str, body: Vec<u8>, timeout: Duration) -> Result<Reply, PostError> {
         let request = http::Request::post(url)
             .header(http::header::CONTENT_TYPE, "application/json")
@@ -136,123 +106,9 @@ impl Post for HttpClient {
 /// The longest wait for the body of an error answer.
 const BODY_WAIT: Duration = Duration::from_secs(2);
 
-/// `Retry-After` values are capped: no server gets to park a notification for longer.
-const RETRY_AFTER_CAP: Duration = Duration::from_secs(86_400);
-
-/// `Retry-After`: delay-seconds or an HTTP date.
-pub fn retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds).min(RETRY_AFTER_CAP));
-    }
-    // Some servers (Discord's body, a few proxies) send fractions.
-    if let Ok(seconds) = value.parse::<f64>() {
-        return (seconds >= 0.0).then(|| {
-            Duration::try_from_secs_f64(seconds).map_or(RETRY_AFTER_CAP, |d| d.min(RETRY_AFTER_CAP))
-        });
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(
-        at.duration_since(now)
-            .unwrap_or(Duration::ZERO)
-            .min(RETRY_AFTER_CAP),
-    )
-}
-
-/// Removes from a message the URL and every part of it that could be a secret: its path and query, each
-/// path segment and query value of 8 characters or more, raw and percent-decoded. Servers echo URLs in
-/// error pages, whole or in pieces, and a Slack, Discord or Teams Workflows URL is the only credential
-/// there is.
-pub fn scrub(text: &str, url: &str) -> String {
-    let mut secrets = vec![url.to_owned()];
-    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
-    if let Some((_, path_and_query)) = after_scheme.split_once('/') {
-        secrets.push(format!("/{path_and_query}"));
-        let (path, query) = path_and_query
-            .split_once('?')
-            .unwrap_or((path_and_query, ""));
-        secrets.push(path.to_owned());
-        secrets.push(query.to_owned());
-        secrets.extend(path.split('/').map(str::to_owned));
-        for pair in query.split('&') {
-            secrets.push(pair.to_owned());
-            if let Some((_, value)) = pair.split_once('=') {
-                secrets.push(value.to_owned());
-            }
-        }
-    }
-    // A part that does not decode is still removed in its raw form.
-    let decoded: Vec<String> = secrets.iter().filter_map(|s| url_decode(s).ok()).collect();
-    secrets.extend(decoded);
-    secrets.retain(|s| s.chars().count() >= 8);
-    // Longest first, so a part inside a longer one does not break it up before it is removed.
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    secrets.dedup();
-    let mut text = text.to_owned();
-    for secret in &secrets {
-        text = text.replace(secret.as_str(), "(redacted)");
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn retry_after_in_seconds_fractions_and_dates() {
-        let now = std::time::UNIX_EPOCH + Duration::from_secs(784_111_777);
-        assert_eq!(retry_after("120", now), Some(Duration::from_secs(120)));
-        assert_eq!(retry_after(" 1.5 ", now), Some(Duration::from_millis(1500)));
-        // RFC 9110's example date is 784111777.
-        assert_eq!(
-            retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(
-            retry_after("Sun, 06 Nov 1994 08:50:37 GMT", now),
-            Some(Duration::from_secs(60))
-        );
-        assert_eq!(retry_after("soon", now), None);
-        assert_eq!(retry_after("-1", now), None);
-    }
-
-    #[test]
-    fn scrub_removes_the_url_and_every_secret_part_of_it() {
-        let url = "https://prod.westeurope.logic.azure.com/workflows/0a1b2c3d4e5f/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sig=SIGSECRET123";
-        for echoed in [
-            url.to_owned(),
-            format!("bad request to {url}"),
-            "/workflows/0a1b2c3d4e5f/triggers/manual/paths/invoke".to_owned(),
-            "bad sig=SIGSECRET123".to_owned(),
-            "value SIGSECRET123 rejected".to_owned(),
-            "sp /triggers/manual/run".to_owned(),
-            "workflow 0a1b2c3d4e5f not found".to_owned(),
-        ] {
-            let shown = scrub(&echoed, url);
-            for secret in ["SIGSECRET123", "0a1b2c3d4e5f", "/triggers/manual/run"] {
-                assert!(!shown.contains(secret), "{echoed:?} shown as {shown:?}");
-            }
-        }
-        let slack = "https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/XXXXXXXXXXXXXXXXXXXXXXXX";
-        let shown = scrub(
-            "no_service for T0AAAAAAA/B0BBBBBBB/XXXXXXXXXXXXXXXXXXXXXXXX",
-            slack,
-        );
-        assert_eq!(shown, "no_service for (redacted)/(redacted)/(redacted)");
-        // Short, common words are kept: they are not secrets, and they are the useful part.
-        assert_eq!(scrub("invalid_payload", slack), "invalid_payload");
-    }
-
-    #[test]
-    fn huge_or_odd_retry_after_values_are_capped_not_a_panic() {
-        let now = std::time::SystemTime::now();
-        for v in ["1e30", "18446744073709551616", "inf", "1e308"] {
-            assert_eq!(retry_after(v, now), Some(RETRY_AFTER_CAP), "{v}");
-        }
-        assert_eq!(retry_after("NaN", now), None);
-        assert_eq!(retry_after("-0.5", now), None);
-    }
 
     /// A real server on 127.0.0.1: a status, a Retry-After, a body, and a server that never answers.
     #[tokio::test]

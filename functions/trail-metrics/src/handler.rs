@@ -1,85 +1,15 @@
-//! The trail-metrics function: configuration, one invocation end to end (decode the trigger, ingest
-//! each object, answer in the trigger's shape), its health as Embedded Metric Format and its evidence
-//! lines. The binary only reads the environment and runs this.
+//! One invocation end to end: decode the trigger, publish each object it names exactly once, and answer
+//! in the trigger's shape (a summary, SQS `batchItemFailures`, or S3 Batch Operations results).
 
-use std::io::Write;
-use std::sync::Arc;
-
+use lambda_runtime::{tracing, Diagnostic};
 use serde_json::{json, Value};
-
-use crate::cloudtrail::ReadLimits;
-use crate::object_ref::ObjectRef;
-use crate::publish::{
-    Attempt, DedupMode, EvidenceSink, MetricSink, ObjectSource, Outcome, ProgressStore,
-    PublishError, Published, Publisher,
+use trailwatch::object_ref::ObjectRef;
+use trailwatch::publish::{
+    Attempt, MetricSink, ObjectSource, Outcome, ProgressStore, PublishError, Published, Publisher,
 };
-use crate::rules::ruleset::{Evidence, RuleSet, DEFAULT_NAMESPACE};
-use crate::rules::{Namespace, RulesError, RulesSource};
-use crate::trigger::{self, Invocation, Shape, TriggerError};
-use crate::vars::{VarError, Vars};
+use trailwatch::trigger::{self, Invocation, Shape, TriggerError};
 
-/// The function's configuration, from environment variables (documented in the README).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Config {
-    /// `METRIC_NAMESPACE`: where rules without a namespace of their own publish.
-    pub namespace: String,
-    /// `RULES`.
-    pub rules: RulesSource,
-    /// `DEDUP`.
-    pub dedup: DedupMode,
-    /// `EVIDENCE_LOG`: one log line per event a security rule matches.
-    pub evidence: bool,
-    /// `HEALTH_NAMESPACE`: the namespace of the function's own EMF metrics.
-    pub health_namespace: String,
-    /// `S3_PATH_STYLE`; by default on when `AWS_ENDPOINT_URL` or `AWS_ENDPOINT_URL_S3` is set.
-    pub path_style: bool,
-    /// `AWS_MAX_ATTEMPTS`: attempts per AWS call, retries with backoff and jitter.
-    pub max_attempts: u32,
-    /// `MAX_DECOMPRESSED_BYTES`: the per-object cap on decompressed size.
-    pub max_decompressed_bytes: u64,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error(transparent)]
-    Invalid(#[from] VarError),
-    #[error(transparent)]
-    Rules(#[from] RulesError),
-}
-
-impl Config {
-    /// Reads the configuration through `var` (the environment, in the binary).
-    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let vars = Vars(var);
-        let Namespace(namespace) = vars.parsed("METRIC_NAMESPACE", DEFAULT_NAMESPACE)?;
-        Ok(Config {
-            namespace,
-            rules: vars.parsed("RULES", "builtin")?,
-            dedup: vars.parsed("DEDUP", "tags")?,
-            evidence: vars.flag("EVIDENCE_LOG", true)?,
-            health_namespace: vars.text("HEALTH_NAMESPACE", "Trailwatch"),
-            path_style: vars.s3_path_style()?,
-            max_attempts: vars.aws_max_attempts()?,
-            max_decompressed_bytes: vars.number(
-                "MAX_DECOMPRESSED_BYTES",
-                ReadLimits::default().max_decompressed_bytes,
-                1,
-            )?,
-        })
-    }
-
-    /// Loads the rule set (reading S3 through `s3` when the rules live there).
-    pub async fn load_rules(&self, s3: &aws_sdk_s3::Client) -> Result<RuleSet, ConfigError> {
-        Ok(crate::aws::load_rules(&self.rules, &self.namespace, s3).await?)
-    }
-
-    pub fn limits(&self) -> ReadLimits {
-        ReadLimits {
-            max_decompressed_bytes: self.max_decompressed_bytes,
-            ..ReadLimits::default()
-        }
-    }
-}
+use crate::health::Health;
 
 /// An invocation that failed as a whole: Lambda retries it (async invocations) or records it.
 #[derive(Debug, thiserror::Error)]
@@ -107,73 +37,13 @@ impl InvocationError {
     }
 }
 
-/// Counts for one invocation: its health metrics.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct Health {
-    pub files_processed: u64,
-    pub files_skipped: u64,
-    pub files_duplicate: u64,
-    pub files_failed: u64,
-    pub records: u64,
-    pub datums: u64,
-    pub requests: u64,
-    pub out_of_window: u64,
-    pub evidence: u64,
-    pub dimension_values_encoded: u64,
-    pub dimension_values_folded: u64,
-    /// Now − newest eventTime, the largest over the files read.
-    pub delivery_lag: Option<i64>,
-}
-
-impl Health {
-    /// One Embedded Metric Format line: CloudWatch Logs turns it into metrics, no API call needed.
-    pub fn emf(&self, namespace: &str, function: &str, now_ms: i64) -> Value {
-        let mut metrics = vec![
-            ("FilesProcessed", "Count", self.files_processed as f64),
-            ("FilesSkipped", "Count", self.files_skipped as f64),
-            ("FilesDuplicate", "Count", self.files_duplicate as f64),
-            ("FilesFailed", "Count", self.files_failed as f64),
-            ("Records", "Count", self.records as f64),
-            ("Datums", "Count", self.datums as f64),
-            ("PutMetricDataRequests", "Count", self.requests as f64),
-            ("DatumsOutOfWindow", "Count", self.out_of_window as f64),
-            ("EvidenceLines", "Count", self.evidence as f64),
-            (
-                "DimensionValuesEncoded",
-                "Count",
-                self.dimension_values_encoded as f64,
-            ),
-            (
-                "DimensionValuesFolded",
-                "Count",
-                self.dimension_values_folded as f64,
-            ),
-        ];
-        if let Some(lag) = self.delivery_lag {
-            metrics.push(("DeliveryLag", "Seconds", lag as f64));
+impl From<InvocationError> for Diagnostic {
+    fn from(e: InvocationError) -> Diagnostic {
+        Diagnostic {
+            error_type: e.error_type().into(),
+            error_message: e.to_string(),
         }
-        crate::lambda::emf_line(namespace, function, now_ms, &metrics)
     }
-}
-
-/// Evidence as JSON lines on stdout, where Lambda sends them to CloudWatch Logs: one object per line,
-/// `{"trailwatch":"evidence","rule":…,"eventID":…,…,"object":"s3://…"}`.
-pub fn evidence_to_stdout() -> Arc<EvidenceSink> {
-    Arc::new(|object: &ObjectRef, evidence: &[Evidence]| {
-        let object = object.to_string();
-        let mut out = std::io::stdout().lock();
-        for e in evidence {
-            let mut line = json!({"trailwatch": "evidence", "object": object});
-            if let (Value::Object(line), Ok(Value::Object(fields))) =
-                (&mut line, serde_json::to_value(e))
-            {
-                line.extend(fields);
-            }
-            // A closed stdout is no reason to fail publishing.
-            let _ = writeln!(out, "{line}");
-        }
-        let _ = out.flush();
-    })
 }
 
 /// The result of one invocation.
@@ -185,11 +55,11 @@ pub struct Handled {
 }
 
 /// trail-metrics: the publisher plus what the function reports.
-pub struct TrailMetrics<S, M, P> {
+pub struct Handler<S, M, P> {
     pub publisher: Publisher<S, M, P>,
 }
 
-impl<S: ObjectSource, M: MetricSink, P: ProgressStore> TrailMetrics<S, M, P> {
+impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Handler<S, M, P> {
     /// Handles one invocation. Progress and errors are logged with `tracing`; evidence goes where
     /// the ingest's evidence sink sends it.
     pub async fn handle(&self, event: &Value, attempt: &Attempt) -> Handled {
@@ -326,7 +196,7 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> TrailMetrics<S, M, P> {
             tracing::warn!(
                 object,
                 matches = p.dimension_values_folded,
-                value = crate::metrics::OVERFLOW_DIMENSION_VALUE,
+                value = trailwatch::metrics::OVERFLOW_DIMENSION_VALUE,
                 "a rule published more distinct dimension values in an hour than its maxDimensionValuesPerHour: the rest were published under the overflow value (totals stay exact)"
             );
         }
@@ -434,79 +304,238 @@ fn respond(
 
 #[cfg(test)]
 mod tests {
+    //! The answer for every trigger shape, on fakes: what Lambda, SQS and S3 Batch Operations are told
+    //! when every object is published, when one is missing, and when a failure may pass.
+
+    use std::sync::Arc;
+
+    use serde_json::Value;
+    use trailwatch::cloudtrail::ReadLimits;
+    use trailwatch::engine::Engine;
+    use trailwatch::error::CallError;
+    use trailwatch::fakes::{CasStore, MemorySource, RecordingSink};
+    use trailwatch::publish::{Attempt, Lease, Publisher};
+    use trailwatch::rules::ruleset::RuleSet;
+    use trailwatch::time::UnixSeconds;
+
     use super::*;
-    use std::collections::HashMap;
 
-    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let vars: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
+    const S3_PUT: &str = include_str!("../../../events/trail-metrics/s3-put.json");
+    const SQS: &str = include_str!("../../../events/trail-metrics/sqs-s3-event.json");
+    const BATCH_V1: &str = include_str!("../../../events/trail-metrics/batch-operations-v1.json");
+    const BATCH_V2: &str = include_str!("../../../events/trail-metrics/batch-operations-v2.json");
+    const EVENTBRIDGE: &str =
+        include_str!("../../../events/trail-metrics/eventbridge-object-created.json");
+    const DIGEST: &str = include_str!("../../../events/trail-metrics/s3-put-digest.json");
+
+    const LOG: &str = r#"{"Records":[{"eventVersion":"1.08","eventTime":"2026-11-25T09:05:00Z","eventSource":"ec2.amazonaws.com","eventName":"StartInstances","awsRegion":"us-east-1","eventID":"e1","eventType":"AwsApiCall","userIdentity":{"type":"IAMUser","userName":"alice"}}]}"#;
+
+    fn now() -> UnixSeconds {
+        UnixSeconds::parse_rfc3339("2026-11-25T10:00:00Z").unwrap()
+    }
+
+    /// The log keys an event names, in order.
+    fn keys(event: &str) -> Vec<String> {
+        let mut keys = Vec::new();
+        let mut rest = event;
+        while let Some(start) = rest.find("AWSLogs/") {
+            let tail = &rest[start..];
+            let end = tail
+                .find(".json.gz")
+                .map_or(tail.len(), |e| e + ".json.gz".len());
+            keys.push(tail[..end].to_owned());
+            rest = &tail[end..];
+        }
+        keys
+    }
+
+    /// A handler whose source holds the objects the event names, except `missing`, each a valid
+    /// one-event log (or `corrupt` bytes).
+    fn handler(
+        event: &str,
+        missing: &[usize],
+        corrupt: &[usize],
+        sink: RecordingSink,
+    ) -> Handler<MemorySource, RecordingSink, CasStore> {
+        let files: Vec<(String, Vec<u8>)> = keys(event)
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| !missing.contains(i))
+            .map(|(i, k)| {
+                let body = if corrupt.contains(&i) {
+                    b"{\"Records\":[{\"eventTime\":".to_vec()
+                } else {
+                    LOG.as_bytes().to_vec()
+                };
+                (k, body)
+            })
             .collect();
-        Config::from_vars(|name| vars.get(name).cloned())
-    }
-
-    #[test]
-    fn defaults() {
-        let c = config(&[]).unwrap();
-        assert_eq!(c.namespace, "CloudTrailMetrics");
-        assert_eq!(c.rules, RulesSource::Builtin);
-        assert_eq!(c.dedup, DedupMode::Tags);
-        assert!(c.evidence && !c.path_style);
-        assert_eq!(
-            (c.health_namespace.as_str(), c.max_attempts),
-            ("Trailwatch", 5)
-        );
-        assert!(
-            config(&[("AWS_ENDPOINT_URL", "http://127.0.0.1:5000")])
-                .unwrap()
-                .path_style
-        );
-    }
-
-    #[test]
-    fn every_bad_value_names_its_variable() {
-        for (name, value, says) in [
-            ("DEDUP", "dynamodb", "`tags`, `off`"),
-            ("METRIC_NAMESPACE", "AWS/EC2", "AWS/"),
-            ("EVIDENCE_LOG", "maybe", "on or off"),
-            ("AWS_MAX_ATTEMPTS", "0", "≥ 1"),
-            ("MAX_DECOMPRESSED_BYTES", "4GB", "whole number"),
-            ("RULES", "s3://bucket-only", "s3://bucket/key"),
-        ] {
-            let err = config(&[(name, value)]).unwrap_err().to_string();
-            assert!(err.contains(name) && err.contains(says), "{name}: {err}");
+        let files: Vec<(&str, Vec<u8>)> =
+            files.iter().map(|(k, b)| (k.as_str(), b.clone())).collect();
+        Handler {
+            publisher: Publisher {
+                engine: Arc::new(Engine::new(
+                    RuleSet::builtin("CloudTrailMetrics").unwrap(),
+                    ReadLimits::default(),
+                )),
+                source: MemorySource::of(&files),
+                sink,
+                store: CasStore::default(),
+                now,
+                evidence: None,
+            },
         }
     }
 
-    #[test]
-    fn health_is_embedded_metric_format() {
-        let h = Health {
-            files_processed: 2,
-            delivery_lag: Some(300),
-            ..Health::default()
-        };
-        let line = h.emf("Trailwatch", "trail-metrics", 1_764_060_000_000);
+    fn attempt() -> Attempt {
+        Attempt {
+            owner: "request-1".into(),
+            lease: Lease::Until(UnixSeconds(now().0 + 60)),
+        }
+    }
+
+    fn throttled() -> RecordingSink {
+        RecordingSink {
+            fail_with: Some(CallError {
+                operation: "PutMetricData",
+                code: "Throttling".into(),
+                message: "Rate exceeded".into(),
+                retryable: true,
+            }),
+            ..RecordingSink::default()
+        }
+    }
+
+    async fn answer(
+        h: &Handler<MemorySource, RecordingSink, CasStore>,
+        event: &str,
+    ) -> (Result<Value, InvocationError>, Health) {
+        let event: Value = serde_json::from_str(event).unwrap();
+        let handled = h.handle(&event, &attempt()).await;
+        (handled.response, handled.health)
+    }
+
+    #[tokio::test]
+    async fn a_notification_is_answered_with_a_summary_and_published_once() {
+        for event in [S3_PUT, EVENTBRIDGE] {
+            let h = handler(event, &[], &[], RecordingSink::default());
+            let (response, health) = answer(&h, event).await;
+            let response = response.unwrap();
+            let summary = response["objects"][0].as_str().unwrap();
+            assert!(
+                summary.contains("1 events") && summary.contains("1 of 1 requests sent"),
+                "{response}"
+            );
+            assert_eq!(health.files_processed, 1);
+            assert_eq!(h.publisher.sink.accepted().len(), 1);
+            // The same notification again (S3 delivers at least once): not counted twice.
+            let (again, health) = answer(&h, event).await;
+            assert!(again.unwrap()["objects"][0]
+                .as_str()
+                .unwrap()
+                .contains("already published"));
+            assert_eq!(health.files_duplicate, 1);
+            assert_eq!(h.publisher.sink.accepted().len(), 1);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_notification_with_a_failed_object_fails_the_invocation_with_its_error_type() {
+        let h = handler(S3_PUT, &[0], &[], RecordingSink::default());
+        let (response, health) = answer(&h, S3_PUT).await;
+        let err = response.unwrap_err();
+        assert_eq!(err.error_type(), "Permanent.Aws");
+        assert!(err.to_string().contains("1 of 1 objects failed"), "{err}");
+        assert!(err.to_string().contains("NoSuchKey"), "{err}");
+        assert_eq!(health.files_failed, 1);
+        let retryable = handler(S3_PUT, &[], &[], throttled());
+        let err = answer(&retryable, S3_PUT).await.0.unwrap_err();
+        assert_eq!(err.error_type(), "Retryable.Aws");
+        let diagnostic = Diagnostic::from(err);
+        assert_eq!(diagnostic.error_type, "Retryable.Aws");
+        assert!(diagnostic.error_message.contains("Throttling"));
+    }
+
+    #[tokio::test]
+    async fn a_digest_is_skipped_and_an_unknown_event_is_permanent() {
+        let h = handler(DIGEST, &[], &[], RecordingSink::default());
+        let (response, health) = answer(&h, DIGEST).await;
+        assert!(response.unwrap()["objects"][0]
+            .as_str()
+            .unwrap()
+            .contains("skipped"));
+        assert_eq!(health.files_skipped, 1);
+        let (response, _) = answer(&h, r#"{"hello":"world"}"#).await;
+        let err = response.unwrap_err();
+        assert_eq!(err.error_type(), "Permanent.UnrecognisedEvent");
+    }
+
+    #[tokio::test]
+    async fn sqs_lists_only_the_messages_that_failed() {
+        let ok = handler(SQS, &[], &[], RecordingSink::default());
         assert_eq!(
-            line["_aws"]["CloudWatchMetrics"][0]["Namespace"],
-            "Trailwatch"
+            answer(&ok, SQS).await.0.unwrap(),
+            json!({"batchItemFailures": []})
         );
+        // The second message's object is missing: only it goes back to the queue.
+        let one_missing = handler(SQS, &[1], &[], RecordingSink::default());
+        let (response, health) = answer(&one_missing, SQS).await;
         assert_eq!(
-            line["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
-            json!([["FunctionName"]])
+            response.unwrap(),
+            json!({"batchItemFailures": [{"itemIdentifier": "2e1424d4-f796-459a-8184-9c92662be6da"}]})
         );
-        assert_eq!(line["FilesProcessed"], 2.0);
-        assert_eq!(line["DeliveryLag"], 300.0);
-        let names: Vec<&str> = line["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+        assert_eq!((health.files_processed, health.files_failed), (1, 1));
+        // A message whose body is not an S3 event is a failure of that message alone.
+        let mut event: Value = serde_json::from_str(SQS).unwrap();
+        event["Records"][0]["body"] = json!("not an event");
+        let text = event.to_string();
+        let (response, _) = answer(&ok, &text).await;
+        assert_eq!(
+            response.unwrap(),
+            json!({"batchItemFailures": [{"itemIdentifier": "059f36b4-87a3-44ab-83d2-661975830a7d"}]})
+        );
+    }
+
+    #[tokio::test]
+    async fn batch_operations_get_a_result_per_task() {
+        for event in [BATCH_V1, BATCH_V2] {
+            let input: Value = serde_json::from_str(event).unwrap();
+            let tasks = input["tasks"].as_array().unwrap();
+            let h = handler(event, &[], &[], RecordingSink::default());
+            let response = answer(&h, event).await.0.unwrap();
+            assert_eq!(
+                response["invocationSchemaVersion"],
+                input["invocationSchemaVersion"]
+            );
+            assert_eq!(response["invocationId"], input["invocationId"]);
+            assert_eq!(response["treatMissingKeysAs"], "PermanentFailure");
+            let results = response["results"].as_array().unwrap();
+            assert_eq!(results.len(), tasks.len());
+            for (result, task) in results.iter().zip(tasks) {
+                assert_eq!(result["taskId"], task["taskId"]);
+                assert_eq!(result["resultCode"], "Succeeded", "{result}");
+            }
+        }
+        // A missing object fails for good; a corrupt one too; throttling may pass.
+        let h = handler(BATCH_V2, &[0], &[1], RecordingSink::default());
+        let response = answer(&h, BATCH_V2).await.0.unwrap();
+        let codes: Vec<&str> = response["results"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|m| m["Name"].as_str().unwrap())
+            .map(|r| r["resultCode"].as_str().unwrap())
             .collect();
-        assert!(
-            names.iter().all(|n| line.get(n).is_some()),
-            "every metric has a value"
-        );
-        let no_lag = Health::default().emf("T", "f", 0);
-        assert!(no_lag.get("DeliveryLag").is_none());
+        assert_eq!(codes, ["PermanentFailure", "PermanentFailure"]);
+        assert!(response["results"][1]["resultString"]
+            .as_str()
+            .unwrap()
+            .contains("corrupt log file"));
+        let h = handler(BATCH_V2, &[], &[], throttled());
+        let response = answer(&h, BATCH_V2).await.0.unwrap();
+        assert_eq!(response["results"][0]["resultCode"], "TemporaryFailure");
+        assert!(response["results"][0]["resultString"]
+            .as_str()
+            .unwrap()
+            .contains("Throttling"));
     }
 }

@@ -1,0 +1,266 @@
+//! alarm-notifier's configuration: which destinations get notified, where their secrets come from, and
+//! which state transitions are worth a message. Reading secrets is the adapters' job, at delivery.
+
+use std::time::Duration;
+
+use trailwatch::notify::{
+    Channel, DeliveryLogMode, Destination, RetryPolicy, SecretRef, TransitionFilter,
+};
+use trailwatch::rules::ruleset::DEFAULT_NAMESPACE;
+use trailwatch::rules::{Namespace, RulesSource};
+use trailwatch::vars::{VarError, Vars};
+
+/// alarm-notifier's configuration, from environment variables (documented in docs/alarm-notifier.md).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub destinations: Vec<Destination>,
+    /// `NOTIFY_TRANSITIONS`.
+    pub transitions: TransitionFilter,
+    /// `METRIC_NAMESPACE`: trailwatch's namespace, whose alarms get the rule and the evidence link.
+    pub namespace: String,
+    /// `RULES`: the rules whose descriptions and patterns alarms on trailwatch's metrics show.
+    pub rules: RulesSource,
+    /// `EVIDENCE_LOG_GROUP`: trail-metrics' log group.
+    pub evidence_log_group: Option<String>,
+    /// `DEDUP`.
+    pub delivery_log: DeliveryLogMode,
+    /// `WEBHOOK_TIMEOUT_SECONDS` and `WEBHOOK_ATTEMPTS`.
+    pub policy: RetryPolicy,
+    /// `HEALTH_NAMESPACE`.
+    pub health_namespace: String,
+    /// `AWS_LAMBDA_FUNCTION_NAME` (set by Lambda): the health metrics' `FunctionName` dimension.
+    pub function_name: String,
+    /// `S3_PATH_STYLE`.
+    pub path_style: bool,
+    /// `AWS_MAX_ATTEMPTS`.
+    pub max_attempts: u32,
+}
+
+/// A configuration the function cannot start with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error(transparent)]
+    Var(#[from] VarError),
+    /// A destination's variable. The message never shows the value: it may be a secret URL.
+    #[error("environment variable {name}: {problem}")]
+    Destination {
+        name: &'static str,
+        problem: DestinationProblem,
+    },
+    #[error("no destination is configured: set at least one of {}", Channel::ALL.map(Channel::variable).join(", "))]
+    NoDestination,
+}
+
+/// What is wrong with a destination's variable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DestinationProblem {
+    #[error("{0:?} is not an SNS topic ARN")]
+    NotATopicArn(String),
+    #[error("is neither an http(s) URL nor a reference (ssm:/name or secretsmanager:id)")]
+    NotAUrl,
+    #[error("{0} names no parameter or secret")]
+    EmptyReference(SecretRef),
+}
+
+impl Config {
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let vars = Vars(var);
+        let set = |name: &str| vars.get(name);
+        let mut destinations = Vec::new();
+        for kind in Channel::ALL {
+            let Some(value) = set(kind.variable()) else {
+                continue;
+            };
+            let bad = |problem| ConfigError::Destination {
+                name: kind.variable(),
+                problem,
+            };
+            if kind == Channel::Email {
+                let arn = value.trim();
+                if !arn.starts_with("arn:") || arn.split(':').count() != 6 || !arn.contains(":sns:")
+                {
+                    return Err(bad(DestinationProblem::NotATopicArn(arn.to_owned())));
+                }
+                destinations.push(Destination::Email {
+                    topic_arn: arn.to_owned(),
+                });
+                continue;
+            }
+            let secret = SecretRef::parse(&value);
+            match &secret {
+                // The message names the variable, never the value: it may be a secret URL.
+                SecretRef::Value(v) if !(v.starts_with("https://") || v.starts_with("http://")) => {
+                    return Err(bad(DestinationProblem::NotAUrl));
+                }
+                SecretRef::Ssm(n) | SecretRef::SecretsManager(n) if n.trim().is_empty() => {
+                    return Err(bad(DestinationProblem::EmptyReference(secret.clone())));
+                }
+                _ => {}
+            }
+            destinations.push(Destination::Webhook {
+                channel: kind,
+                secret,
+            });
+        }
+        if destinations.is_empty() {
+            return Err(ConfigError::NoDestination);
+        }
+        let transitions = vars.parsed("NOTIFY_TRANSITIONS", "default")?;
+        let rules = vars.parsed("RULES", "builtin")?;
+        let delivery_log = vars.parsed("DEDUP", "memory")?;
+        let policy = RetryPolicy {
+            attempts: u32::try_from(vars.number("WEBHOOK_ATTEMPTS", 3, 1)?).unwrap_or(u32::MAX),
+            timeout: Duration::from_secs(vars.number("WEBHOOK_TIMEOUT_SECONDS", 10, 1)?),
+            ..RetryPolicy::default()
+        };
+        Ok(Config {
+            destinations,
+            transitions,
+            namespace: vars
+                .parsed::<Namespace>("METRIC_NAMESPACE", DEFAULT_NAMESPACE)?
+                .0,
+            rules,
+            evidence_log_group: set("EVIDENCE_LOG_GROUP"),
+            delivery_log,
+            policy,
+            health_namespace: vars.text("HEALTH_NAMESPACE", "Trailwatch"),
+            function_name: vars.text("AWS_LAMBDA_FUNCTION_NAME", "alarm-notifier"),
+            path_style: vars.s3_path_style()?,
+            max_attempts: vars.aws_max_attempts()?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_vars(|n| vars.get(n).cloned())
+    }
+
+    #[test]
+    fn destinations_and_secret_references() {
+        let c = config(&[
+            (
+                "SLACK_WEBHOOK_URL",
+                "https://hooks.slack.com/services/T0/B0/secret",
+            ),
+            ("TEAMS_WEBHOOK_URL", "ssm:/trailwatch/teams"),
+            ("DISCORD_WEBHOOK_URL", "secretsmanager:trailwatch/discord"),
+            (
+                "EMAIL_TOPIC_ARN",
+                "arn:aws:sns:us-east-1:123456789012:alarms",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(c.destinations.len(), 4);
+        assert_eq!(
+            c.destinations[1],
+            Destination::Webhook {
+                channel: Channel::Teams,
+                secret: SecretRef::Ssm("/trailwatch/teams".into())
+            }
+        );
+        assert_eq!(c.transitions, TransitionFilter::Default);
+        assert_eq!(c.namespace, "CloudTrailMetrics");
+        // Never the URL in logs.
+        let shown = format!("{:?}", c.destinations[0]);
+        assert!(
+            !shown.contains("hooks.slack.com") && !shown.contains("secret/"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_variable_and_never_echo_a_url() {
+        let err =
+            config(&[("SLACK_WEBHOOK_URL", "hooks.slack.com/services/T0/B0/secret")]).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::Destination {
+                    name: "SLACK_WEBHOOK_URL",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(
+            !err.to_string().contains("hooks.slack.com") && !err.to_string().contains("B0/secret"),
+            "{err}"
+        );
+        assert!(config(&[("EMAIL_TOPIC_ARN", "alarms")])
+            .unwrap_err()
+            .to_string()
+            .contains("not an SNS topic ARN"));
+        assert!(config(&[])
+            .unwrap_err()
+            .to_string()
+            .contains("no destination"));
+        assert!(config(&[("WEBHOOK_URL", "ssm:")])
+            .unwrap_err()
+            .to_string()
+            .contains("names no parameter"));
+        let err = config(&[
+            ("WEBHOOK_URL", "https://x"),
+            ("NOTIFY_TRANSITIONS", "OK->BROKEN"),
+        ])
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("NOTIFY_TRANSITIONS") && err.to_string().contains("BROKEN"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn delivery_log_retries_and_the_rest() {
+        let c = config(&[("WEBHOOK_URL", "https://x")]).unwrap();
+        assert_eq!(c.delivery_log, DeliveryLogMode::Memory);
+        assert_eq!(c.policy, RetryPolicy::default());
+        assert_eq!(c.rules, RulesSource::Builtin);
+        assert_eq!(c.health_namespace, "Trailwatch");
+        assert!(!c.path_style);
+        let c = config(&[
+            ("WEBHOOK_URL", "https://x"),
+            ("DEDUP", "s3://state/deliveries"),
+            ("WEBHOOK_TIMEOUT_SECONDS", "3"),
+            ("WEBHOOK_ATTEMPTS", "5"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.delivery_log,
+            DeliveryLogMode::S3 {
+                bucket: "state".into(),
+                prefix: "deliveries/".into()
+            }
+        );
+        assert_eq!(c.policy.timeout, Duration::from_secs(3));
+        assert_eq!(c.policy.attempts, 5);
+        assert!(c.path_style);
+        assert_eq!(
+            config(&[("WEBHOOK_URL", "https://x"), ("DEDUP", "off")])
+                .unwrap()
+                .delivery_log,
+            DeliveryLogMode::Off
+        );
+        for (name, value, says) in [
+            ("DEDUP", "tags", "not a delivery log"),
+            ("WEBHOOK_TIMEOUT_SECONDS", "0", "≥ 1"),
+            ("WEBHOOK_ATTEMPTS", "many", "whole number"),
+        ] {
+            let err = config(&[("WEBHOOK_URL", "https://x"), (name, value)]).unwrap_err();
+            let ConfigError::Var(var) = &err else {
+                panic!("{err:?}")
+            };
+            assert_eq!(var.name, name);
+            assert!(var.problem.to_string().contains(says), "{err}");
+        }
+    }
+}

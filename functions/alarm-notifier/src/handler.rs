@@ -1,0 +1,678 @@
+//! One invocation end to end: decode the alarm state changes (every SNS record), drop the transitions
+//! nobody wants, render each for each destination, deliver them all at once, and answer: success when
+//! every destination has the message, an error Lambda retries when one could not be reached.
+
+use std::time::Duration;
+
+use lambda_runtime::{tracing, Diagnostic, LambdaEvent};
+use serde_json::{json, Value};
+use tokio::time::Instant;
+use trailwatch::alarm::{self, AlarmError};
+use trailwatch::alarm_render::{RenderContext, View};
+use trailwatch::lambda::invocation_deadline_ms;
+use trailwatch::notify::{
+    message_key, Delivered, Deliverer, DeliveryFailure, DeliveryLog, SecretResolver,
+    TopicPublisher, TransitionFilter, WebhookClient,
+};
+use trailwatch::rules::ruleset::RuleSet;
+use trailwatch::time::UnixSeconds;
+
+use crate::health::Health;
+
+/// alarm-notifier: what it renders with, which transitions it notifies, and where it delivers.
+pub struct Handler<W, T, S, L> {
+    pub deliverer: Deliverer<W, T, S, L>,
+    pub transitions: TransitionFilter,
+    pub namespace: String,
+    pub rules: Option<RuleSet>,
+    pub evidence_log_group: Option<String>,
+}
+
+/// An invocation that failed, in whole or in part.
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    #[error(transparent)]
+    Unrecognised(AlarmError),
+    #[error("{}", describe_failures(.failures, .unreadable, *.deliveries))]
+    Failed {
+        failures: Vec<DeliveryFailure>,
+        unreadable: Vec<AlarmError>,
+        deliveries: usize,
+    },
+}
+
+fn describe_failures(
+    failures: &[DeliveryFailure],
+    unreadable: &[AlarmError],
+    deliveries: usize,
+) -> String {
+    let mut parts = Vec::new();
+    if !failures.is_empty() {
+        parts.push(format!(
+            "{} of {deliveries} deliveries failed: {}",
+            failures.len(),
+            failures
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        ));
+    }
+    if !unreadable.is_empty() {
+        parts.push(format!(
+            "{} message(s) could not be read: {}",
+            unreadable.len(),
+            unreadable
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        ));
+    }
+    parts.join(". ")
+}
+
+impl NotifyError {
+    /// Lambda's `errorType`: `Retryable.*` when trying again can help, `Permanent.*` when it cannot.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            NotifyError::Unrecognised(_) => "Permanent.UnrecognisedEvent",
+            NotifyError::Failed { failures, .. } if failures.iter().any(|f| f.retryable) => {
+                "Retryable.Delivery"
+            }
+            NotifyError::Failed { failures, .. } if !failures.is_empty() => "Permanent.Delivery",
+            NotifyError::Failed { .. } => "Permanent.MalformedAlarm",
+        }
+    }
+}
+
+/// The result of one invocation.
+#[derive(Debug)]
+pub struct Handled {
+    pub response: Result<Value, NotifyError>,
+    pub health: Health,
+}
+
+impl From<NotifyError> for Diagnostic {
+    fn from(e: NotifyError) -> Diagnostic {
+        Diagnostic {
+            error_type: e.error_type().into(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
+impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Handler<W, T, S, L> {
+    /// Handles one invocation, which must be done by `deadline`.
+    pub async fn handle(&self, event: &Value, deadline: Instant) -> Handled {
+        let mut health = Health::default();
+        let decoded = match alarm::decode(event) {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!(error = %e, "unrecognised event");
+                health.unreadable += 1;
+                return Handled {
+                    response: Err(NotifyError::Unrecognised(e)),
+                    health,
+                };
+            }
+        };
+        let ctx = RenderContext {
+            namespace: self.namespace.clone(),
+            rules: self.rules.as_ref(),
+            evidence_log_group: self.evidence_log_group.clone(),
+        };
+        let mut summary = Vec::new();
+        let mut failures = Vec::new();
+        let mut unreadable = Vec::new();
+        let mut deliveries = 0;
+        for message in decoded {
+            let alarm = match message {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::error!(error = %e, "alarm message could not be read");
+                    health.unreadable += 1;
+                    unreadable.push(e);
+                    continue;
+                }
+            };
+            health.alarms += 1;
+            let transition = match &alarm.old_state {
+                Some(old) => format!("{old} -> {}", alarm.new_state),
+                None => format!("-> {}", alarm.new_state),
+            };
+            if !self
+                .transitions
+                .allows(alarm.old_state.as_ref(), &alarm.new_state)
+            {
+                tracing::info!(
+                    alarm = alarm.name,
+                    transition,
+                    "transition not notified (NOTIFY_TRANSITIONS): dropped"
+                );
+                health.filtered += 1;
+                summary
+                    .push(json!({"alarm": alarm.name, "transition": transition, "filtered": true}));
+                continue;
+            }
+            let key = message_key(&alarm);
+            if key.is_none() {
+                tracing::warn!(
+                    alarm = alarm.name,
+                    "no state-change time and no message id: sent without the delivery log"
+                );
+            }
+            let view = View::new(&alarm, &ctx);
+            let results = self
+                .deliverer
+                .deliver_all(&view, key.as_deref(), deadline)
+                .await;
+            let mut outcomes = serde_json::Map::new();
+            for (target, result) in self.deliverer.targets.iter().zip(results) {
+                deliveries += 1;
+                let label = target.destination.channel().label();
+                let outcome = match result {
+                    Ok(Delivered::Sent { attempts }) => {
+                        health.delivered += 1;
+                        health.retries += u64::from(attempts.saturating_sub(1));
+                        tracing::info!(
+                            alarm = alarm.name,
+                            transition,
+                            destination = label,
+                            attempts,
+                            "notified"
+                        );
+                        format!("sent ({attempts} attempt{})", plural(attempts))
+                    }
+                    Ok(Delivered::Duplicate) => {
+                        health.duplicates += 1;
+                        tracing::info!(
+                            alarm = alarm.name,
+                            destination = label,
+                            "already delivered: not sent again"
+                        );
+                        "already delivered".to_owned()
+                    }
+                    Err(f) => {
+                        health.failed += 1;
+                        health.retries += u64::from(f.attempts.saturating_sub(1));
+                        tracing::error!(
+                            alarm = alarm.name,
+                            destination = label,
+                            retryable = f.retryable,
+                            error = f.message,
+                            "delivery failed"
+                        );
+                        let text = format!("failed: {}", f.message);
+                        failures.push(f);
+                        text
+                    }
+                };
+                outcomes.insert(label.to_owned(), Value::String(outcome));
+            }
+            summary.push(json!({
+                "alarm": alarm.name, "transition": transition, "key": key, "deliveries": outcomes,
+            }));
+        }
+        let response = if failures.is_empty() && unreadable.is_empty() {
+            Ok(json!({ "alarms": summary }))
+        } else {
+            Err(NotifyError::Failed {
+                failures,
+                unreadable,
+                deliveries,
+            })
+        };
+        Handled { response, health }
+    }
+}
+
+/// Lambda's view of one invocation: its deadline from the context, the handler's answer, and the
+/// health metrics as one EMF line on stdout.
+pub async fn invocation<W, T, S, L>(
+    handler: &Handler<W, T, S, L>,
+    event: LambdaEvent<Value>,
+    function: &str,
+    health_namespace: &str,
+) -> Result<Value, Diagnostic>
+where
+    W: WebhookClient,
+    T: TopicPublisher,
+    S: SecretResolver,
+    L: DeliveryLog,
+{
+    // The context's deadline is in epoch milliseconds; delivery works in monotonic time.
+    let now_ms = UnixSeconds::now_ms();
+    let deadline_ms = invocation_deadline_ms(event.context.deadline, now_ms);
+    // No invocation lasts more than Lambda's 15 minutes, whatever the header says.
+    let left = Duration::from_millis(u64::try_from(deadline_ms - now_ms).unwrap_or(0))
+        .min(Duration::from_secs(900));
+    let deadline = Instant::now() + left;
+    let Handled { response, health } = handler.handle(&event.payload, deadline).await;
+    println!(
+        "{}",
+        health.emf(health_namespace, function, UnixSeconds::now_ms())
+    );
+    response.map_err(Diagnostic::from)
+}
+
+fn plural(n: u32) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicI64, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+    use trailwatch::error::CallError;
+    use trailwatch::fakes::{MapSecrets, RecordingTopic, ScriptedWebhook, StuckTopic};
+    use trailwatch::notify::{
+        Channel, Destination, MemoryLog, PostError, Reply, RetryPolicy, SecretRef, Target,
+        REFUSAL_MEMORY,
+    };
+
+    const ROOT_USAGE: &str =
+        include_str!("../../../events/alarm-notifier/sns-trailwatch-root-account-usage.json");
+    const SLACK: &str = "https://hooks.slack.example/services/T0/B0/SECRET";
+    const TEAMS: &str = "https://teams.example/workflows/run?sig=SECRET";
+
+    fn status(status: u16, retry_after: Option<u64>, body: &str) -> Result<Reply, PostError> {
+        ScriptedWebhook::status(status, retry_after, body)
+    }
+
+    static NOW: AtomicI64 = AtomicI64::new(1_764_062_000);
+    fn now() -> UnixSeconds {
+        UnixSeconds(NOW.load(Ordering::SeqCst))
+    }
+
+    type TestHandler<T = RecordingTopic> = Handler<ScriptedWebhook, T, MapSecrets, Arc<MemoryLog>>;
+
+    fn deliverer<T>(
+        destinations: Vec<Destination>,
+        topic: T,
+    ) -> Deliverer<ScriptedWebhook, T, MapSecrets, Arc<MemoryLog>> {
+        Deliverer {
+            targets: destinations.into_iter().map(Target::new).collect(),
+            webhooks: ScriptedWebhook::default(),
+            topic,
+            secrets: MapSecrets::of(&[("ssm:/trailwatch/teams", TEAMS)]),
+            log: Arc::new(MemoryLog::default()),
+            policy: RetryPolicy::default(),
+            now,
+        }
+    }
+
+    fn handler_with<T>(destinations: Vec<Destination>, topic: T) -> TestHandler<T> {
+        Handler {
+            deliverer: deliverer(destinations, topic),
+            transitions: TransitionFilter::Default,
+            namespace: "CloudTrailMetrics".into(),
+            rules: Some(RuleSet::builtin("CloudTrailMetrics").unwrap()),
+            evidence_log_group: Some("/aws/lambda/trail-metrics".into()),
+        }
+    }
+
+    fn notifier(destinations: Vec<Destination>) -> TestHandler {
+        handler_with(destinations, RecordingTopic::default())
+    }
+
+    fn all() -> Vec<Destination> {
+        vec![
+            Destination::Webhook {
+                channel: Channel::Slack,
+                secret: SecretRef::Value(SLACK.into()),
+            },
+            Destination::Webhook {
+                channel: Channel::Teams,
+                secret: SecretRef::Ssm("/trailwatch/teams".into()),
+            },
+            Destination::Email {
+                topic_arn: "arn:aws:sns:us-east-1:123456789012:alarms".into(),
+            },
+        ]
+    }
+
+    fn event() -> Value {
+        serde_json::from_str(ROOT_USAGE).unwrap()
+    }
+
+    fn in_30s() -> Instant {
+        Instant::now() + Duration::from_secs(30)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_destination_gets_its_rendering_once() {
+        let n = notifier(all());
+        let handled = n.handle(&event(), in_30s()).await;
+        let response = handled.response.unwrap();
+        assert_eq!(
+            response["alarms"][0]["deliveries"],
+            json!({"slack": "sent (1 attempt)", "teams": "sent (1 attempt)", "email": "sent (1 attempt)"})
+        );
+        let slack = n.deliverer.webhooks.calls_to(SLACK);
+        assert_eq!(slack.len(), 1);
+        assert!(slack[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("trailwatch-RootAccountUsage"));
+        assert_eq!(
+            n.deliverer.webhooks.calls_to(TEAMS)[0]["attachments"][0]["contentType"],
+            "application/vnd.microsoft.card.adaptive"
+        );
+        let email = n.deliverer.topic.sent.lock().unwrap().clone();
+        assert_eq!(email.len(), 1);
+        assert!(email[0].1.starts_with("ALARM: trailwatch-RootAccountUsage"));
+        assert!(
+            email[0].2.contains("Why: Threshold Crossed"),
+            "{}",
+            email[0].2
+        );
+        assert_eq!(handled.health.delivered, 3);
+        // Delivered again (Lambda retried, or SNS delivered twice): nothing is sent twice.
+        let again = n.handle(&event(), in_30s()).await;
+        assert_eq!(
+            again.response.unwrap()["alarms"][0]["deliveries"]["slack"],
+            "already delivered"
+        );
+        assert_eq!(n.deliverer.webhooks.calls_to(SLACK).len(), 1);
+        assert_eq!(n.deliverer.topic.sent.lock().unwrap().len(), 1);
+        assert_eq!(again.health.duplicates, 3);
+        // The SSM parameter was read once for the container.
+        assert_eq!(n.deliverer.secrets.reads.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn transitions_the_filter_drops_are_logged_not_sent() {
+        let n = notifier(all());
+        let mut e = event();
+        let message = e["Records"][0]["Sns"]["Message"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let message = message
+            .replace(r#""NewStateValue": "ALARM""#, r#""NewStateValue": "OK""#)
+            .replace(
+                r#""OldStateValue": "OK""#,
+                r#""OldStateValue": "INSUFFICIENT_DATA""#,
+            );
+        e["Records"][0]["Sns"]["Message"] = json!(message);
+        let handled = n.handle(&e, in_30s()).await;
+        assert_eq!(handled.response.unwrap()["alarms"][0]["filtered"], true);
+        assert_eq!(handled.health.filtered, 1);
+        assert!(n.deliverer.webhooks.calls_to(SLACK).is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn server_errors_and_timeouts_are_retried_with_backoff() {
+        let n = notifier(all());
+        n.deliverer.webhooks.answer(
+            SLACK,
+            vec![
+                status(503, None, "busy"),
+                Err(PostError::Timeout(Duration::ZERO)),
+            ],
+        );
+        let started = Instant::now();
+        let handled = n.handle(&event(), in_30s()).await;
+        let response = handled.response.unwrap();
+        assert_eq!(
+            response["alarms"][0]["deliveries"]["slack"],
+            "sent (3 attempts)"
+        );
+        assert_eq!(handled.health.retries, 2);
+        // The timeout (10 s) plus two backoffs of 0.25–0.5 s and 0.5–1 s.
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(10_750) && took <= Duration::from_millis(11_500),
+            "{took:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn too_many_requests_waits_for_retry_after_when_it_fits() {
+        let n = notifier(all());
+        n.deliverer
+            .webhooks
+            .answer(SLACK, vec![status(429, Some(4), "rate_limited")]);
+        let started = Instant::now();
+        let response = n.handle(&event(), in_30s()).await.response.unwrap();
+        assert_eq!(
+            response["alarms"][0]["deliveries"]["slack"],
+            "sent (2 attempts)"
+        );
+        assert!(started.elapsed() >= Duration::from_secs(4));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_after_beyond_the_deadline_fails_the_invocation_and_the_retry_sends_only_the_rest(
+    ) {
+        let n = notifier(all());
+        n.deliverer
+            .webhooks
+            .answer(SLACK, vec![status(429, Some(3600), "")]);
+        let started = Instant::now();
+        let handled = n.handle(&event(), in_30s()).await;
+        assert!(started.elapsed() < Duration::from_secs(1));
+        let err = handled.response.unwrap_err();
+        assert_eq!(err.error_type(), "Retryable.Delivery");
+        let text = err.to_string();
+        assert!(
+            text.contains("slack (trailwatch-RootAccountUsage): HTTP 429")
+                && text.contains("left to Lambda's retry"),
+            "{text}"
+        );
+        assert!(!text.contains("SECRET"), "{text}");
+        assert_eq!(n.deliverer.webhooks.calls_to(TEAMS).len(), 1);
+        // Lambda's retry: only Slack is called again.
+        let retry = n.handle(&event(), in_30s()).await;
+        assert_eq!(
+            retry.response.unwrap()["alarms"][0]["deliveries"],
+            json!({"slack": "sent (1 attempt)", "teams": "already delivered", "email": "already delivered"})
+        );
+        assert_eq!(n.deliverer.webhooks.calls_to(SLACK).len(), 2);
+        assert_eq!(n.deliverer.webhooks.calls_to(TEAMS).len(), 1);
+        assert_eq!(n.deliverer.topic.sent.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refusal_is_not_retried_and_is_remembered_for_a_while() {
+        let n = notifier(all());
+        n.deliverer
+            .webhooks
+            .answer(SLACK, vec![status(404, None, "no_service")]);
+        let handled = n.handle(&event(), in_30s()).await;
+        let err = handled.response.unwrap_err();
+        assert_eq!(err.error_type(), "Permanent.Delivery");
+        let text = err.to_string();
+        assert!(
+            text.contains("1 of 3 deliveries failed: slack (trailwatch-RootAccountUsage): HTTP 404 (no_service): refused, not retried"),
+            "{text}"
+        );
+        assert!(!text.contains("hooks.slack.example"), "{text}");
+        assert_eq!(n.deliverer.webhooks.calls_to(SLACK).len(), 1);
+        // Lambda's retries, a minute later: Slack is not called, the invocation still fails.
+        NOW.fetch_add(60, Ordering::SeqCst);
+        let retry = n.handle(&event(), in_30s()).await;
+        assert!(retry
+            .response
+            .unwrap_err()
+            .to_string()
+            .contains("refused this message 60 s ago (HTTP 404 (no_service)"));
+        assert_eq!(n.deliverer.webhooks.calls_to(SLACK).len(), 1);
+        // A redrive after the webhook was fixed, later on: delivered.
+        NOW.fetch_add(REFUSAL_MEMORY, Ordering::SeqCst);
+        let redrive = n.handle(&event(), in_30s()).await;
+        assert_eq!(
+            redrive.response.unwrap()["alarms"][0]["deliveries"]["slack"],
+            "sent (1 attempt)"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_attempt_starts_without_the_time_to_finish() {
+        let n = notifier(all());
+        n.deliverer
+            .webhooks
+            .answer(SLACK, vec![Err(PostError::Timeout(Duration::ZERO))]);
+        let started = Instant::now();
+        let handled = n
+            .handle(&event(), Instant::now() + Duration::from_secs(4))
+            .await;
+        // The first attempt got 3 s (4 s less the reserve), and no second one was started.
+        assert_eq!(started.elapsed(), Duration::from_secs(3));
+        let text = handled.response.unwrap_err().to_string();
+        assert!(text.contains("no answer within 3s"), "{text}");
+        assert!(text.contains("left to Lambda's retry"), "{text}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn secrets_that_cannot_be_read_or_are_not_urls_never_show_their_value() {
+        let mut n = notifier(vec![
+            Destination::Webhook {
+                channel: Channel::Discord,
+                secret: SecretRef::Ssm("/missing".into()),
+            },
+            Destination::Webhook {
+                channel: Channel::Webhook,
+                secret: SecretRef::SecretsManager("not-a-url".into()),
+            },
+        ]);
+        n.deliverer.secrets.values.insert(
+            "secretsmanager:not-a-url".into(),
+            "hunter2-the-password".into(),
+        );
+        let err = n.handle(&event(), in_30s()).await.response.unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains(
+                "discord (trailwatch-RootAccountUsage): DISCORD_WEBHOOK_URL (ssm:/missing): "
+            ) && text.contains("ParameterNotFound"),
+            "{text}"
+        );
+        assert!(
+            text.contains("WEBHOOK_URL (secretsmanager:not-a-url) does not hold an http(s) URL"),
+            "{text}"
+        );
+        assert!(!text.contains("hunter2"), "{text}");
+        assert_eq!(err.error_type(), "Permanent.Delivery");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn sns_throttling_is_retryable_and_an_unknown_topic_is_not() {
+        let n = notifier(all());
+        *n.deliverer.topic.fail.lock().unwrap() = Some(CallError {
+            operation: "Publish",
+            code: "Throttling".into(),
+            message: "Rate exceeded".into(),
+            retryable: true,
+        });
+        let err = n.handle(&event(), in_30s()).await.response.unwrap_err();
+        assert_eq!(err.error_type(), "Retryable.Delivery");
+        assert!(err
+            .to_string()
+            .contains("email (trailwatch-RootAccountUsage): SNS Publish to arn:aws:sns:us-east-1:123456789012:alarms"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn unreadable_messages_are_errors_and_do_not_hide_the_others() {
+        let n = notifier(all());
+        let err = n
+            .handle(&json!({"hello": "world"}), in_30s())
+            .await
+            .response
+            .unwrap_err();
+        assert_eq!(err.error_type(), "Permanent.UnrecognisedEvent");
+        assert!(err.to_string().contains("hello"), "{err}");
+        let mut e = event();
+        let mut bad = e["Records"][0].clone();
+        bad["Sns"]["Message"] = json!("not json at all");
+        e["Records"].as_array_mut().unwrap().push(bad);
+        let handled = n.handle(&e, in_30s()).await;
+        let err = handled.response.unwrap_err();
+        assert_eq!(err.error_type(), "Permanent.MalformedAlarm");
+        assert!(
+            err.to_string()
+                .contains("SNS record 1: its Message is not JSON"),
+            "{err}"
+        );
+        assert_eq!(handled.health.delivered, 3);
+        assert_eq!(handled.health.unreadable, 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refused_url_from_a_reference_is_read_again() {
+        let n = notifier(all());
+        n.deliverer
+            .webhooks
+            .answer(TEAMS, vec![status(410, None, "gone")]);
+        n.handle(&event(), in_30s()).await.response.unwrap_err();
+        assert_eq!(n.deliverer.secrets.reads.load(Ordering::SeqCst), 1);
+        let mut e = event();
+        let message = e["Records"][0]["Sns"]["Message"].as_str().unwrap().replace(
+            "2026-11-25T09:12:30.833+0000",
+            "2026-11-25T10:12:30.833+0000",
+        );
+        e["Records"][0]["Sns"]["Message"] = json!(message);
+        n.handle(&e, in_30s()).await.response.unwrap();
+        assert_eq!(n.deliverer.secrets.reads.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn records_share_the_invocations_time_and_slow_aws_calls_are_cut_at_the_deadline() {
+        let n = notifier(all());
+        // Two records; Slack answers neither for long.
+        let mut e = event();
+        let mut second = e["Records"][0].clone();
+        second["Sns"]["Message"] = json!(second["Sns"]["Message"]
+            .as_str()
+            .unwrap()
+            .replace("trailwatch-RootAccountUsage", "second-alarm"));
+        e["Records"].as_array_mut().unwrap().push(second);
+        n.deliverer.webhooks.answer(
+            SLACK,
+            vec![
+                Err(PostError::Timeout(Duration::ZERO)),
+                Err(PostError::Timeout(Duration::ZERO)),
+                Err(PostError::Timeout(Duration::ZERO)),
+                Err(PostError::Timeout(Duration::ZERO)),
+            ],
+        );
+        let started = Instant::now();
+        let handled = n.handle(&e, Instant::now() + Duration::from_secs(15)).await;
+        // The whole invocation, both records, within its 15 s.
+        assert!(
+            started.elapsed() <= Duration::from_secs(15),
+            "{:?}",
+            started.elapsed()
+        );
+        let text = handled.response.unwrap_err().to_string();
+        // The first record's Slack used the time up; the second record's webhooks got none.
+        assert!(
+            text.contains("slack (trailwatch-RootAccountUsage): no answer within")
+                && text.contains("teams (second-alarm): no time left in this invocation"),
+            "{text}"
+        );
+        assert_eq!(handled.health.failed, 3);
+        assert!(handled.health.retries >= 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_aws_call_that_hangs_ends_at_the_deadline_as_retryable() {
+        let n = handler_with(all(), StuckTopic);
+        let started = Instant::now();
+        let handled = n
+            .handle(&event(), Instant::now() + Duration::from_secs(20))
+            .await;
+        assert_eq!(started.elapsed(), Duration::from_secs(19));
+        let err = handled.response.unwrap_err();
+        assert_eq!(err.error_type(), "Retryable.Delivery");
+        assert!(err.to_string().contains("email"), "{err}");
+        assert_eq!(handled.health.delivered, 2);
+    }
+}

@@ -1,0 +1,36 @@
+//! The function's own health, as Embedded Metric Format: CloudWatch Logs turns it into metrics.
+
+use serde_json::Value;
+
+/// Counts for one invocation: its health metrics.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Health {
+    pub alarms: u64,
+    pub filtered: u64,
+    pub unreadable: u64,
+    pub delivered: u64,
+    pub duplicates: u64,
+    pub failed: u64,
+    /// HTTP attempts beyond the first.
+    pub retries: u64,
+}
+
+impl Health {
+    /// One Embedded Metric Format line.
+    pub fn emf(&self, namespace: &str, function: &str, now_ms: i64) -> Value {
+        trailwatch::lambda::emf_line(
+            namespace,
+            function,
+            now_ms,
+            &[
+                ("AlarmsReceived", "Count", self.alarms as f64),
+                ("AlarmsFiltered", "Count", self.filtered as f64),
+                ("MessagesUnreadable", "Count", self.unreadable as f64),
+                ("Deliveries", "Count", self.delivered as f64),
+                ("DeliveriesDuplicate", "Count", self.duplicates as f64),
+                ("DeliveriesFailed", "Count", self.failed as f64),
+                ("DeliveryRetries", "Count", self.retries as f64),
+            ],
+        )
+    }
+}

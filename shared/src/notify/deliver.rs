@@ -1,0 +1,377 @@
+//! One alarm, rendered for each destination and delivered to all of them at once, with the destinations
+//! that already have it remembered so a retried invocation does not send it to them again.
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::alarm_render::{render, Message, View};
+use crate::error::CallError;
+use crate::notify::{
+    DeliveryLog, Destination, Mark, PostError, Reply, SecretRef, SecretResolver, Target,
+    TopicPublisher, WebhookClient,
+};
+use crate::time::UnixSeconds;
+
+/// How long a refusal (a 4xx other than 429) stops further calls for the same message: longer than
+/// Lambda's retries of an async invocation (about 1 and 3 minutes after the first), short enough that a
+/// redrive from the on-failure destination after the webhook is fixed goes through.
+pub const REFUSAL_MEMORY: i64 = 15 * 60;
+
+/// Retries within one invocation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts per destination (the first included).
+    pub attempts: u32,
+    /// The time one HTTP attempt may take.
+    pub timeout: Duration,
+    /// The first backoff; it doubles, with jitter.
+    pub backoff: Duration,
+    /// Kept free before the deadline: for the delivery log and the answer.
+    pub reserve: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 3,
+            timeout: Duration::from_secs(10),
+            backoff: Duration::from_millis(500),
+            reserve: Duration::from_secs(1),
+        }
+    }
+}
+
+/// An attempt is not started with less time than this left.
+const MIN_ATTEMPT: Duration = Duration::from_millis(500);
+
+/// A delivery that did not happen.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{destination} ({alarm}): {message}")]
+pub struct DeliveryFailure {
+    /// The destination's label (`slack`, `email`, …): never its URL.
+    pub destination: &'static str,
+    pub alarm: String,
+    pub retryable: bool,
+    pub message: String,
+    /// HTTP attempts made (0 when none could be).
+    pub attempts: u32,
+}
+
+/// Delivers one alarm to every configured destination, over its ports.
+pub struct Deliverer<W, T, S, L> {
+    pub targets: Vec<Target>,
+    pub webhooks: W,
+    pub topic: T,
+    pub secrets: S,
+    pub log: L,
+    pub policy: RetryPolicy,
+    pub now: fn() -> UnixSeconds,
+}
+
+/// How one destination fared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivered {
+    Sent { attempts: u32 },
+    Duplicate,
+}
+
+impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Deliverer<W, T, S, L> {
+    /// Sends `view` to every destination at once (each with its own retries, all within `deadline`),
+    /// and says how each fared, in the order of [`Deliverer::targets`]. `key` identifies the state change
+    /// in the delivery log; without one, the log is not used.
+    pub async fn deliver_all(
+        &self,
+        view: &View,
+        key: Option<&str>,
+        deadline: Instant,
+    ) -> Vec<Result<Delivered, DeliveryFailure>> {
+        futures_util::future::join_all(
+            self.targets
+                .iter()
+                .map(|t| self.deliver(t, view, key, deadline)),
+        )
+        .await
+    }
+
+    async fn deliver(
+        &self,
+        target: &Target,
+        view: &View,
+        key: Option<&str>,
+        deadline: Instant,
+    ) -> Result<Delivered, DeliveryFailure> {
+        let kind = target.destination.channel();
+        let label = kind.label();
+        let fail = |f: Failure| DeliveryFailure {
+            destination: label,
+            alarm: view.alarm.name.clone(),
+            retryable: f.retryable,
+            message: f.message,
+            attempts: f.attempts,
+        };
+        let mark_key = key.map(|k| format!("{k}/{}", target.log_name));
+        if let Some(mark_key) = &mark_key {
+            let now = (self.now)().0;
+            let reserve = self.policy.reserve;
+            match within(deadline, reserve, "delivery log", self.log.get(mark_key)).await {
+                Ok(Some(Mark::Delivered { .. })) => return Ok(Delivered::Duplicate),
+                Ok(Some(Mark::Refused { at, why })) if now - at < REFUSAL_MEMORY => {
+                    return Err(fail(Failure::permanent(format!(
+                        "refused this message {} s ago ({why}): not sent again",
+                        now - at
+                    ))))
+                }
+                Ok(_) => {}
+                // Sending twice is better than not at all.
+                Err(e) => tracing::warn!(
+                    destination = label,
+                    log = self.log.describe(),
+                    error = %e,
+                    "delivery log unreadable: sending without it"
+                ),
+            }
+        }
+        let result = match (&target.destination, render(kind, view)) {
+            (Destination::Email { topic_arn }, Message::Email { subject, body }) => {
+                let publish = self.topic.publish(topic_arn, &subject, &body);
+                within(deadline, self.policy.reserve, "Publish", publish)
+                    .await
+                    .map(|()| 1)
+                    .map_err(|e| Failure {
+                        retryable: e.retryable,
+                        message: format!("SNS Publish to {topic_arn}: {e}"),
+                        attempts: 1,
+                    })
+            }
+            (Destination::Webhook { secret, .. }, Message::Json(body)) => {
+                match self.url(target, secret, deadline).await {
+                    Ok(url) => {
+                        let sent = self
+                            .post(label, &url, body.to_string().into_bytes(), deadline)
+                            .await;
+                        if sent.as_ref().is_err_and(|f| !f.retryable) {
+                            // A refused URL read from a reference is read again next time: it may
+                            // have been rotated.
+                            *target.url.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                        }
+                        sent
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            // render() gives e-mail to e-mail and JSON to webhooks.
+            _ => Err(Failure::permanent(
+                "no rendering for this destination".into(),
+            )),
+        };
+        match result {
+            Ok(attempts) => {
+                if let Some(k) = &mark_key {
+                    let mark = Mark::Delivered { at: (self.now)().0 };
+                    self.remember(k, &mark, deadline).await;
+                }
+                Ok(Delivered::Sent { attempts })
+            }
+            Err(f) => {
+                if let (false, Some(k)) = (f.retryable, &mark_key) {
+                    let mark = Mark::Refused {
+                        at: (self.now)().0,
+                        why: f.message.clone(),
+                    };
+                    self.remember(k, &mark, deadline).await;
+                }
+                Err(fail(f))
+            }
+        }
+    }
+
+    async fn remember(&self, key: &str, mark: &Mark, deadline: Instant) {
+        // Half the reserve is kept for the answer.
+        let put = self.log.put(key, mark);
+        if let Err(e) = within(deadline, self.policy.reserve / 2, "delivery log", put).await {
+            tracing::warn!(
+                key,
+                log = self.log.describe(),
+                error = %e,
+                "could not record the delivery: a retry may send it again"
+            );
+        }
+    }
+
+    /// The webhook URL, read once per container (a failure is tried again next time).
+    async fn url(
+        &self,
+        target: &Target,
+        secret: &SecretRef,
+        deadline: Instant,
+    ) -> Result<String, Failure> {
+        if let Some(url) = target.url.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+            return Ok(url);
+        }
+        let variable = target.destination.channel().variable();
+        let value = match secret {
+            SecretRef::Value(v) => v.clone(),
+            reference => within(
+                deadline,
+                self.policy.reserve,
+                "secret",
+                self.secrets.resolve(reference),
+            )
+            .await
+            .map_err(|e| Failure {
+                retryable: e.retryable,
+                message: format!("{variable} ({reference}): {e}"),
+                attempts: 0,
+            })?,
+        };
+        let value = value.trim().to_owned();
+        if !(value.starts_with("https://") || value.starts_with("http://")) {
+            // Never the value: it is a secret, even when it is not a URL.
+            return Err(Failure::permanent(format!(
+                "{variable} ({secret}) does not hold an http(s) URL"
+            )));
+        }
+        *target.url.lock().unwrap_or_else(|p| p.into_inner()) = Some(value.clone());
+        Ok(value)
+    }
+
+    /// POSTs with retries; the number of attempts, or why it failed and whether a retry could help.
+    async fn post(
+        &self,
+        label: &str,
+        url: &str,
+        body: Vec<u8>,
+        deadline: Instant,
+    ) -> Result<u32, Failure> {
+        let policy = &self.policy;
+        let mut attempt = 0u32;
+        loop {
+            let remaining = deadline
+                .saturating_duration_since(Instant::now())
+                .saturating_sub(policy.reserve);
+            if remaining < MIN_ATTEMPT {
+                return Err(Failure {
+                    retryable: true,
+                    message: format!(
+                        "no time left in this invocation for attempt {}: left to Lambda's retry",
+                        attempt + 1
+                    ),
+                    attempts: attempt,
+                });
+            }
+            attempt += 1;
+            let timeout = policy.timeout.min(remaining);
+            let (wait, what) = match self.webhooks.post(url, body.clone(), timeout).await {
+                Ok(Reply { status, .. }) if (200..300).contains(&status) => return Ok(attempt),
+                Ok(Reply {
+                    status,
+                    retry_after,
+                    body,
+                }) if status == 429 || status == 408 || status >= 500 => {
+                    let what = format!("HTTP {status}{}", shown(&body));
+                    let wait = match retry_after {
+                        Some(wait) if status == 429 || status == 503 => wait,
+                        _ => backoff(policy.backoff, attempt),
+                    };
+                    (wait, what)
+                }
+                Ok(Reply { status, body, .. }) => {
+                    return Err(Failure {
+                        retryable: false,
+                        message: format!("HTTP {status}{}: refused, not retried", shown(&body)),
+                        attempts: attempt,
+                    })
+                }
+                Err(e @ (PostError::Timeout(_) | PostError::Failed(_))) => {
+                    (backoff(policy.backoff, attempt), e.to_string())
+                }
+            };
+            if attempt >= policy.attempts {
+                return Err(Failure {
+                    retryable: true,
+                    message: format!("{what}, after {attempt} attempts"),
+                    attempts: attempt,
+                });
+            }
+            let left = deadline
+                .saturating_duration_since(Instant::now())
+                .saturating_sub(policy.reserve);
+            if wait.saturating_add(MIN_ATTEMPT) > left {
+                return Err(Failure {
+                    retryable: true,
+                    message: format!(
+                        "{what}; the next attempt ({:.1} s from now) would not fit in the {:.1} s this invocation has left: left to Lambda's retry",
+                        wait.as_secs_f64(),
+                        left.as_secs_f64()
+                    ),
+                    attempts: attempt,
+                });
+            }
+            tracing::warn!(
+                destination = label,
+                attempt,
+                error = what,
+                wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                "retrying"
+            );
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// Why one destination did not get a message.
+struct Failure {
+    retryable: bool,
+    message: String,
+    attempts: u32,
+}
+
+impl Failure {
+    fn permanent(message: String) -> Failure {
+        Failure {
+            retryable: false,
+            message,
+            attempts: 0,
+        }
+    }
+}
+
+/// An AWS call bounded by the invocation's deadline (less `reserve`): the SDK's own timeouts do not
+/// know it, and a call that outlives the invocation ends it as "Task timed out", with nothing recorded.
+async fn within<T>(
+    deadline: Instant,
+    reserve: Duration,
+    what: &'static str,
+    call: impl Future<Output = Result<T, CallError>>,
+) -> Result<T, CallError> {
+    let left = deadline
+        .saturating_duration_since(Instant::now())
+        .saturating_sub(reserve);
+    tokio::time::timeout(left, call).await.unwrap_or_else(|_| {
+        Err(CallError {
+            operation: what,
+            code: "Timeout".into(),
+            message: format!(
+                "no answer in the {:.1} s this invocation had left",
+                left.as_secs_f64()
+            ),
+            retryable: true,
+        })
+    })
+}
+
+fn shown(body: &str) -> String {
+    if body.is_empty() {
+        String::new()
+    } else {
+        format!(" ({body})")
+    }
+}
+
+/// `base · 2^(attempt−1)`, times a jitter between ½ and 1.
+fn backoff(base: Duration, attempt: u32) -> Duration {
+    let exp = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(10));
+    exp.mul_f64(0.5 + fastrand::f64() / 2.0)
+}

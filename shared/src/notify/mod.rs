@@ -1,0 +1,32 @@
+//! One alarm to every destination: Slack, Teams, Discord, a generic webhook, e-mail through SNS.
+//!
+//! Delivery policy, per destination and invocation:
+//! - 2xx: delivered.
+//! - 5xx, 408, timeouts, connection errors: retried with backoff and jitter, up to `attempts`.
+//! - 429: retried after `Retry-After` when that fits in the invocation's remaining time; otherwise left
+//!   to Lambda's retry.
+//! - Other statuses: refused. Not retried: the refusal is remembered for [`REFUSAL_MEMORY`], so Lambda's
+//!   retries of the invocation do not call that destination again; the invocation still fails, so the
+//!   event ends in the function's on-failure destination with the reason (nothing lost).
+//!
+//! What "remembered" means depends on the delivery log: one per container (`memory`), or marker objects
+//! in S3 (`s3://bucket/prefix/`) that every container sees.
+
+mod deliver;
+mod delivery_log;
+mod destination;
+mod ports;
+mod redact;
+mod retry_after;
+mod transitions;
+
+pub use deliver::{Delivered, Deliverer, DeliveryFailure, RetryPolicy, REFUSAL_MEMORY};
+pub use delivery_log::{message_key, DeliveryLogMode, Mark, MemoryLog, NoLog, MEMORY_LOG_KEYS};
+pub use destination::{Channel, Destination, SecretRef, Target};
+pub use ports::{DeliveryLog, PostError, Reply, SecretResolver, TopicPublisher, WebhookClient};
+pub use redact::scrub;
+pub use retry_after::retry_after;
+pub use transitions::{Transition, TransitionFilter};
+
+#[cfg(test)]
+mod tests;
