@@ -4,11 +4,11 @@
 # that no test fails on ("missed") marks behaviour the tests do not pin down.
 #
 #   scripts/mutants.sh [FILE...]                        # default: the three core modules below
-#   scripts/mutants.sh shared/src/cloudtrail.rs         # one file
-#   scripts/mutants.sh --iterate shared/src/cloudtrail.rs   # arguments starting with - go to cargo-mutants
+#   scripts/mutants.sh shared/src/cloudtrail/mod.rs         # one file
+#   scripts/mutants.sh --iterate shared/src/cloudtrail/mod.rs   # arguments starting with - go to cargo-mutants
 #   scripts/mutants.sh --list shared/src/rules/pattern.rs   # name the mutants, test none
 #
-# Default files: shared/src/cloudtrail.rs (the reader), shared/src/rules/pattern.rs (the pattern
+# Default files: shared/src/cloudtrail/mod.rs (the reader), shared/src/rules/pattern.rs (the pattern
 # engine), shared/src/metrics.rs (the aggregation). Mutants are tested against trailwatch-shared's own
 # tests, built with --no-default-features (no AWS SDK to build; the core modules do not use it).
 #
@@ -17,7 +17,7 @@
 # overrides the test timeout cargo-mutants derives from the unmutated run; MUTANTS_OUT (default
 # target/mutants) is where the output goes. `--iterate` re-tests only the mutants the previous run in
 # that directory did not catch; `--re=REGEX` (repeatable; the = is needed) tests only the mutants
-# whose names, as `--list` shows them (`shared/src/cloudtrail.rs:20:45: replace << with >>`), match.
+# whose names, as `--list` shows them (`shared/src/cloudtrail/mod.rs:20:45: replace << with >>`), match.
 #
 # Output: $MUTANTS_OUT/mutants.out/ (missed.txt, caught.txt, timeout.txt, unviable.txt, outcomes.json,
 # a log per mutant), then one summary line per file: mutants, caught, missed, timeouts, unviable.
@@ -43,7 +43,7 @@ for arg in "$@"; do
     *) files+=("$arg") ;;
   esac
 done
-[[ ${#files[@]} -gt 0 ]] || files=(shared/src/cloudtrail.rs shared/src/rules/pattern.rs shared/src/metrics.rs)
+[[ ${#files[@]} -gt 0 ]] || files=(shared/src/cloudtrail/mod.rs shared/src/rules/pattern.rs shared/src/metrics.rs)
 
 out="${MUTANTS_OUT:-$root/target/mutants}"
 mkdir -p "$out/tmp"

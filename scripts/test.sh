@@ -43,9 +43,18 @@ cargo fmt --all -- --check
 step "cargo clippy --all-targets -- -D warnings"
 cargo clippy --locked --workspace --all-targets -- -D warnings
 
-step "the library without its AWS adapters, and reading no environment"
-# Everything but the adapters builds, lints and tests without the AWS SDK (the default `aws` feature).
+step "the library's boundaries: adapters apart, no import cycle, no environment"
+# Every module but the adapters (aws/, webhook_client) builds, lints and tests without the `adapters`
+# feature, so none of them can import the AWS SDK or hyper.
 cargo clippy --locked -p trailwatch-shared --no-default-features --all-targets -- -D warnings
+# …and none switches the feature on for itself.
+if grep -rnE --include='*.rs' '(\baws_(sdk_[a-z]+|config|smithy_[a-z_]+)|\bhyper(_util|_rustls)?|\brustls|http_body_util)::|feature = "adapters"' shared/src \
+    | grep -vE '^shared/src/(aws/|webhook_client\.rs|lib\.rs)' | grep -vE '^[^:]+:[0-9]+: *//'; then
+  echo "only shared/src/aws/ and webhook_client.rs may use the AWS SDK or hyper" >&2
+  exit 1
+fi
+# Modules import downward only, with no cycle (the layers are drawn in docs/architecture.md).
+python3 scripts/check_layers.py
 # Only the binaries read environment variables; the library is handed what they read.
 if grep -rnE --include='*.rs' 'env::(var|vars|var_os|args)\b' shared/src | grep -vE '^[^:]+:[0-9]+: *//'; then
   echo "shared/src reads the environment: read it in the binary and pass it in" >&2

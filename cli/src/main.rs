@@ -13,7 +13,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use trailwatch::alarm_render::{Channel, Message};
 use trailwatch::aws::{self, CloudWatchSink, ProgressStores, S3Source};
-use trailwatch::backfill;
 use trailwatch::cloudtrail::{ReadLimits, DEFAULT_MAX_DECOMPRESSED_BYTES};
 use trailwatch::engine::Engine;
 use trailwatch::local::{collect_files, process_files};
@@ -277,7 +276,7 @@ async fn backfill(args: BackfillArgs) -> Result<ExitCode, Fatal> {
     let endpoint = std::env::var_os("AWS_ENDPOINT_URL").is_some()
         || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
     let (s3, cloudwatch) = aws::clients(endpoint, 5).await;
-    let listing = backfill::list_logs(&s3, bucket, prefix, since, until).await?;
+    let listing = aws::list_logs(&s3, bucket, prefix, since, until).await?;
     let total = listing.objects.len();
     eprintln!(
         "{}: {total} log files to process ({} list requests; {} other keys and {} files outside the dates left out)",

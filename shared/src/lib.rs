@@ -6,26 +6,21 @@
 
 pub mod alarm;
 pub mod alarm_render;
-#[cfg(feature = "aws")]
+#[cfg(feature = "adapters")]
 pub mod aws;
-#[cfg(feature = "aws")]
-pub mod backfill;
 pub mod cloudtrail;
 pub mod engine;
 pub mod error;
 pub mod event;
-#[cfg(all(feature = "aws", any(test, feature = "fakes")))]
+#[cfg(any(test, feature = "fakes"))]
 pub mod fakes;
 pub mod fasthash;
 mod json_shape;
 pub mod lambda;
-mod lenient;
 pub mod local;
 pub mod metrics;
-#[cfg(feature = "aws")]
 pub mod notify;
 pub mod object_ref;
-#[cfg(feature = "aws")]
 pub mod publish;
 pub mod report;
 pub mod rules;
@@ -33,5 +28,5 @@ pub mod text;
 pub mod time;
 pub mod trigger;
 pub mod vars;
-#[cfg(feature = "aws")]
+#[cfg(feature = "adapters")]
 pub mod webhook_client;

@@ -3,7 +3,6 @@
 pub mod cloudwatch;
 pub mod pattern;
 pub mod ruleset;
-pub mod selector;
 mod source;
 
 pub use source::{Namespace, RulesError, RulesSource};

@@ -9,9 +9,9 @@ use std::fmt;
 
 use regex::Regex;
 
+use crate::event::selector::{PropertySelector, Selector, WildcardSelector};
 use crate::event::{Event, FieldId, FieldTable, FieldValue, SetBit};
 use crate::fasthash::FastHash;
-use crate::rules::selector::{PropertySelector, Selector, WildcardSelector};
 
 /// CloudWatch's limit on a filter pattern's length.
 pub const MAX_PATTERN_CHARS: usize = 1024;

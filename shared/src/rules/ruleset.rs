@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
+use crate::event::selector::Selector;
 use crate::event::{Event, FieldId, FieldTable, FieldValue};
 use crate::rules::pattern::{Pattern, PatternError};
-use crate::rules::selector::Selector;
 use crate::time::UnixSeconds;
 
 /// The namespace of metrics whose rule does not name one.

@@ -1,6 +1,9 @@
 //! One CloudTrail event as the rules see it: only the fields some rule needs, pulled out of the record's
 //! JSON text in a single pass. Everything else is skipped by the parser without being built.
 
+mod lenient;
+pub mod selector;
+
 use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::collections::HashMap;
@@ -8,9 +11,9 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use self::lenient::Repair;
+use self::selector::{Selector, Step, Wildcard, WildcardSelector};
 use crate::fasthash::FastHash;
-use crate::lenient::{self, Repair};
-use crate::rules::selector::{Selector, Step, Wildcard, WildcardSelector};
 use crate::text::format_number;
 
 /// Index of a field in a [`FieldTable`] and in an [`Event`].
@@ -258,7 +261,7 @@ impl FieldTable {
     /// fields. Returns them with the value's length in bytes.
     ///
     /// Lone surrogate escapes and numbers beyond f64, which serde_json refuses, are read as U+FFFD and
-    /// null (see [`crate::lenient`]), so one odd value does not fail a whole log file.
+    /// null (see [`lenient`]), so one odd value does not fail a whole log file.
     pub fn extract_prefix<'a>(&self, text: &'a str) -> Result<Extracted<'a>, serde_json::Error> {
         let error = match self.extract_strict(text) {
             Err(e) if !e.is_eof() => e,

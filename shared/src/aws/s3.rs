@@ -1,11 +1,93 @@
-//! Backfill: the trail-metrics pipeline over the log files already in S3, with the same exactly-once
-//! markers as the function, bounded concurrency, and a dry run that publishes nothing.
+//! Log objects as streams, small text objects, and the listing a backfill makes.
 
-use crate::aws::classify;
+use std::pin::Pin;
+
+use tokio::io::AsyncRead;
+
+use crate::aws::classify::{bad_marker, classify};
 use crate::cloudtrail::{classify_key, day_folders, key_time, KeyKind};
 use crate::error::CallError;
-use crate::object_ref::ObjectRef;
+use crate::object_ref::{etag_unquote, ObjectRef};
+use crate::publish::{ObjectSource, Opened};
 use crate::time::UnixSeconds;
+
+/// Log objects read from S3 as a stream.
+#[derive(Debug, Clone)]
+pub struct S3Source {
+    pub client: aws_sdk_s3::Client,
+}
+
+impl ObjectSource for S3Source {
+    type Body = Pin<Box<dyn AsyncRead + Send>>;
+
+    async fn open(&self, object: &ObjectRef) -> Result<Opened<Self::Body>, CallError> {
+        let response = self
+            .client
+            .get_object()
+            .bucket(&object.bucket)
+            .key(&object.key)
+            .set_version_id(object.version_id.clone())
+            .send()
+            .await
+            .map_err(|e| classify("GetObject", e))?;
+        let etag = etag_unquote(response.e_tag().unwrap_or_default());
+        Ok(Opened {
+            body: Box::pin(response.body.into_async_read()),
+            etag,
+        })
+    }
+}
+
+/// Reads a whole small object (a rule file) as text.
+pub async fn read_text(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+) -> Result<String, CallError> {
+    let response = client
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| classify("GetObject", e))?;
+    let bytes = response.body.collect().await.map_err(|e| CallError {
+        operation: "GetObject",
+        code: "Network".into(),
+        message: e.to_string(),
+        retryable: true,
+    })?;
+    String::from_utf8(bytes.to_vec()).map_err(|_| CallError {
+        operation: "GetObject",
+        code: "NotUtf8".into(),
+        message: format!("s3://{bucket}/{key} is not UTF-8 text"),
+        retryable: false,
+    })
+}
+
+/// A small text object and its ETag, or `None` when there is no such key.
+pub(crate) async fn read_if_exists(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    operation: &'static str,
+) -> Result<Option<(String, String)>, CallError> {
+    let response = match client.get_object().bucket(bucket).key(key).send().await {
+        Ok(r) => r,
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
+        Err(e) => return Err(classify(operation, e)),
+    };
+    let token = etag_unquote(response.e_tag().unwrap_or_default());
+    let bytes = response.body.collect().await.map_err(|e| CallError {
+        operation,
+        code: "Network".into(),
+        message: e.to_string(),
+        retryable: true,
+    })?;
+    let text = String::from_utf8(bytes.to_vec())
+        .map_err(|_| bad_marker(operation, format!("s3://{bucket}/{key} is not UTF-8")))?;
+    Ok(Some((text, token)))
+}
 
 /// The listing calls a backfill made, for its report.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
