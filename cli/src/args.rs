@@ -1,11 +1,183 @@
-//! Argument values with their own syntax: parsed by clap through `FromStr`, so a bad one is refused
-//! before anything runs, with a message that names the argument.
+//! The command line: commands, their arguments, and the argument values with a syntax of their own
+//! (parsed by clap through `FromStr`, so a bad one is refused before anything runs, with a message that
+//! names the argument).
 
 use std::fmt;
+use std::path::PathBuf;
 use std::str::FromStr;
 
+use clap::{Parser, Subcommand, ValueEnum};
+use trailwatch::cloudtrail::DEFAULT_MAX_DECOMPRESSED_BYTES;
+use trailwatch::publish::DedupMode;
+use trailwatch::rules::ruleset::DEFAULT_NAMESPACE;
 use trailwatch::time::UnixSeconds;
 use trailwatch::vars::ValueError;
+
+#[derive(Parser)]
+#[command(
+    name = "trailwatch",
+    version,
+    about = "CloudTrail logs to CloudWatch metrics, on local files or an S3 prefix"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Print the metric datums that CloudTrail log files yield (nothing is published).
+    Metrics(MetricsArgs),
+    /// Check, list and test metric rules.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+    /// Alarm notifications: preview what alarm-notifier sends.
+    #[command(subcommand)]
+    Alarm(AlarmCommand),
+    /// Process the log files already in S3: a dry run unless --publish. Uses the same
+    /// exactly-once markers as the trail-metrics function, so files it published are not counted again.
+    Backfill(BackfillArgs),
+}
+
+#[derive(Subcommand)]
+pub enum AlarmCommand {
+    /// Print the message alarm-notifier would send for an alarm event (SNS, Lambda alarm action or
+    /// EventBridge): a preview for people writing alarm descriptions.
+    Render {
+        /// Which rendering.
+        #[arg(long, value_enum, default_value_t = Destination::Text)]
+        to: Destination,
+        #[command(flatten)]
+        rules: RuleArgs,
+        /// trail-metrics' log group, for the Logs Insights link on alarms of trailwatch's metrics.
+        #[arg(long, value_name = "NAME", default_value = "/aws/lambda/trail-metrics")]
+        evidence_log_group: String,
+        /// The event, as the function receives it.
+        event: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Destination {
+    /// Plain text: the e-mail body (with its subject first).
+    Text,
+    /// Slack Block Kit.
+    Slack,
+    /// A Microsoft Teams Adaptive Card (Workflows webhook).
+    Teams,
+    /// A Discord embed.
+    Discord,
+    /// The normalised alarm, as the generic webhook sends it.
+    Json,
+}
+
+#[derive(clap::Args)]
+pub struct BackfillArgs {
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// Where the trail's logs are: s3://bucket/prefix (for example
+    /// s3://my-trail-bucket/AWSLogs/123456789012/CloudTrail/).
+    pub uri: S3Uri,
+    /// Only log files delivered from this date (YYYY-MM-DD, UTC, or an RFC 3339 time).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<Date>,
+    /// Only log files delivered before the end of this date (or before this RFC 3339 time).
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<Date>,
+    /// Publish with PutMetricData. Without it, print what would be published and change nothing.
+    #[arg(long)]
+    pub publish: bool,
+    /// Files processed at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+    /// Where exactly-once markers live: tags, off, or s3://bucket/prefix/. Use the function's DEDUP
+    /// setting, so the two share them.
+    #[arg(long, default_value = "tags", value_name = "MODE")]
+    pub dedup: DedupMode,
+    /// Output of a dry run: an aligned table, or one MetricDatum per line (AWS API/CLI shape).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Stop reading a file once it has decompressed to this many bytes (gzip bomb guard).
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_DECOMPRESSED_BYTES)]
+    pub max_decompressed_bytes: u64,
+}
+
+#[derive(clap::Args)]
+pub struct RuleArgs {
+    /// Rule file (JSON, `{"rules":[…]}`); default: the built-in rules.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Use only these rules (comma-separated names).
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Namespace for rules that name none.
+    #[arg(long, default_value = DEFAULT_NAMESPACE)]
+    pub namespace: String,
+}
+
+#[derive(clap::Args)]
+pub struct MetricsArgs {
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// Output: an aligned table, or one MetricDatum per line in the AWS API/CLI shape.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Stop reading a file once it has decompressed to this many bytes (gzip bomb guard).
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_DECOMPRESSED_BYTES)]
+    pub max_decompressed_bytes: u64,
+    /// CloudTrail log files or directories (read recursively); gzip or plain.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Subcommand)]
+pub enum RulesCommand {
+    /// Validate a rule file and list its rules.
+    Check {
+        /// The rule file.
+        file: PathBuf,
+    },
+    /// List the rules in use (the built-in ones unless --rules).
+    List {
+        #[command(flatten)]
+        rules: RuleArgs,
+    },
+    /// Show which rules match each event in a file, and why the others do not.
+    Test {
+        #[command(flatten)]
+        rules: RuleArgs,
+        /// A file with one or more events (a single event, a log file, an array, NDJSON).
+        event: PathBuf,
+    },
+    /// Write the rules as CloudWatch Logs metric filters, for a log group CloudTrail delivers to.
+    /// Rules CloudWatch would refuse as written are rewritten where a form with the same meaning
+    /// exists, with a note on stderr; rules no metric filter can mean are left out, named on stderr,
+    /// and the exit status is 1.
+    Export {
+        #[command(flatten)]
+        rules: RuleArgs,
+        /// cloudformation: a template of AWS::Logs::MetricFilter resources; terraform:
+        /// aws_cloudwatch_log_metric_filter resources; json: PutMetricFilter requests.
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// The CloudWatch Logs log group the filters watch.
+        #[arg(long, value_name = "NAME")]
+        log_group: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    Cloudformation,
+    Terraform,
+    Json,
+}
 
 /// `s3://bucket/prefix`.
 #[derive(Debug, Clone, PartialEq, Eq)]

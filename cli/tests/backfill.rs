@@ -154,3 +154,35 @@ async fn bad_arguments_are_explained() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_failure_is_printed_when_stderr_is_not_a_terminal() {
+    let (s3, _) = clients().await;
+    let bucket = "backfill-failures";
+    let day = now() / 86_400 * 86_400 - 86_400;
+    let good = log_key("us-east-1", day, "GoodLogFile001");
+    let corrupt = log_key("us-east-1", day, "CorruptFile001");
+    put(
+        &s3,
+        bucket,
+        &good,
+        start_instances_log(&[("failures-user".into(), 1)], day + 600),
+    )
+    .await;
+    put(
+        &s3,
+        bucket,
+        &corrupt,
+        b"{\"Records\":[{\"eventTime\":".to_vec(),
+    )
+    .await;
+    let uri = format!("s3://{bucket}/AWSLogs/");
+    // The test reads stderr through a pipe: no terminal, so no progress bar.
+    let (ok, _, stderr) = backfill(&[uri.as_str(), "--dedup", "off"]);
+    assert!(!ok, "{stderr}");
+    assert!(
+        stderr.contains(&format!("s3://{bucket}/{corrupt}: corrupt log file")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("failed: 1"), "{stderr}");
+}

@@ -4,8 +4,8 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use crate::engine::{Engine, FileError, FileKind, RecordCounts};
-use crate::metrics::Aggregation;
+use trailwatch::engine::{Engine, FileError, FileKind, RecordCounts};
+use trailwatch::metrics::Aggregation;
 
 /// A path that cannot be listed or opened.
 #[derive(Debug, thiserror::Error)]
@@ -139,7 +139,7 @@ pub struct RunSummary {
     /// The rules' names, in rule order.
     pub rule_names: Vec<String>,
     /// Percent-encoded dimension values, published form to original (at most
-    /// [`crate::engine::MAX_ENCODED_SHOWN`]).
+    /// [`trailwatch::engine::MAX_ENCODED_SHOWN`]).
     pub encoded_values: std::collections::BTreeMap<String, String>,
 }
 
@@ -168,7 +168,7 @@ pub fn process_files(
             .map_err(|error| FileError {
                 file: name.clone(),
                 gzip: false,
-                error: crate::cloudtrail::ReadError::Io(error),
+                error: trailwatch::cloudtrail::ReadError::Io(error),
             })
             .and_then(|file| {
                 engine.process(
@@ -190,7 +190,7 @@ pub fn process_files(
                     *sum += n;
                 }
                 for (published, original) in report.encoded_values {
-                    if summary.encoded_values.len() < crate::engine::MAX_ENCODED_SHOWN {
+                    if summary.encoded_values.len() < trailwatch::engine::MAX_ENCODED_SHOWN {
                         summary.encoded_values.entry(published).or_insert(original);
                     }
                 }

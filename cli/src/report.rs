@@ -2,14 +2,14 @@
 
 use std::fmt::Write as _;
 
-use crate::cloudtrail::{self, Parsed, ReadLimits};
-use crate::engine::{parse_window, FileError};
-use crate::local::RunSummary;
-use crate::metrics::{request_batches, MetricDatum, OVERFLOW_DIMENSION_VALUE};
-use crate::rules::cloudwatch::{self, Acceptance};
-use crate::rules::ruleset::{MetricValue, RuleSet};
-use crate::text::format_number;
-use crate::time::UnixSeconds;
+use crate::files::RunSummary;
+use trailwatch::cloudtrail::{self, Parsed, ReadLimits};
+use trailwatch::engine::{parse_window, FileError};
+use trailwatch::metrics::{request_batches, MetricDatum, OVERFLOW_DIMENSION_VALUE};
+use trailwatch::rules::cloudwatch::{self, Acceptance};
+use trailwatch::rules::ruleset::{MetricValue, RuleSet};
+use trailwatch::text::format_number;
+use trailwatch::time::UnixSeconds;
 
 /// The datums as an aligned table, in datum order, with a totals line. Rows CloudWatch would refuse at
 /// `now` (too old, too far ahead) are marked `*`.
@@ -255,7 +255,7 @@ pub fn rule_check(rules: &RuleSet) -> String {
     out
 }
 
-fn rule_block(rule: &crate::rules::ruleset::Rule, out: &mut String) {
+fn rule_block(rule: &trailwatch::rules::ruleset::Rule, out: &mut String) {
     {
         let _ = writeln!(out, "{}", rule.name);
         if let Some(control) = &rule.control {
@@ -291,7 +291,7 @@ fn rule_block(rule: &crate::rules::ruleset::Rule, out: &mut String) {
 
 /// For one event: which rules match, what each would publish, and for the others which condition
 /// failed.
-pub fn rule_test(rules: &RuleSet, event: &crate::event::Event<'_>) -> String {
+pub fn rule_test(rules: &RuleSet, event: &trailwatch::event::Event<'_>) -> String {
     let mut out = String::new();
     for rule in rules.rules() {
         if !rule.pattern.matches(event) {
@@ -309,7 +309,7 @@ pub fn rule_test(rules: &RuleSet, event: &crate::event::Event<'_>) -> String {
             for d in &t.dimensions {
                 match rules.dimension_value(d.source, event) {
                     Some(v) => {
-                        let published = crate::metrics::published_dimension_value(&v);
+                        let published = trailwatch::metrics::published_dimension_value(&v);
                         if published == v {
                             dims.push(format!("{}={v}", d.name));
                         } else {
@@ -392,8 +392,8 @@ pub fn rule_test_file(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::StatisticSet;
-    use crate::rules::ruleset::DEFAULT_NAMESPACE;
+    use trailwatch::metrics::StatisticSet;
+    use trailwatch::rules::ruleset::DEFAULT_NAMESPACE;
 
     #[test]
     fn table_is_aligned_with_totals_and_marks_unpublishable_rows() {

@@ -1,0 +1,220 @@
+//! `trailwatch backfill`: the log files already in S3, through the function's exactly-once markers.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use trailwatch::aws::{self, CloudWatchSink, ProgressStores, S3Source};
+use trailwatch::cloudtrail::ReadLimits;
+use trailwatch::engine::Engine;
+use trailwatch::metrics::MAX_AGE_SECONDS;
+use trailwatch::object_ref::ObjectRef;
+use trailwatch::publish::{
+    publish_all, Attempt, CollectSink, Lease, Outcome, PublishError, Publisher, ReadOnly,
+};
+use trailwatch::time::UnixSeconds;
+
+use crate::args::{BackfillArgs, Date, S3Uri};
+use crate::commands::rules::load_rules;
+use crate::output::{print_datums, Fatal};
+
+/// `trailwatch backfill`.
+pub async fn run(args: BackfillArgs) -> Result<ExitCode, Fatal> {
+    let S3Uri { bucket, prefix } = &args.uri;
+    let since = args.since.map(Date::start);
+    let until = args.until.map(Date::end);
+    let rules = load_rules(&args.rules)?;
+    let limits = ReadLimits {
+        max_decompressed_bytes: args.max_decompressed_bytes,
+        ..ReadLimits::default()
+    };
+    let now = UnixSeconds::now();
+    if since.is_none_or(|s| s.0 < now.0 - MAX_AGE_SECONDS) {
+        eprintln!(
+            "note: CloudWatch accepts data up to 14 days old: events before {} give no datums",
+            UnixSeconds(now.0 - MAX_AGE_SECONDS)
+        );
+    }
+    let endpoint = std::env::var_os("AWS_ENDPOINT_URL").is_some()
+        || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+    let (s3, cloudwatch) = aws::clients(endpoint, 5).await;
+    let listing = aws::list_logs(&s3, bucket, prefix, since, until).await?;
+    let total = listing.objects.len();
+    eprintln!(
+        "{}: {total} log files to process ({} list requests; {} other keys and {} files outside the dates left out)",
+        args.uri, listing.list_requests, listing.not_logs, listing.outside_range
+    );
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(total as u64);
+        if let Ok(style) =
+            ProgressStyle::with_template("{bar:40} {pos}/{len} files {per_sec} eta {eta} {msg}")
+        {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let attempt = Attempt {
+        owner: format!("trailwatch-backfill-{}", std::process::id()),
+        // Renewed at each marker write: a backfill that is stopped frees its files two minutes later.
+        lease: Lease::Seconds(120),
+    };
+    let store = ProgressStores::for_mode(&args.dedup, &s3);
+    let engine = Arc::new(Engine::new(rules, limits));
+    let source = S3Source { client: s3 };
+    let mut tally = Tally::default();
+    let concurrency = usize::from(args.concurrency);
+    let mut on_done = |object: ObjectRef, result| {
+        tally.add(&object, result, &bar);
+        bar.inc(1);
+    };
+    let collected = if args.publish {
+        let publisher = Publisher {
+            engine,
+            source,
+            sink: CloudWatchSink { client: cloudwatch },
+            store,
+            now: UnixSeconds::now,
+            evidence: None,
+        };
+        publish_all(
+            Arc::new(publisher),
+            listing.objects,
+            concurrency,
+            attempt,
+            &mut on_done,
+        )
+        .await;
+        None
+    } else {
+        let publisher = Arc::new(Publisher {
+            engine,
+            source,
+            sink: CollectSink::default(),
+            store: ReadOnly(store),
+            now: UnixSeconds::now,
+            evidence: None,
+        });
+        publish_all(
+            Arc::clone(&publisher),
+            listing.objects,
+            concurrency,
+            attempt,
+            &mut on_done,
+        )
+        .await;
+        let aggregation = std::mem::take(
+            &mut *publisher
+                .sink
+                .aggregation
+                .lock()
+                .map_err(|_| "a backfill task panicked")?,
+        );
+        Some(aggregation.into_datums())
+    };
+    bar.finish_and_clear();
+    if let Some(datums) = collected {
+        print_datums(&datums, args.format, now)?;
+    }
+    eprint!("{}", tally.summary(args.publish));
+    Ok(if tally.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// What a backfill did, file by file.
+#[derive(Default)]
+struct Tally {
+    published: u64,
+    already: u64,
+    skipped: u64,
+    failed: u64,
+    events: u64,
+    datums: u64,
+    requests: u64,
+    out_of_window: u64,
+}
+
+impl Tally {
+    fn add(
+        &mut self,
+        object: &ObjectRef,
+        result: Result<Outcome, PublishError>,
+        bar: &ProgressBar,
+    ) {
+        match result {
+            Ok(Outcome::Published(p)) => {
+                self.published += 1;
+                self.events += p.events;
+                self.datums += p.datums as u64;
+                self.requests += p.requests_sent as u64;
+                self.out_of_window += p.out_of_window as u64;
+            }
+            Ok(Outcome::AlreadyPublished { .. }) => self.already += 1,
+            Ok(Outcome::SkippedKey(kind)) => {
+                self.skipped += 1;
+                say(
+                    bar,
+                    format!("{object}: skipped, {}", kind.skip_reason().unwrap_or("")),
+                );
+            }
+            Ok(Outcome::SkippedContent(kind)) => {
+                self.skipped += 1;
+                say(
+                    bar,
+                    format!("{object}: skipped, {}", kind.skip_reason().unwrap_or("")),
+                );
+            }
+            Err(e) => {
+                self.failed += 1;
+                let hint = if e.retryable() {
+                    " (temporary: run the backfill again)"
+                } else {
+                    ""
+                };
+                say(bar, format!("trailwatch: {e}{hint}"));
+            }
+        }
+    }
+
+    fn summary(&self, published: bool) -> String {
+        let verb = if published {
+            "published"
+        } else {
+            "would publish"
+        };
+        let mut text = format!(
+            "{verb}: {} files, {} events, {} datums in {} PutMetricData requests\n\
+             already published (skipped): {}; not log files: {}; failed: {}\n",
+            self.published,
+            self.events,
+            self.datums - self.out_of_window,
+            self.requests,
+            self.already,
+            self.skipped,
+            self.failed
+        );
+        if self.out_of_window > 0 {
+            text.push_str(&format!(
+                "{} datums older than 14 days (or over 2 hours ahead) left out: CloudWatch refuses them\n",
+                self.out_of_window
+            ));
+        }
+        if !published {
+            text.push_str(
+                "dry run: nothing was published and no marker written; add --publish to publish\n",
+            );
+        }
+        text
+    }
+}
+
+/// A line on stderr above the progress bar, or alone when there is none (stderr is not a terminal):
+/// every skip and failure is printed, wherever stderr goes.
+fn say(bar: &ProgressBar, line: String) {
+    bar.suspend(|| eprintln!("{line}"));
+}

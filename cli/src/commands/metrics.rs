@@ -1,0 +1,56 @@
+//! `trailwatch metrics`: the datums that local log files yield.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use trailwatch::cloudtrail::ReadLimits;
+use trailwatch::engine::Engine;
+use trailwatch::time::UnixSeconds;
+
+use crate::args::MetricsArgs;
+use crate::commands::rules::load_rules;
+use crate::files::{collect_files, process_files};
+use crate::output::{print_datums, Fatal};
+use crate::report;
+
+/// `trailwatch metrics`.
+pub fn run(args: MetricsArgs) -> Result<ExitCode, Fatal> {
+    let engine = Engine::new(
+        load_rules(&args.rules)?,
+        ReadLimits {
+            max_decompressed_bytes: args.max_decompressed_bytes,
+            ..ReadLimits::default()
+        },
+    );
+    let list = collect_files(&args.paths)?;
+    let files = list.files;
+    let total_bytes: u64 = files
+        .iter()
+        .filter_map(|f| f.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    let bar = if std::io::stderr().is_terminal() && total_bytes > 64 << 20 {
+        let bar = ProgressBar::new(total_bytes);
+        if let Ok(style) =
+            ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+        {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let (aggregation, mut summary) = process_files(&engine, &files, &mut |n| bar.inc(n));
+    summary.files_ignored = list.ignored;
+    bar.finish_and_clear();
+    let datums = aggregation.into_datums();
+    let now = UnixSeconds::now();
+    print_datums(&datums, args.format, now)?;
+    eprint!("{}", report::run_summary(&summary, &datums, now));
+    Ok(if summary.files_failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

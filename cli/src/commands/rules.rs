@@ -1,0 +1,125 @@
+//! `trailwatch rules`: check, list, test and export rules, and the rule loading every command shares.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use trailwatch::rules::cloudwatch::{self, Acceptance};
+use trailwatch::rules::ruleset::{RuleSet, DEFAULT_NAMESPACE};
+
+use crate::args::{ExportFormat, RuleArgs, RulesCommand};
+use crate::output::{out, Fatal};
+use crate::report;
+
+/// `trailwatch rules …`.
+pub fn run(command: RulesCommand) -> Result<ExitCode, Fatal> {
+    match command {
+        RulesCommand::Check { file } => {
+            let rules = load_rules(&RuleArgs {
+                rules: Some(file.clone()),
+                only: Vec::new(),
+                namespace: DEFAULT_NAMESPACE.into(),
+            })?;
+            out(&format!(
+                "{}{}: {} rules OK\n",
+                report::rule_check(&rules),
+                file.display(),
+                rules.rules().len()
+            ))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        RulesCommand::Export {
+            rules,
+            format,
+            log_group,
+        } => export(&load_rules(&rules)?, format, &log_group),
+        RulesCommand::List { rules } => {
+            out(&report::rule_listing(&load_rules(&rules)?))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        RulesCommand::Test { rules, event } => test(&load_rules(&rules)?, &event),
+    }
+}
+
+/// `trailwatch rules export`: the filters on stdout, what changed or was left out on stderr.
+fn export(rules: &RuleSet, format: ExportFormat, log_group: &str) -> Result<ExitCode, Fatal> {
+    if !cloudwatch::is_valid_log_group(log_group) {
+        return Err(format!(
+            "--log-group {log_group:?}: a log group name is 1 to 512 letters, digits and `. - _ / #`"
+        )
+        .into());
+    }
+    let mut filters = Vec::new();
+    let mut refused = 0;
+    for rule in rules.rules() {
+        match cloudwatch::acceptance(rule) {
+            Acceptance::AsWritten(mut f) => filters.append(&mut f),
+            Acceptance::Rewritten {
+                filters: mut f,
+                changes,
+                same_meaning,
+            } => {
+                let how = if same_meaning {
+                    "rewritten with the same meaning"
+                } else {
+                    "REWRITTEN, AND IT CAN COUNT DIFFERENTLY"
+                };
+                for change in changes {
+                    eprintln!("trailwatch: rule {}: {how}: {change}", rule.name);
+                }
+                filters.append(&mut f);
+            }
+            Acceptance::Refused(why) => {
+                refused += 1;
+                for reason in why {
+                    eprintln!("trailwatch: rule {}: LEFT OUT: {reason}", rule.name);
+                }
+            }
+        }
+    }
+    let text = match format {
+        ExportFormat::Json => {
+            serde_json::to_string_pretty(&cloudwatch::put_metric_filter_json(&filters, log_group))?
+                + "\n"
+        }
+        ExportFormat::Cloudformation => {
+            serde_json::to_string_pretty(&cloudwatch::cloudformation(&filters, log_group))? + "\n"
+        }
+        ExportFormat::Terraform => cloudwatch::terraform(&filters, log_group),
+    };
+    out(&text)?;
+    eprintln!(
+        "trailwatch: {} metric filters written; {refused} rules left out",
+        filters.len()
+    );
+    Ok(if refused > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The rules the arguments name: a file or the built-in ones, perhaps only some of them.
+pub fn load_rules(args: &RuleArgs) -> Result<RuleSet, Fatal> {
+    let rules = match &args.rules {
+        None => RuleSet::builtin(&args.namespace)?,
+        Some(path) => {
+            let name = path.display().to_string();
+            let text = std::fs::read_to_string(path)
+                .map_err(|error| format!("{name}: cannot read: {error}"))?;
+            RuleSet::from_json(&name, &text, &args.namespace)?
+        }
+    };
+    Ok(if args.only.is_empty() {
+        rules
+    } else {
+        rules.select(&args.only)?
+    })
+}
+
+fn test(rules: &RuleSet, path: &Path) -> Result<ExitCode, Fatal> {
+    let name = path.display().to_string();
+    let file =
+        std::fs::File::open(path).map_err(|error| format!("{name}: cannot open: {error}"))?;
+    out(&report::rule_test_file(rules, &name, file)?)?;
+    Ok(ExitCode::SUCCESS)
+}
