@@ -14,7 +14,7 @@ SRC = Path(__file__).resolve().parent.parent / "shared" / "src"
 LAYERS = [
     ("leaf helpers", {"error", "text", "object_ref", "time", "vars", "fasthash", "json_shape", "lambda", "lenient"}),
     ("reading, fields, rules, metrics", {"cloudtrail", "event", "rules", "metrics"}),
-    ("engine and alarms", {"engine", "alarm", "alarm_render"}),
+    ("engine and alarms", {"engine", "alarms"}),
     ("triggers, publication, delivery", {"trigger", "publish", "notify"}),
     ("adapters and fakes", {"aws", "webhook_client", "fakes"}),
 ]

@@ -7,8 +7,7 @@
 use std::io::{self, Read, Write};
 
 use serde_json::Value;
-use trailwatch::alarm::{self, Alarm};
-use trailwatch::alarm_render::{self, RenderContext, View};
+use trailwatch::alarms::{self, Alarm, RenderContext, View};
 use trailwatch::cloudtrail::{ReadLimits, DEFAULT_WINDOW_BYTES};
 use trailwatch::engine::{Engine, FileError, FileReport};
 use trailwatch::event::FieldTable;
@@ -201,7 +200,7 @@ pub fn alarm(data: &[u8]) {
     let Ok(event) = serde_json::from_slice::<Value>(data) else {
         return;
     };
-    let Ok(decoded) = alarm::decode(&event) else {
+    let Ok(decoded) = alarms::from_event(&event) else {
         return;
     };
     for alarm in decoded.into_iter().flatten() {
@@ -221,7 +220,7 @@ fn render_all(alarm: &Alarm) {
         evidence_log_group: Some("/aws/lambda/trail-metrics".to_owned()),
     };
     let view = View::new(alarm, &ctx);
-    let subject = alarm_render::subject(&view);
+    let subject = alarms::subject(&view);
     assert!(subject.len() < 100, "subject of {} bytes", subject.len());
     assert!(
         subject
@@ -229,12 +228,12 @@ fn render_all(alarm: &Alarm) {
             .all(|b| b.is_ascii() && !b.is_ascii_control()),
         "{subject:?}"
     );
-    let _ = alarm_render::text(&view);
+    let _ = alarms::text(&view);
     for json in [
-        alarm_render::slack(&view),
-        alarm_render::teams(&view),
-        alarm_render::discord(&view),
-        alarm_render::json_alarm(&view),
+        alarms::slack(&view),
+        alarms::teams(&view),
+        alarms::discord(&view),
+        alarms::json_alarm(&view),
     ] {
         assert!(json.is_object());
     }

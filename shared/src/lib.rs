@@ -4,8 +4,7 @@
 //! and batches ([`metrics`]). Nothing here reads environment variables: the binaries do, once.
 #![forbid(unsafe_code)]
 
-pub mod alarm;
-pub mod alarm_render;
+pub mod alarms;
 #[cfg(feature = "adapters")]
 pub mod aws;
 pub mod cloudtrail;

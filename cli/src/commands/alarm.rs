@@ -3,8 +3,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use trailwatch::alarm;
-use trailwatch::alarm_render::{self, Channel, Message};
+use trailwatch::alarms::{self, Channel, Message};
 
 use crate::args::{Destination, RuleArgs};
 use crate::commands::rules::load_rules;
@@ -22,13 +21,13 @@ pub fn render(
     let event: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("{name}: not JSON: {e}"))?;
     let rules = load_rules(rule_args)?;
-    let ctx = alarm_render::RenderContext {
+    let ctx = alarms::RenderContext {
         namespace: rule_args.namespace.clone(),
         rules: Some(&rules),
         evidence_log_group: Some(evidence_log_group),
     };
     let mut failed = false;
-    for decoded in alarm::decode(&event).map_err(|e| format!("{name}: {e}"))? {
+    for decoded in alarms::from_event(&event).map_err(|e| format!("{name}: {e}"))? {
         let alarm = match decoded {
             Ok(a) => a,
             Err(e) => {
@@ -37,7 +36,7 @@ pub fn render(
                 continue;
             }
         };
-        let view = alarm_render::View::new(&alarm, &ctx);
+        let view = alarms::View::new(&alarm, &ctx);
         // The function's own rendering: the preview is what alarm-notifier sends.
         let kind = match to {
             Destination::Text => Channel::Email,
@@ -46,7 +45,7 @@ pub fn render(
             Destination::Discord => Channel::Discord,
             Destination::Json => Channel::Webhook,
         };
-        let rendered = match alarm_render::render(kind, &view) {
+        let rendered = match alarms::render(kind, &view) {
             Message::Email { subject, body } => format!("Subject: {subject}\n\n{body}"),
             Message::Json(v) => pretty(&v)?,
         };

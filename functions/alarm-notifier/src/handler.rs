@@ -7,8 +7,8 @@ use std::time::Duration;
 use lambda_runtime::{tracing, Diagnostic, LambdaEvent};
 use serde_json::{json, Value};
 use tokio::time::Instant;
-use trailwatch::alarm::{self, AlarmError};
-use trailwatch::alarm_render::{RenderContext, View};
+use trailwatch::alarms::{self, AlarmError};
+use trailwatch::alarms::{RenderContext, View};
 use trailwatch::lambda::invocation_deadline_ms;
 use trailwatch::notify::{
     message_key, Delivered, Deliverer, DeliveryFailure, DeliveryLog, SecretResolver,
@@ -106,7 +106,7 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Han
     /// Handles one invocation, which must be done by `deadline`.
     pub async fn handle(&self, event: &Value, deadline: Instant) -> Handled {
         let mut health = Health::default();
-        let decoded = match alarm::decode(event) {
+        let decoded = match alarms::from_event(event) {
             Ok(d) => d,
             Err(e) => {
                 tracing::error!(error = %e, "unrecognised event");

@@ -18,7 +18,7 @@ use hyper::body::Incoming;
 use hyper::{Request, Response};
 use serde_json::{json, Value};
 use support::*;
-use trailwatch::alarm_render::{render, Channel, Message, RenderContext, View};
+use trailwatch::alarms::{render, Channel, Message, RenderContext, View};
 use trailwatch::rules::ruleset::RuleSet;
 
 const TOPIC: &str = "trailwatch-alarms";
@@ -314,7 +314,10 @@ fn with_states(event: &Value, old: &str, new: &str) -> Value {
 
 /// What the library renders for the first alarm of `event`, per destination: what must arrive.
 fn expected(event: &Value) -> (String, HashMap<Channel, Message>) {
-    let alarm = trailwatch::alarm::decode(event).unwrap().remove(0).unwrap();
+    let alarm = trailwatch::alarms::from_event(event)
+        .unwrap()
+        .remove(0)
+        .unwrap();
     let rules = RuleSet::builtin("CloudTrailMetrics").unwrap();
     let ctx = RenderContext {
         namespace: "CloudTrailMetrics".into(),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::alarm_render::{render, Message, View};
+use crate::alarms::{render, Message, View};
 use crate::error::CallError;
 use crate::notify::{
     DeliveryLog, Destination, Mark, PostError, Reply, SecretRef, SecretResolver, Target,

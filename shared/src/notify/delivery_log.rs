@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use sha2::{Digest, Sha256};
 
-use crate::alarm::Alarm;
+use crate::alarms::Alarm;
 use crate::error::CallError;
 use crate::notify::DeliveryLog;
 use crate::publish::DedupMode;

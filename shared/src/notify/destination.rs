@@ -4,7 +4,7 @@ use std::sync::Mutex;
 
 use sha2::{Digest, Sha256};
 
-pub use crate::alarm_render::Channel;
+pub use crate::alarms::Channel;
 
 /// Where a webhook URL comes from. Never printed: `Debug` and `Display` say only where it lives.
 #[derive(Clone, PartialEq, Eq)]

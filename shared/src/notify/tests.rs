@@ -1,5 +1,5 @@
 use super::*;
-use crate::alarm;
+use crate::alarms;
 
 const ROOT_USAGE: &str =
     include_str!("../../../events/alarm-notifier/sns-trailwatch-root-account-usage.json");
@@ -26,7 +26,7 @@ fn marks_round_trip_and_message_keys_identify_a_state_change() {
         }
     }
     assert_eq!(Mark::parse("v2 delivered at=1"), None);
-    let decoded = alarm::decode(&event()).unwrap();
+    let decoded = alarms::from_event(&event()).unwrap();
     let a = decoded[0].as_ref().unwrap();
     let key = message_key(a);
     assert_eq!(key.as_ref().map(String::len), Some(32));
@@ -46,7 +46,7 @@ fn marks_round_trip_and_message_keys_identify_a_state_change() {
     later.time = Some("2026-11-25T09:13:30.833+0000".into());
     assert_ne!(message_key(&later), key);
     let mut ok = a.clone();
-    ok.new_state = alarm::State::Ok;
+    ok.new_state = alarms::State::Ok;
     assert_ne!(message_key(&ok), key);
 }
 

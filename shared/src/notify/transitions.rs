@@ -1,6 +1,6 @@
 //! Which state changes are worth a message (`NOTIFY_TRANSITIONS`).
 
-use crate::alarm::State;
+use crate::alarms::State;
 use crate::vars::ValueError;
 
 /// A state change: from (any, when `None`) to.

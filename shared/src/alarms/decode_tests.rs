@@ -1,0 +1,217 @@
+use super::arn::arn_parts;
+use super::*;
+use serde_json::Value;
+
+fn fixture(name: &str) -> Value {
+    let path = format!(
+        "{}/../events/alarm-notifier/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+fn one(name: &str) -> Alarm {
+    let mut all = from_event(&fixture(name)).unwrap();
+    assert_eq!(all.len(), 1, "{name}");
+    all.remove(0).unwrap()
+}
+
+#[test]
+fn every_aws_lambda_events_fixture_decodes() {
+    let single = one("aws_lambda_events/example-cloudwatch-alarm-sns-payload-single-metric.json");
+    assert_eq!((single.name.as_str(), single.source), ("EXAMPLE", "SNS"));
+    assert_eq!(
+        (single.old_state, single.new_state.clone()),
+        (Some(State::InsufficientData), State::Alarm)
+    );
+    assert_eq!(
+        single.region, None,
+        "REGION is a placeholder, not a region code"
+    );
+    assert_eq!(single.account.as_deref(), Some("123456789012"));
+    let Watches::Metric {
+        metric, statistic, ..
+    } = &single.watches
+    else {
+        panic!("{:?}", single.watches)
+    };
+    assert_eq!(
+        (metric.namespace.as_str(), metric.name.as_str()),
+        ("AWS/EC2", "NetworkOut")
+    );
+    assert_eq!(
+        metric.dimensions,
+        [("InstanceId".to_owned(), "TestInstance".to_owned())]
+    );
+    assert_eq!(statistic.as_deref(), Some("Average"));
+    assert_eq!(single.evaluation.threshold, Some(0.0));
+    assert_eq!(
+        single.evaluation.treat_missing_data.as_deref(),
+        Some("missing")
+    );
+
+    let multi = from_event(&fixture(
+        "aws_lambda_events/example-cloudwatch-alarm-sns-payload-multiple-metrics.json",
+    ))
+    .unwrap();
+    assert_eq!(multi.len(), 2, "every SNS record, not just the first");
+    let Watches::Math { queries } = &multi[0].as_ref().unwrap().watches else {
+        panic!()
+    };
+    assert_eq!(queries[0].expression.as_deref(), Some("m1*1"));
+    assert_eq!(queries[1].metric.as_ref().unwrap().name, "NetworkOut");
+
+    let metric = one("aws_lambda_events/example-cloudwatch-alarm-metric.json");
+    assert_eq!(metric.source, "Lambda alarm action");
+    assert_eq!(
+        metric.description.as_deref(),
+        Some("Metric Alarm to test Lambda actions")
+    );
+    assert!(
+        matches!(&metric.watches, Watches::Metric { metric, .. } if metric.name == "CallCount")
+    );
+    assert_eq!(metric.region.as_deref(), Some("us-east-1"));
+
+    let composite = one("aws_lambda_events/example-cloudwatch-alarm-composite.json");
+    let Watches::Composite { rule, triggering } = &composite.watches else {
+        panic!()
+    };
+    assert_eq!(
+        rule,
+        "ALARM(CompositeDemo.FirstChild) OR ALARM(CompositeDemo.SecondChild)"
+    );
+    assert_eq!(
+        triggering,
+        &[("CompositeDemo.FirstChild".to_owned(), Some(State::Alarm))]
+    );
+    assert_eq!(composite.account.as_deref(), Some("111122223333"));
+
+    let suppressed =
+        one("aws_lambda_events/example-cloudwatch-alarm-composite-with-suppressor-alarm.json");
+    assert_eq!(suppressed.source, "EventBridge");
+    assert!(
+        matches!(&suppressed.watches, Watches::Composite { triggering, .. } if triggering[0].0 == "ServerCpuTooHigh")
+    );
+}
+
+#[test]
+fn every_sample_of_ours_decodes() {
+    let root = one("sns-trailwatch-root-account-usage.json");
+    assert_eq!(
+        root.region.as_deref(),
+        Some("us-east-1"),
+        "from the ARN, not the SNS display name"
+    );
+    assert!(
+        matches!(&root.watches, Watches::Metric { metric, statistic, .. }
+        if metric.namespace == "CloudTrailMetrics" && metric.name == "RootAccountUsage" && statistic.as_deref() == Some("Sum"))
+    );
+    assert_eq!(
+        root.evaluation.comparison.as_deref(),
+        Some("GreaterThanOrEqualToThreshold")
+    );
+
+    let daily = one("sns-daily-metric-alarm-null-description.json");
+    assert_eq!(daily.description, None);
+    assert!(matches!(
+        &daily.watches,
+        Watches::Metric {
+            period: Some(86_400),
+            ..
+        }
+    ));
+    assert_eq!(
+        (daily.old_state, daily.new_state),
+        (Some(State::Alarm), State::Ok)
+    );
+
+    let anomaly = one("sns-anomaly-detection-alarm.json");
+    assert_eq!(anomaly.evaluation.threshold, None);
+    assert_eq!(
+        anomaly.evaluation.threshold_metric_id.as_deref(),
+        Some("ad1")
+    );
+    assert!(matches!(&anomaly.watches, Watches::Math { queries } if queries.len() == 2));
+
+    let composite = one("sns-composite-alarm.json");
+    assert!(
+        matches!(&composite.watches, Watches::Composite { triggering, .. }
+        if triggering == &[("checkout-5xx".to_owned(), Some(State::Alarm))])
+    );
+
+    let eb = one("eventbridge-alarm-state-change.json");
+    assert_eq!(eb.source, "EventBridge");
+    assert_eq!(eb.evaluation.threshold, Some(20.0), "from the reason data");
+    assert!(
+        matches!(&eb.watches, Watches::Math { queries } if queries[0].expression.as_deref().unwrap().starts_with("SELECT SUM(StartInstances)"))
+    );
+
+    let math = one("lambda-action-metric-math-alarm.json");
+    assert_eq!(math.region.as_deref(), Some("eu-central-1"));
+    let Watches::Math { queries } = &math.watches else {
+        panic!()
+    };
+    assert_eq!(queries.len(), 3);
+    assert_eq!(
+        queries[1].metric.as_ref().unwrap().dimensions,
+        [("ApiName".to_owned(), "orders".to_owned())]
+    );
+}
+
+#[test]
+fn region_partition_and_account_come_from_the_arn() {
+    assert_eq!(
+        arn_parts(Some(
+            "arn:aws-us-gov:cloudwatch:us-gov-west-1:123456789012:alarm:x"
+        )),
+        (
+            "aws-us-gov".to_owned(),
+            Some("us-gov-west-1".to_owned()),
+            Some("123456789012".to_owned())
+        )
+    );
+    assert_eq!(
+        arn_parts(Some(
+            "arn:aws-cn:cloudwatch:cn-north-1:123456789012:alarm:a:b"
+        ))
+        .0,
+        "aws-cn"
+    );
+    assert_eq!(
+        arn_parts(Some(
+            "arn:aws:cloudwatch:REGION:ACCOUNT_NUMBER:alarm:EXAMPLE"
+        )),
+        ("aws".to_owned(), None, None)
+    );
+    assert_eq!(arn_parts(None).0, "aws");
+    assert!(is_region_code("eu-central-2") && is_region_code("us-gov-east-1"));
+    assert!(!is_region_code("EU (Ireland)") && !is_region_code("us-east"));
+}
+
+#[test]
+fn unrecognised_messages_are_errors_that_say_what_they_saw() {
+    let err = from_event(&serde_json::json!({"hello": 1}))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("keys hello") && err.contains("accepts"),
+        "{err}"
+    );
+    let sns = serde_json::json!({"Records": [{"Sns": {"Message": "not json"}}, {"Sns": {"Message": "{\"foo\":1}"}}]});
+    let decoded = from_event(&sns).unwrap();
+    assert!(decoded[0]
+        .as_ref()
+        .unwrap_err()
+        .to_string()
+        .contains("SNS record 0"));
+    assert!(decoded[1]
+        .as_ref()
+        .unwrap_err()
+        .to_string()
+        .contains("not a CloudWatch alarm notification"));
+    let other = serde_json::json!({"source": "aws.cloudwatch", "detail-type": "CloudWatch Alarm Configuration Change", "detail": {}});
+    assert!(from_event(&other)
+        .unwrap_err()
+        .to_string()
+        .contains("Configuration Change"));
+}

@@ -1,0 +1,147 @@
+//! CloudWatch alarm state changes, from every way they reach a Lambda function, normalised to one
+//! [`Alarm`], and what that alarm looks like to people.
+//!
+//! Decoding ([`from_event`]) is tolerant by design. Real payloads have null descriptions, no threshold (anomaly
+//! detection), no metric (composite alarms), placeholder regions and odd timestamps, and each of those
+//! must still make a useful notification. Pure: no AWS calls.
+//!
+//! Accepted, auto-detected:
+//! - SNS events carrying alarm notifications (`Records[].Sns.Message`), every record;
+//! - CloudWatch's direct Lambda alarm action (`"source":"aws.cloudwatch"`, `alarmData`);
+//! - EventBridge "CloudWatch Alarm State Change" events (`detail`).
+//!
+//! Rendering ([`render`]) gives plain text (e-mail, SMS), Slack Block Kit, a Teams Adaptive Card, a Discord
+//! embed, and the normalised alarm as JSON. Every rendering says the same things: name and description,
+//! old → new state, the reason, when, account and region, what the alarm watches, and a console link.
+//! Alarms on trailwatch's own metrics also get the rule behind them and a Logs Insights link that lists
+//! the CloudTrail events that made it fire.
+
+mod arn;
+mod decode;
+mod links;
+mod render;
+mod view;
+
+pub use arn::is_region_code;
+pub use decode::{from_event, AlarmError, AlarmMessages};
+pub use links::{console_url, insights_url};
+pub use render::{discord, json_alarm, render, slack, subject, teams, text, Channel, Message};
+pub use view::{RenderContext, RuleInfo, View};
+
+/// An alarm state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum State {
+    Ok,
+    Alarm,
+    InsufficientData,
+    Other(String),
+}
+
+impl State {
+    pub fn parse(text: &str) -> State {
+        match text.trim() {
+            "OK" => State::Ok,
+            "ALARM" => State::Alarm,
+            "INSUFFICIENT_DATA" => State::InsufficientData,
+            other => State::Other(other.to_owned()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            State::Ok => "OK",
+            State::Alarm => "ALARM",
+            State::InsufficientData => "INSUFFICIENT_DATA",
+            State::Other(s) => s,
+        }
+    }
+}
+
+impl std::fmt::Display for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One metric an alarm reads.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MetricRef {
+    pub namespace: String,
+    pub name: String,
+    pub dimensions: Vec<(String, String)>,
+}
+
+/// One query of a metric-math or anomaly-detection alarm.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MetricQuery {
+    pub id: String,
+    pub label: Option<String>,
+    pub expression: Option<String>,
+    pub metric: Option<MetricRef>,
+    pub stat: Option<String>,
+    pub period: Option<u64>,
+    pub return_data: bool,
+}
+
+/// What an alarm watches.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Watches {
+    /// One metric and a threshold.
+    Metric {
+        metric: MetricRef,
+        statistic: Option<String>,
+        unit: Option<String>,
+        period: Option<u64>,
+    },
+    /// Metric math, or anomaly detection (an `ANOMALY_DETECTION_BAND` expression and a
+    /// threshold metric instead of a threshold).
+    Math { queries: Vec<MetricQuery> },
+    /// A composite alarm: a rule over other alarms, and the children that triggered this change.
+    Composite {
+        rule: String,
+        triggering: Vec<(String, Option<State>)>,
+    },
+    /// Nothing in the payload says (old or partial payloads).
+    Unknown,
+}
+
+/// The evaluation settings of a metric or math alarm, as far as the payload gives them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Evaluation {
+    pub comparison: Option<String>,
+    pub threshold: Option<f64>,
+    /// Anomaly detection: the id of the band the metric is compared with.
+    pub threshold_metric_id: Option<String>,
+    pub evaluation_periods: Option<u64>,
+    pub datapoints_to_alarm: Option<u64>,
+    pub treat_missing_data: Option<String>,
+}
+
+/// An alarm state change, whatever shape it arrived in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alarm {
+    pub name: String,
+    pub description: Option<String>,
+    pub arn: Option<String>,
+    pub account: Option<String>,
+    /// The region code (`eu-west-1`), from the ARN when it has a usable one.
+    pub region: Option<String>,
+    /// `aws`, `aws-cn` or `aws-us-gov`, from the ARN.
+    pub partition: String,
+    pub old_state: Option<State>,
+    pub new_state: State,
+    pub reason: Option<String>,
+    /// When the state changed, as the payload says it.
+    pub time: Option<String>,
+    pub watches: Watches,
+    pub evaluation: Evaluation,
+    /// `SNS`, `Lambda alarm action` or `EventBridge`.
+    pub source: &'static str,
+    /// The transport's id of the message (SNS `MessageId`, EventBridge `id`), when it has one.
+    pub message_id: Option<String>,
+}
+
+#[cfg(test)]
+mod decode_tests;
+#[cfg(test)]
+mod render_tests;

@@ -1,0 +1,365 @@
+//! One rendering per channel: plain text (e-mail, SMS), Slack Block Kit, a Teams Adaptive Card, a Discord
+//! embed, and the normalised alarm as JSON.
+
+use super::view::View;
+use crate::alarms::{State, Watches};
+use serde_json::{json, Value};
+
+/// An e-mail subject: ASCII, one line, fewer than 100 characters (SNS's limits: "less than 100").
+pub fn subject(view: &View) -> String {
+    let a = &view.alarm;
+    let mut s = format!("{}: {}", a.new_state, a.name);
+    if let Some(r) = &a.region {
+        s.push_str(&format!(" in {r}"));
+    }
+    if let Some(acct) = &a.account {
+        s.push_str(&format!(" ({acct})"));
+    }
+    let ascii: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii() && !c.is_ascii_control() {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
+    if ascii.len() < 100 {
+        ascii
+    } else {
+        format!("{}...", &ascii[..96])
+    }
+}
+
+/// Plain text: the e-mail body, and the `text` renderer.
+pub fn text(view: &View) -> String {
+    let a = &view.alarm;
+    let mut out = format!("{}\n{}", view.title, view.transition);
+    if let Some(t) = &a.time {
+        out.push_str(&format!(" at {t}"));
+    }
+    out.push_str(&format!("\n{}\n", capitalise(&view.where_)));
+    if let Some(d) = &a.description {
+        out.push_str(&format!("\n{d}\n"));
+    }
+    if let Some(r) = &a.reason {
+        out.push_str(&format!("\nWhy: {r}\n"));
+    }
+    out.push_str("\nWatches:\n");
+    for w in &view.watches {
+        out.push_str(&format!("  {w}\n"));
+    }
+    if let Some(rule) = &view.rule {
+        out.push_str(&format!(
+            "\ntrailwatch rule {}:\n  {}\n",
+            rule.name, rule.pattern
+        ));
+        if let Some(d) = &rule.description {
+            out.push_str(&format!("  {d}\n"));
+        }
+        if let Some(u) = &rule.insights_url {
+            out.push_str(&format!(
+                "\nThe CloudTrail events behind it (Logs Insights):\n  {u}\n"
+            ));
+        }
+    }
+    if let Some(u) = &view.console_url {
+        out.push_str(&format!("\nOpen the alarm:\n  {u}\n"));
+    }
+    out
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+fn colour(state: &State) -> (&'static str, u32, &'static str) {
+    // (Slack hex, Discord integer, Teams colour name)
+    match state {
+        State::Alarm => ("#d13212", 0xd1_3212, "attention"),
+        State::Ok => ("#1d8102", 0x1d_8102, "good"),
+        State::InsufficientData => ("#879596", 0x87_9596, "warning"),
+        State::Other(_) => ("#879596", 0x87_9596, "default"),
+    }
+}
+
+/// Slack incoming webhook: Block Kit in a coloured attachment, with a plain `text` fallback.
+pub fn slack(view: &View) -> Value {
+    let a = &view.alarm;
+    let mut blocks = vec![
+        json!({"type": "header", "text": {"type": "plain_text", "text": truncate(&view.title, 150), "emoji": true}}),
+        json!({"type": "section", "fields": [
+            {"type": "mrkdwn", "text": format!("*State*\n{}", view.transition)},
+            {"type": "mrkdwn", "text": format!("*When*\n{}", a.time.as_deref().unwrap_or("unknown"))},
+            {"type": "mrkdwn", "text": format!("*Account*\n{}", a.account.as_deref().unwrap_or("unknown"))},
+            {"type": "mrkdwn", "text": format!("*Region*\n{}", a.region.as_deref().unwrap_or("unknown"))},
+        ]}),
+    ];
+    if let Some(d) = &a.description {
+        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": truncate(&slack_escape(d), 3000)}}));
+    }
+    if let Some(r) = &a.reason {
+        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": truncate(&format!("*Why*\n{}", slack_escape(r)), 3000)}}));
+    }
+    let watches = view
+        .watches
+        .iter()
+        .map(|w| format!("• {}", slack_escape(w)))
+        .collect::<Vec<_>>()
+        .join("\n");
+    blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": truncate(&format!("*Watches*\n{watches}"), 3000)}}));
+    let mut buttons = Vec::new();
+    if let Some(rule) = &view.rule {
+        let mut t = format!(
+            "*trailwatch rule {}*\n`{}`",
+            rule.name,
+            slack_escape(&rule.pattern)
+        );
+        if let Some(d) = &rule.description {
+            t.push_str(&format!("\n{}", slack_escape(d)));
+        }
+        blocks.push(
+            json!({"type": "section", "text": {"type": "mrkdwn", "text": truncate(&t, 3000)}}),
+        );
+        if let Some(u) = &rule.insights_url {
+            buttons.push(json!({"type": "button", "text": {"type": "plain_text", "text": "CloudTrail events"}, "url": u}));
+        }
+    }
+    if let Some(u) = &view.console_url {
+        buttons.push(json!({"type": "button", "text": {"type": "plain_text", "text": "Open alarm"}, "url": u, "style": if a.new_state == State::Alarm { "danger" } else { "primary" }}));
+    }
+    if !buttons.is_empty() {
+        blocks.push(json!({"type": "actions", "elements": buttons}));
+    }
+    json!({
+        "text": format!("{} ({}, {})", view.title, view.transition, view.where_),
+        "attachments": [{"color": colour(&a.new_state).0, "blocks": blocks}],
+    })
+}
+
+fn slack_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Microsoft Teams, through a Workflows webhook: a message with an Adaptive Card.
+pub fn teams(view: &View) -> Value {
+    let a = &view.alarm;
+    let mut body = vec![
+        json!({"type": "TextBlock", "text": view.title, "weight": "Bolder", "size": "Large", "color": colour(&a.new_state).2, "wrap": true}),
+        json!({"type": "FactSet", "facts": [
+            {"title": "State", "value": view.transition},
+            {"title": "When", "value": a.time.as_deref().unwrap_or("unknown")},
+            {"title": "Account", "value": a.account.as_deref().unwrap_or("unknown")},
+            {"title": "Region", "value": a.region.as_deref().unwrap_or("unknown")},
+        ]}),
+    ];
+    if let Some(d) = &a.description {
+        body.push(json!({"type": "TextBlock", "text": d, "wrap": true}));
+    }
+    if let Some(r) = &a.reason {
+        body.push(json!({"type": "TextBlock", "text": format!("**Why:** {r}"), "wrap": true}));
+    }
+    body.push(json!({"type": "TextBlock", "text": "**Watches**", "wrap": true}));
+    body.push(json!({"type": "TextBlock", "text": view.watches.iter().map(|w| format!("- {w}")).collect::<Vec<_>>().join("\n"), "wrap": true}));
+    let mut actions = Vec::new();
+    if let Some(rule) = &view.rule {
+        body.push(json!({"type": "TextBlock", "text": format!("**trailwatch rule {}**", rule.name), "wrap": true}));
+        body.push(json!({"type": "TextBlock", "text": rule.pattern, "fontType": "Monospace", "wrap": true}));
+        if let Some(d) = &rule.description {
+            body.push(json!({"type": "TextBlock", "text": d, "wrap": true}));
+        }
+        if let Some(u) = &rule.insights_url {
+            actions.push(json!({"type": "Action.OpenUrl", "title": "CloudTrail events", "url": u}));
+        }
+    }
+    if let Some(u) = &view.console_url {
+        actions.push(json!({"type": "Action.OpenUrl", "title": "Open alarm", "url": u}));
+    }
+    json!({
+        "type": "message",
+        "attachments": [{
+            "contentType": "application/vnd.microsoft.card.adaptive",
+            "contentUrl": null,
+            "content": {
+                "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                "type": "AdaptiveCard",
+                "version": "1.4",
+                "msteams": {"width": "Full"},
+                "body": body,
+                "actions": actions,
+            }
+        }]
+    })
+}
+
+/// Discord webhook: an embed (title ≤ 256, description ≤ 4096, field values ≤ 1024 characters).
+pub fn discord(view: &View) -> Value {
+    let a = &view.alarm;
+    let mut description = String::new();
+    if let Some(d) = &a.description {
+        description.push_str(d);
+        description.push_str("\n\n");
+    }
+    if let Some(r) = &a.reason {
+        description.push_str(&format!("**Why:** {r}"));
+    }
+    let mut fields = vec![
+        json!({"name": "State", "value": view.transition, "inline": true}),
+        json!({"name": "Account", "value": a.account.as_deref().unwrap_or("unknown"), "inline": true}),
+        json!({"name": "Region", "value": a.region.as_deref().unwrap_or("unknown"), "inline": true}),
+        json!({"name": "Watches", "value": truncate(&view.watches.join("\n"), 1024), "inline": false}),
+    ];
+    if let Some(rule) = &view.rule {
+        let mut v = format!("`{}`", rule.pattern);
+        if let Some(d) = &rule.description {
+            v.push_str(&format!("\n{d}"));
+        }
+        if let Some(u) = &rule.insights_url {
+            v.push_str(&format!("\n[CloudTrail events]({u})"));
+        }
+        fields.push(json!({"name": format!("trailwatch rule {}", rule.name), "value": truncate(&v, 1024), "inline": false}));
+    }
+    let mut embed = json!({
+        "title": truncate(&view.title, 256),
+        "description": truncate(&description, 4096),
+        "color": colour(&a.new_state).1,
+        "fields": fields,
+    });
+    if let Some(u) = &view.console_url {
+        embed["url"] = json!(u);
+    }
+    json!({"content": truncate(&format!("{} ({})", view.title, view.transition), 2000), "embeds": [embed]})
+}
+
+/// The normalised alarm, for a generic webhook.
+pub fn json_alarm(view: &View) -> Value {
+    let a = &view.alarm;
+    let watches = match &a.watches {
+        Watches::Metric {
+            metric,
+            statistic,
+            unit,
+            period,
+        } => json!({
+            "kind": "metric", "namespace": metric.namespace, "metricName": metric.name,
+            "dimensions": metric.dimensions.iter().map(|(k, v)| json!({"name": k, "value": v})).collect::<Vec<_>>(),
+            "statistic": statistic, "unit": unit, "period": period,
+        }),
+        Watches::Math { queries } => json!({
+            "kind": "math",
+            "queries": queries.iter().map(|q| json!({
+                "id": q.id, "label": q.label, "expression": q.expression, "stat": q.stat, "period": q.period,
+                "returnData": q.return_data,
+                "metric": q.metric.as_ref().map(|m| json!({"namespace": m.namespace, "metricName": m.name,
+                    "dimensions": m.dimensions.iter().map(|(k, v)| json!({"name": k, "value": v})).collect::<Vec<_>>()})),
+            })).collect::<Vec<_>>(),
+        }),
+        Watches::Composite { rule, triggering } => json!({
+            "kind": "composite", "alarmRule": rule,
+            "triggeringChildren": triggering.iter().map(|(n, s)| json!({"name": n, "state": s.as_ref().map(State::as_str)})).collect::<Vec<_>>(),
+        }),
+        Watches::Unknown => json!({"kind": "unknown"}),
+    };
+    let e = &a.evaluation;
+    json!({
+        "alarmName": a.name,
+        "description": a.description,
+        "alarmArn": a.arn,
+        "account": a.account,
+        "region": a.region,
+        "partition": a.partition,
+        "oldState": a.old_state.as_ref().map(State::as_str),
+        "newState": a.new_state.as_str(),
+        "reason": a.reason,
+        "time": a.time,
+        "source": a.source,
+        "watches": watches,
+        "evaluation": {
+            "comparisonOperator": e.comparison, "threshold": e.threshold, "thresholdMetricId": e.threshold_metric_id,
+            "evaluationPeriods": e.evaluation_periods, "datapointsToAlarm": e.datapoints_to_alarm,
+            "treatMissingData": e.treat_missing_data,
+        },
+        "summary": view.watches,
+        "consoleUrl": view.console_url,
+        "trailwatchRule": view.rule.as_ref().map(|r| json!({
+            "name": r.name, "description": r.description, "pattern": r.pattern, "evidenceUrl": r.insights_url,
+        })),
+    })
+}
+
+fn truncate(s: &str, max_chars: usize) -> String {
+    if s.chars().count() <= max_chars {
+        return s.to_owned();
+    }
+    let mut t: String = s.chars().take(max_chars.saturating_sub(1)).collect();
+    t.push('…');
+    t
+}
+
+/// A kind of destination, and the variable that configures it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Channel {
+    Slack,
+    Teams,
+    Discord,
+    Webhook,
+    Email,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 5] = [
+        Channel::Slack,
+        Channel::Teams,
+        Channel::Discord,
+        Channel::Webhook,
+        Channel::Email,
+    ];
+
+    pub fn variable(self) -> &'static str {
+        match self {
+            Channel::Slack => "SLACK_WEBHOOK_URL",
+            Channel::Teams => "TEAMS_WEBHOOK_URL",
+            Channel::Discord => "DISCORD_WEBHOOK_URL",
+            Channel::Webhook => "WEBHOOK_URL",
+            Channel::Email => "EMAIL_TOPIC_ARN",
+        }
+    }
+
+    /// How logs and errors name the destination (never by its URL).
+    pub fn label(self) -> &'static str {
+        match self {
+            Channel::Slack => "slack",
+            Channel::Teams => "teams",
+            Channel::Discord => "discord",
+            Channel::Webhook => "webhook",
+            Channel::Email => "email",
+        }
+    }
+}
+
+/// What one destination sends.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    Json(Value),
+    Email { subject: String, body: String },
+}
+
+/// The rendering for a channel.
+pub fn render(kind: Channel, view: &View) -> Message {
+    match kind {
+        Channel::Slack => Message::Json(slack(view)),
+        Channel::Teams => Message::Json(teams(view)),
+        Channel::Discord => Message::Json(discord(view)),
+        Channel::Webhook => Message::Json(json_alarm(view)),
+        Channel::Email => Message::Email {
+            subject: subject(view),
+            body: text(view),
+        },
+    }
+}
