@@ -1,0 +1,80 @@
+//! Evidence: the fields of an event a security rule matched, logged so people can see what happened.
+
+use super::{Rule, RuleSet};
+use crate::event::selector::Selector;
+use crate::event::{Event, FieldId};
+use std::borrow::Cow;
+
+/// The fields an evidence line quotes besides name, time and principal.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct EvidenceFields {
+    event_id: FieldId,
+    source_ip: FieldId,
+    account: FieldId,
+    region: FieldId,
+}
+
+/// The few fields that say who did what, when and from where: what trail-metrics logs for each event a
+/// security rule matches. Never the whole record.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Evidence {
+    pub rule: String,
+    #[serde(rename = "eventID")]
+    pub event_id: Option<String>,
+    #[serde(rename = "eventTime")]
+    pub event_time: Option<String>,
+    #[serde(rename = "eventName")]
+    pub event_name: Option<String>,
+    pub principal: Option<String>,
+    /// The principal as a dimension value, when that differs from `principal`: the form to search
+    /// for in CloudWatch ([`crate::metrics::published_dimension_value`]).
+    #[serde(rename = "principalPublished", skip_serializing_if = "Option::is_none")]
+    pub principal_published: Option<String>,
+    #[serde(rename = "principalType")]
+    pub principal_type: Option<String>,
+    #[serde(rename = "sourceIPAddress")]
+    pub source_ip: Option<String>,
+    pub account: Option<String>,
+    pub region: Option<String>,
+}
+
+impl RuleSet {
+    /// Makes the fields evidence lines quote readable: call before [`RuleSet::evidence`].
+    pub fn intern_evidence_fields(&mut self) {
+        if self.evidence.is_none() {
+            let fields = &mut self.fields;
+            self.evidence = Some(EvidenceFields {
+                event_id: fields.intern(&Selector::keys(&["eventID"])),
+                source_ip: fields.intern(&Selector::keys(&["sourceIPAddress"])),
+                account: fields.intern(&Selector::keys(&["recipientAccountId"])),
+                region: fields.intern(&Selector::keys(&["awsRegion"])),
+            });
+        }
+    }
+
+    /// What an evidence line says about `event`, matched by `rule`. Without
+    /// [`RuleSet::intern_evidence_fields`] it holds only name, time and principal.
+    pub fn evidence(&self, rule: &Rule, event: &Event<'_>) -> Evidence {
+        let text = |id| event.get(id).as_str().map(str::to_owned);
+        let field = |pick: fn(&EvidenceFields) -> FieldId| {
+            self.evidence.as_ref().and_then(|e| text(pick(e)))
+        };
+        let principal = self.principal_name(event).map(Cow::into_owned);
+        let principal_published = principal.as_deref().and_then(|p| {
+            let published = crate::metrics::published_dimension_value(p);
+            (published != p).then(|| published.into_owned())
+        });
+        Evidence {
+            rule: rule.name.clone(),
+            event_id: field(|e| e.event_id),
+            event_time: text(self.event_time),
+            event_name: text(self.event_name),
+            principal,
+            principal_published,
+            principal_type: text(self.principal.kind),
+            source_ip: field(|e| e.source_ip),
+            account: field(|e| e.account),
+            region: field(|e| e.region),
+        }
+    }
+}

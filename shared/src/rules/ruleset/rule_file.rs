@@ -1,0 +1,370 @@
+//! Rule files (modelled on `AWS::Logs::MetricFilter`): their JSON, and compiling and validating them into a
+//! [`RuleSet`].
+
+use super::builtin::DEFAULT_RULES_JSON;
+use super::{
+    fnv1a, Dimension, DimensionSource, MetricValue, PrincipalFields, Rule, RuleSet, ShapeFields,
+    Transformation, FNV_OFFSET, PRINCIPAL_NAME, PRINCIPAL_TYPE,
+};
+use crate::event::selector::Selector;
+use crate::event::FieldTable;
+use crate::rules::pattern::{Pattern, PatternError};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// CloudWatch's metric units.
+pub const UNITS: [&str; 27] = [
+    "Seconds",
+    "Microseconds",
+    "Milliseconds",
+    "Bytes",
+    "Kilobytes",
+    "Megabytes",
+    "Gigabytes",
+    "Terabytes",
+    "Bits",
+    "Kilobits",
+    "Megabits",
+    "Gigabits",
+    "Terabits",
+    "Percent",
+    "Count",
+    "Bytes/Second",
+    "Kilobytes/Second",
+    "Megabytes/Second",
+    "Gigabytes/Second",
+    "Terabytes/Second",
+    "Bits/Second",
+    "Kilobits/Second",
+    "Megabits/Second",
+    "Gigabits/Second",
+    "Terabits/Second",
+    "Count/Second",
+    "None",
+];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    rules: Vec<RuleSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RuleSpec {
+    name: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    control: Option<String>,
+    #[serde(default)]
+    security: bool,
+    filter_pattern: String,
+    metric_transformations: Vec<TransformationSpec>,
+    #[serde(default)]
+    max_dimension_values_per_hour: Option<usize>,
+}
+
+/// Distinct dimension values a rule may publish per hour of events in one file before further
+/// values fold into [`crate::metrics::OVERFLOW_DIMENSION_VALUE`]. Modelled on CloudWatch Logs, which
+/// may disable a metric filter that makes 1,000 different name/value pairs in an hour.
+pub const DEFAULT_MAX_DIMENSION_VALUES_PER_HOUR: usize = 1000;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct TransformationSpec {
+    metric_name: String,
+    #[serde(default)]
+    metric_namespace: Option<String>,
+    metric_value: NumberOrText,
+    #[serde(default)]
+    default_value: Option<f64>,
+    #[serde(default)]
+    unit: Option<String>,
+    #[serde(default)]
+    dimensions: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum NumberOrText {
+    Number(f64),
+    Text(String),
+}
+
+/// Why a rule file cannot be used. Each variant names the file and, where it applies, the rule.
+#[derive(Debug, thiserror::Error)]
+pub enum RuleSetError {
+    #[error("{file}: cannot read: {error}")]
+    Read { file: String, error: std::io::Error },
+    #[error("{file}: line {line}, column {column}: {message}")]
+    Json {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{file}: rule {rule:?}: filterPattern {error}\n    {pattern}\n    {caret:>width$}", caret = "^", width = error.column)]
+    Pattern {
+        file: String,
+        rule: String,
+        pattern: String,
+        error: PatternError,
+    },
+    #[error("{file}: rule {rule:?}: {message}")]
+    Invalid {
+        file: String,
+        rule: String,
+        message: String,
+    },
+    #[error("no rule named {name:?}; the rules are: {available}")]
+    UnknownRule { name: String, available: String },
+}
+
+fn json_message(e: &serde_json::Error) -> String {
+    // serde_json appends " at line L column C"; the error already says where.
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(i) => text[..i].to_owned(),
+        None => text,
+    }
+}
+
+fn check_name(what: &str, name: &str) -> Result<(), String> {
+    if name.is_empty() || name.chars().count() > 255 {
+        return Err(format!("{what} must be 1 to 255 characters long"));
+    }
+    if let Some(c) = name.chars().find(|c| matches!(c, ':' | '*' | '$')) {
+        return Err(format!(
+            "{what} {name:?} contains `{c}`, which CloudWatch does not allow"
+        ));
+    }
+    Ok(())
+}
+
+fn compile_transformation(
+    t: &TransformationSpec,
+    default_namespace: &str,
+    fields: &mut FieldTable,
+) -> Result<Transformation, String> {
+    check_name("metricName", &t.metric_name)?;
+    let namespace = t.metric_namespace.as_deref().unwrap_or(default_namespace);
+    check_name("metricNamespace", namespace)?;
+    if namespace.starts_with("AWS/") {
+        return Err(format!(
+            "metricNamespace {namespace:?}: namespaces starting with AWS/ are reserved for AWS"
+        ));
+    }
+    let (value, value_text) = match &t.metric_value {
+        NumberOrText::Number(n) => (MetricValue::Constant(*n), crate::text::format_number(*n)),
+        NumberOrText::Text(text) => {
+            let trimmed = text.trim();
+            let value = if trimmed.starts_with('$') {
+                let selector = Selector::parse(trimmed)
+                    .map_err(|e| format!("metricValue {text:?}: {}", e.message))?;
+                MetricValue::Field(fields.intern(&selector))
+            } else {
+                let n: f64 = trimmed.parse().map_err(|_| {
+                    format!(
+                        "metricValue {text:?} is neither a number nor a selector like \"$.bytes\""
+                    )
+                })?;
+                MetricValue::Constant(n)
+            };
+            if text.chars().count() > 100 {
+                return Err("metricValue is longer than CloudWatch's 100 characters".into());
+            }
+            (value, trimmed.to_owned())
+        }
+    };
+    if let MetricValue::Constant(n) = value {
+        if !n.is_finite() {
+            return Err("metricValue must be a finite number".into());
+        }
+    }
+    if t.default_value.is_some_and(|v| !v.is_finite()) {
+        return Err("defaultValue must be a finite number".into());
+    }
+    let unit = match &t.unit {
+        None => "None",
+        Some(u) => UNITS
+            .iter()
+            .find(|known| known.eq_ignore_ascii_case(u))
+            .copied()
+            .ok_or_else(|| format!("unit {u:?} is not a CloudWatch unit ({})", UNITS.join(", ")))?,
+    };
+    if t.dimensions.len() > 3 {
+        return Err(format!(
+            "{} dimensions; a metric filter has at most 3",
+            t.dimensions.len()
+        ));
+    }
+    if !t.dimensions.is_empty() && t.default_value.is_some() {
+        return Err(
+            "dimensions and defaultValue cannot be used together (as in CloudWatch)".into(),
+        );
+    }
+    let dimensions = t
+        .dimensions
+        .iter()
+        .map(|(name, source_text)| {
+            if name.is_empty() || name.len() > 255 || !name.is_ascii() || name.starts_with(':') || name.trim().is_empty() {
+                return Err(format!(
+                    "dimension name {name:?} must be 1 to 255 ASCII characters, not starting with `:`"
+                ));
+            }
+            let source = match source_text.trim() {
+                PRINCIPAL_NAME => DimensionSource::PrincipalName,
+                PRINCIPAL_TYPE => DimensionSource::PrincipalType,
+                s if s.starts_with('$') => DimensionSource::Field(
+                    fields.intern(
+                        &Selector::parse(s).map_err(|e| format!("dimension {name:?}: {s:?}: {}", e.message))?,
+                    ),
+                ),
+                s => {
+                    return Err(format!(
+                        "dimension {name:?}: {s:?} is neither a selector like \"$.awsRegion\" nor a derived field ({PRINCIPAL_NAME}, {PRINCIPAL_TYPE})"
+                    ))
+                }
+            };
+            Ok(Dimension {
+                name: name.as_str().into(),
+                source_text: source_text.clone(),
+                source,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Transformation {
+        namespace: namespace.into(),
+        metric_name: t.metric_name.as_str().into(),
+        value,
+        value_text,
+        default_value: t.default_value,
+        unit,
+        dimensions,
+    })
+}
+
+impl RuleSet {
+    /// The built-in rules, publishing to `namespace` where a rule names none.
+    pub fn builtin(namespace: &str) -> Result<RuleSet, RuleSetError> {
+        RuleSet::from_json("(built-in rules)", DEFAULT_RULES_JSON, namespace)
+    }
+
+    /// Reads a rule file (`{"rules":[…]}`); `file` names it in errors.
+    pub fn from_json(file: &str, json: &str, namespace: &str) -> Result<RuleSet, RuleSetError> {
+        let spec: RuleFile = serde_json::from_str(json).map_err(|e| RuleSetError::Json {
+            file: file.to_owned(),
+            line: e.line(),
+            column: e.column(),
+            message: json_message(&e),
+        })?;
+        let mut fields = FieldTable::default();
+        let event_time = fields.intern(&Selector::keys(&["eventTime"]));
+        let event_name = fields.intern(&Selector::keys(&["eventName"]));
+        let principal = PrincipalFields {
+            kind: fields.intern(&Selector::keys(&["userIdentity", "type"])),
+            user_name: fields.intern(&Selector::keys(&["userIdentity", "userName"])),
+            issuer_user_name: fields.intern(&Selector::keys(&[
+                "userIdentity",
+                "sessionContext",
+                "sessionIssuer",
+                "userName",
+            ])),
+            invoked_by: fields.intern(&Selector::keys(&["userIdentity", "invokedBy"])),
+            on_behalf_of: fields.intern(&Selector::keys(&["userIdentity", "onBehalfOf", "userId"])),
+        };
+        let shape = ShapeFields {
+            records: fields.intern(&Selector::keys(&["Records"])),
+            digest_log_files: fields.intern(&Selector::keys(&["logFiles"])),
+            digest_end_time: fields.intern(&Selector::keys(&["digestEndTime"])),
+            lookup_event_id: fields.intern(&Selector::keys(&["EventId"])),
+            lookup_cloudtrail_event: fields.intern(&Selector::keys(&["CloudTrailEvent"])),
+            lookup_events: fields.intern(&Selector::keys(&["Events"])),
+            event_category: fields.intern(&Selector::keys(&["eventCategory"])),
+            event_type: fields.intern(&Selector::keys(&["eventType"])),
+        };
+        let mut rules: Vec<Rule> = Vec::with_capacity(spec.rules.len());
+        for r in spec.rules {
+            let invalid = |message: String| RuleSetError::Invalid {
+                file: file.to_owned(),
+                rule: r.name.clone(),
+                message,
+            };
+            if r.name.trim().is_empty() {
+                return Err(invalid("the rule name is empty".into()));
+            }
+            if rules.iter().any(|other| other.name == r.name) {
+                return Err(invalid("another rule has the same name".into()));
+            }
+            let pattern = Pattern::parse(&r.filter_pattern, &mut fields).map_err(|error| {
+                RuleSetError::Pattern {
+                    file: file.to_owned(),
+                    rule: r.name.clone(),
+                    pattern: r.filter_pattern.clone(),
+                    error,
+                }
+            })?;
+            if r.metric_transformations.is_empty() {
+                return Err(invalid("metricTransformations is empty".into()));
+            }
+            let max_dimension_values_per_hour = match r.max_dimension_values_per_hour {
+                None => DEFAULT_MAX_DIMENSION_VALUES_PER_HOUR,
+                Some(0) => {
+                    return Err(invalid(
+                        "maxDimensionValuesPerHour is 0: it must be at least 1".into(),
+                    ))
+                }
+                Some(n) => n,
+            };
+            let transformations = r
+                .metric_transformations
+                .iter()
+                .map(|t| compile_transformation(t, namespace, &mut fields).map_err(&invalid))
+                .collect::<Result<Vec<_>, _>>()?;
+            rules.push(Rule {
+                sees_every_kind: pattern.tests(shape.event_category),
+                max_dimension_values_per_hour,
+                name: r.name,
+                description: r.description,
+                control: r.control,
+                security: r.security,
+                pattern_text: r.filter_pattern,
+                pattern,
+                transformations,
+            });
+        }
+        Ok(RuleSet {
+            rules,
+            fields,
+            event_time,
+            event_name,
+            principal,
+            evidence: None,
+            fingerprint: fnv1a(fnv1a(FNV_OFFSET, json.as_bytes()), namespace.as_bytes()),
+            shape,
+        })
+    }
+
+    /// Keeps only the named rules, in the order given.
+    pub fn select(mut self, names: &[String]) -> Result<RuleSet, RuleSetError> {
+        let mut kept = Vec::with_capacity(names.len());
+        for name in names {
+            let Some(i) = self.rules.iter().position(|r| &r.name == name) else {
+                return Err(RuleSetError::UnknownRule {
+                    name: name.clone(),
+                    available: self
+                        .rules
+                        .iter()
+                        .map(|r| r.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            };
+            kept.push(self.rules.remove(i));
+            self.fingerprint = fnv1a(self.fingerprint, name.as_bytes());
+        }
+        self.rules = kept;
+        Ok(self)
+    }
+}
