@@ -1,0 +1,318 @@
+//! The window over the decompressed stream: filled, grown and validated as UTF-8 a step at a time.
+
+use flate2::bufread::MultiGzDecoder;
+use serde::de::{Deserialize, IgnoredAny};
+use std::io::{self, BufReader, Read};
+
+use super::error::ReadError;
+use super::frame::value_len;
+use super::limits::ReadLimits;
+use super::RecordWindow;
+
+/// Compressed bytes read at a time from the source.
+pub(super) const SOURCE_CHUNK: usize = 256 << 10;
+
+pub(super) struct CountingReader<R> {
+    pub(super) inner: R,
+    pub(super) count: u64,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+}
+
+/// The input with its first bytes (read to sniff the format) put back, counted for error offsets.
+type Source<R> = BufReader<CountingReader<io::Chain<io::Cursor<Vec<u8>>, R>>>;
+
+pub(super) enum Stream<R: Read> {
+    Plain(Source<R>),
+    Gzip(Box<MultiGzDecoder<Source<R>>>),
+}
+
+impl<R: Read> Stream<R> {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, ReadError> {
+        match self {
+            Stream::Plain(r) => r.read(buf).map_err(ReadError::Io),
+            Stream::Gzip(d) => d.read(buf).map_err(|e| {
+                let compressed_offset = d.get_ref().get_ref().count;
+                match e.kind() {
+                    io::ErrorKind::InvalidInput
+                    | io::ErrorKind::InvalidData
+                    | io::ErrorKind::UnexpectedEof => ReadError::Gzip {
+                        compressed_offset,
+                        detail: if e.kind() == io::ErrorKind::UnexpectedEof {
+                            "the compressed stream ends early (truncated file)".to_owned()
+                        } else {
+                            e.to_string()
+                        },
+                    },
+                    _ => ReadError::Io(e),
+                }
+            }),
+        }
+    }
+}
+
+/// A sliding window over the decompressed stream, as text: every read is validated as UTF-8 once, here,
+/// so records are parsed from `&str` without checking each string again. `buf[pos..]` is unread;
+/// `base` is the stream offset of `buf[0]`.
+pub(super) struct Window<R: Read> {
+    stream: Stream<R>,
+    limits: ReadLimits,
+    pub(super) buf: String,
+    pub(super) pos: usize,
+    base: u64,
+    eof: bool,
+    /// Bytes read but not yet in `buf`: the start of a character split by the read (at most 3), then
+    /// room for `window_bytes` more.
+    stage: Vec<u8>,
+    carry: usize,
+    /// Decompressed bytes read so far.
+    total: u64,
+    /// Stream offset of the first byte that is not UTF-8; the window ends there.
+    pub(super) invalid_at: Option<u64>,
+    /// Top-level values begun so far.
+    pub(super) values: u64,
+}
+
+impl<R: Read> Window<R> {
+    pub(super) fn new(stream: Stream<R>, mut limits: ReadLimits) -> Self {
+        limits.window_bytes = limits.window_bytes.max(1);
+        Window {
+            stream,
+            limits,
+            buf: String::with_capacity(limits.window_bytes.saturating_mul(4)),
+            pos: 0,
+            base: 0,
+            eof: false,
+            stage: vec![0; limits.window_bytes + 3],
+            carry: 0,
+            total: 0,
+            invalid_at: None,
+            values: 0,
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        self.buf.as_bytes()
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    pub(super) fn offset(&self, index: usize) -> u64 {
+        self.base + index as u64
+    }
+
+    /// Why the data ended where a value was still expected: an invalid byte, or the file's end.
+    fn end_error(&self) -> ReadError {
+        match self.invalid_at {
+            Some(offset) => ReadError::Utf8 { offset },
+            None => ReadError::Truncated {
+                offset: self.offset(self.len()),
+            },
+        }
+    }
+
+    /// Reads more data, keeping `buf[pos..]`. Returns false at the end of the (valid) stream.
+    pub(super) fn fill(&mut self) -> Result<bool, ReadError> {
+        if self.eof {
+            return Ok(false);
+        }
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
+            self.base += self.pos as u64;
+            self.pos = 0;
+        }
+        if self.invalid_at.is_some() {
+            self.eof = true;
+            return Ok(false);
+        }
+        let n = self
+            .stream
+            .read(&mut self.stage[self.carry..self.carry + self.limits.window_bytes])?;
+        if n == 0 {
+            self.eof = true;
+            if self.carry > 0 {
+                // The stream ends inside a character.
+                self.invalid_at = Some(self.offset(self.buf.len()));
+            }
+            return Ok(false);
+        }
+        self.total += n as u64;
+        if self.total > self.limits.max_decompressed_bytes {
+            return Err(ReadError::TooLarge {
+                limit: self.limits.max_decompressed_bytes,
+            });
+        }
+        let read = self.carry + n;
+        self.carry = 0;
+        match simdutf8::compat::from_utf8(&self.stage[..read]) {
+            Ok(text) => self.buf.push_str(text),
+            Err(e) => {
+                let valid = e.valid_up_to();
+                let prefix = simdutf8::basic::from_utf8(&self.stage[..valid]).map_err(|_| {
+                    ReadError::Utf8 {
+                        offset: self.offset(self.buf.len()),
+                    }
+                })?;
+                self.buf.push_str(prefix);
+                if e.error_len().is_some() {
+                    self.invalid_at = Some(self.offset(self.buf.len()));
+                } else {
+                    self.stage.copy_within(valid..read, 0);
+                    self.carry = read - valid;
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// Skips whitespace and returns the next byte without consuming it; `None` at the end.
+    pub(super) fn peek(&mut self) -> Result<Option<u8>, ReadError> {
+        loop {
+            while self.pos < self.len() {
+                match self.bytes()[self.pos] {
+                    b' ' | b'\n' | b'\r' | b'\t' => self.pos += 1,
+                    b => return Ok(Some(b)),
+                }
+            }
+            if !self.fill()? {
+                return Ok(None);
+            }
+        }
+    }
+
+    pub(super) fn expect_more(&mut self) -> Result<u8, ReadError> {
+        match self.peek()? {
+            Some(b) => Ok(b),
+            None => Err(self.end_error()),
+        }
+    }
+
+    pub(super) fn syntax(&self, message: impl Into<String>) -> ReadError {
+        ReadError::Syntax {
+            offset: self.offset(self.pos),
+            message: message.into(),
+        }
+    }
+
+    /// Reads until the unread data has at least doubled, or the stream ends: a record larger than the
+    /// window is then re-parsed a logarithmic number of times, not once per read.
+    fn grow(&mut self) -> Result<(), ReadError> {
+        self.check_record_size()?;
+        let target = (2 * (self.len() - self.pos))
+            .max(self.limits.window_bytes)
+            .min(self.limits.max_record_bytes + 1);
+        while self.len() - self.pos < target {
+            if !self.fill()? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// The value at `pos` is still incomplete: fails once it is over the record cap.
+    fn check_record_size(&self) -> Result<(), ReadError> {
+        if self.len() - self.pos > self.limits.max_record_bytes {
+            return Err(ReadError::RecordTooLarge {
+                offset: self.offset(self.pos),
+                limit: self.limits.max_record_bytes,
+            });
+        }
+        Ok(())
+    }
+
+    /// Offers the window from the next value on to `parse` until it can measure the value (the window
+    /// grows while `parse` answers `None`), then moves past it.
+    pub(super) fn with_value<T>(
+        &mut self,
+        in_array: bool,
+        mut parse: impl FnMut(RecordWindow<'_>) -> Result<Option<(usize, T)>, ReadError>,
+    ) -> Result<T, ReadError> {
+        self.expect_more()?;
+        loop {
+            let window = RecordWindow {
+                text: &self.buf[self.pos..],
+                offset: self.offset(self.pos),
+                in_array,
+                first_value: !in_array && self.values == 1,
+                at_end: self.eof,
+            };
+            match parse(window)? {
+                Some((len, value)) => {
+                    self.pos += len;
+                    return Ok(value);
+                }
+                None if self.eof => return Err(self.end_error()),
+                None => self.grow()?,
+            }
+        }
+    }
+
+    /// Skips (and validates) the next value: keys and values of a log object besides `Records`.
+    pub(super) fn skip_value(&mut self) -> Result<(), ReadError> {
+        self.with_value(false, |window| {
+            let mut de = serde_json::Deserializer::from_str(window.text);
+            let parsed = IgnoredAny::deserialize(&mut de)
+                .map(|_| de.into_iter::<IgnoredAny>().byte_offset());
+            Ok(value_len(&window, parsed.as_ref().copied())?.map(|len| (len, ())))
+        })
+    }
+
+    /// Reads an object key (a string, escapes decoded) at `pos` and moves past it.
+    pub(super) fn read_key(&mut self) -> Result<String, ReadError> {
+        self.with_value(false, |window| {
+            let mut de = serde_json::Deserializer::from_str(window.text);
+            let parsed = String::deserialize(&mut de)
+                .map(|key| (de.into_iter::<IgnoredAny>().byte_offset(), key));
+            let len = value_len(&window, parsed.as_ref().map(|p| p.0))?;
+            Ok(len.and_then(|len| parsed.ok().map(|(_, key)| (len, key))))
+        })
+    }
+
+    /// Reads the key of an object whose `{` is at `pos`, without consuming anything.
+    pub(super) fn peek_first_key(&mut self) -> Result<Option<Vec<u8>>, ReadError> {
+        // Keys of interest are short: look a little ahead only.
+        loop {
+            let data = &self.bytes()[self.pos + 1..];
+            let start = data.iter().position(|b| !b.is_ascii_whitespace());
+            if let Some(start) = start {
+                if data[start] != b'"' {
+                    return Ok(None);
+                }
+                if let Some(end) = data[start + 1..]
+                    .iter()
+                    .position(|&b| b == b'"' || b == b'\\')
+                {
+                    let key = &data[start + 1..start + 1 + end];
+                    return Ok((data[start + 1 + end] == b'"').then(|| key.to_vec()));
+                }
+                if data.len() - start > 64 {
+                    return Ok(None);
+                }
+            } else if data.len() > 4096 {
+                return Ok(None);
+            }
+            if !self.fill()? {
+                return Ok(None);
+            }
+        }
+    }
+
+    pub(super) fn consume(&mut self, byte: u8, what: &str) -> Result<(), ReadError> {
+        match self.peek()? {
+            Some(b) if b == byte => {
+                self.pos += 1;
+                Ok(())
+            }
+            Some(b) => Err(self.syntax(format!("expected {what}, found `{}`", char::from(b)))),
+            None => Err(self.end_error()),
+        }
+    }
+}
