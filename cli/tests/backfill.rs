@@ -176,6 +176,15 @@ async fn every_failure_is_printed_when_stderr_is_not_a_terminal() {
         b"{\"Records\":[{\"eventTime\":".to_vec(),
     )
     .await;
+    // The same user in the same minute in another file: one datum once CloudWatch adds them up.
+    let twin = log_key("us-east-1", day, "GoodLogFile002");
+    put(
+        &s3,
+        bucket,
+        &twin,
+        start_instances_log(&[("failures-user".into(), 1)], day + 600),
+    )
+    .await;
     let uri = format!("s3://{bucket}/AWSLogs/");
     // The test reads stderr through a pipe: no terminal, so no progress bar.
     let (ok, _, stderr) = backfill(&[uri.as_str(), "--dedup", "off"]);
@@ -185,4 +194,8 @@ async fn every_failure_is_printed_when_stderr_is_not_a_terminal() {
         "{stderr}"
     );
     assert!(stderr.contains("failed: 1"), "{stderr}");
+    assert!(
+        stderr.contains("CloudWatch adds them up to the table's"),
+        "{stderr}"
+    );
 }

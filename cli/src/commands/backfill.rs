@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use trailwatch::aws::{self, CloudWatchSink, ProgressStores, S3Source};
 use trailwatch::cloudtrail::ReadLimits;
 use trailwatch::engine::Engine;
-use trailwatch::metrics::MAX_AGE_SECONDS;
+use trailwatch::metrics::{MetricDatum, MAX_AGE_SECONDS};
 use trailwatch::object_ref::ObjectRef;
 use trailwatch::publish::{
     publish_all, Attempt, CollectSink, Lease, Outcome, PublishError, Publisher, ReadOnly,
@@ -40,69 +40,116 @@ pub async fn run(args: BackfillArgs) -> Result<ExitCode, Fatal> {
         || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
     let (s3, cloudwatch) = aws::clients(endpoint, 5).await;
     let listing = aws::list_logs(&s3, bucket, prefix, since, until).await?;
-    let total = listing.objects.len();
     eprintln!(
-        "{}: {total} log files to process ({} list requests; {} other keys and {} files outside the dates left out)",
-        args.uri, listing.list_requests, listing.not_logs, listing.outside_range
+        "{}: {} log files to process ({} list requests; {} other keys and {} files outside the dates left out)",
+        args.uri, listing.objects.len(), listing.list_requests, listing.not_logs, listing.outside_range
     );
-    let bar = if std::io::stderr().is_terminal() {
-        let bar = ProgressBar::new(total as u64);
-        if let Ok(style) =
-            ProgressStyle::with_template("{bar:40} {pos}/{len} files {per_sec} eta {eta} {msg}")
-        {
-            bar.set_style(style);
-        }
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
-    let attempt = Attempt {
-        owner: format!("trailwatch-backfill-{}", std::process::id()),
-        // Renewed at each marker write: a backfill that is stopped frees its files two minutes later.
-        lease: Lease::Seconds(120),
-    };
-    let store = ProgressStores::for_mode(&args.dedup, &s3);
-    let engine = Arc::new(Engine::new(rules, limits));
-    let source = S3Source { client: s3 };
+    let bar = progress_bar(listing.objects.len());
     let mut tally = Tally::default();
-    let concurrency = usize::from(args.concurrency);
     let mut on_done = |object: ObjectRef, result| {
         tally.add(&object, result, &bar);
         bar.inc(1);
     };
+    let files = Files {
+        objects: listing.objects,
+        concurrency: usize::from(args.concurrency),
+        engine: Arc::new(Engine::new(rules, limits)),
+        store: ProgressStores::for_mode(&args.dedup, &s3),
+        source: S3Source { client: s3 },
+    };
     let collected = if args.publish {
+        files
+            .publish(CloudWatchSink { client: cloudwatch }, &mut on_done)
+            .await;
+        None
+    } else {
+        Some(files.dry_run(&mut on_done).await?)
+    };
+    bar.finish_and_clear();
+    if let Some(datums) = &collected {
+        print_datums(datums, args.format, now)?;
+    }
+    eprint!("{}", tally.summary(collected.as_deref()));
+    Ok(if tally.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// A bar of files done, on a terminal; none otherwise (each skip and failure is still printed).
+fn progress_bar(total: usize) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total as u64);
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:40} {pos}/{len} files {per_sec} eta {eta} {msg}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// The files a backfill processes, and what it processes them with.
+struct Files {
+    objects: Vec<ObjectRef>,
+    concurrency: usize,
+    engine: Arc<Engine>,
+    store: ProgressStores,
+    source: S3Source,
+}
+
+type OnDone<'a> = &'a mut (dyn FnMut(ObjectRef, Result<Outcome, PublishError>) + Send);
+
+impl Files {
+    /// Who holds the markers: renewed at each write, so a backfill that is stopped frees its files
+    /// two minutes later.
+    fn attempt() -> Attempt {
+        Attempt {
+            owner: format!("trailwatch-backfill-{}", std::process::id()),
+            lease: Lease::Seconds(120),
+        }
+    }
+
+    /// Publishes every file not yet published, through the function's markers.
+    async fn publish(self, sink: CloudWatchSink, on_done: OnDone<'_>) {
         let publisher = Publisher {
-            engine,
-            source,
-            sink: CloudWatchSink { client: cloudwatch },
-            store,
+            engine: self.engine,
+            source: self.source,
+            sink,
+            store: self.store,
             now: UnixSeconds::now,
             evidence: None,
         };
+        let (objects, concurrency) = (self.objects, self.concurrency);
         publish_all(
             Arc::new(publisher),
-            listing.objects,
+            objects,
             concurrency,
-            attempt,
-            &mut on_done,
+            Files::attempt(),
+            on_done,
         )
         .await;
-        None
-    } else {
+    }
+
+    /// What publishing would send, as CloudWatch would add it up; reads the markers, writes none.
+    async fn dry_run(self, on_done: OnDone<'_>) -> Result<Vec<MetricDatum>, Fatal> {
         let publisher = Arc::new(Publisher {
-            engine,
-            source,
+            engine: self.engine,
+            source: self.source,
             sink: CollectSink::default(),
-            store: ReadOnly(store),
+            store: ReadOnly(self.store),
             now: UnixSeconds::now,
             evidence: None,
         });
+        let (objects, concurrency) = (self.objects, self.concurrency);
         publish_all(
             Arc::clone(&publisher),
-            listing.objects,
+            objects,
             concurrency,
-            attempt,
-            &mut on_done,
+            Files::attempt(),
+            on_done,
         )
         .await;
         let aggregation = std::mem::take(
@@ -112,18 +159,8 @@ pub async fn run(args: BackfillArgs) -> Result<ExitCode, Fatal> {
                 .lock()
                 .map_err(|_| "a backfill task panicked")?,
         );
-        Some(aggregation.into_datums())
-    };
-    bar.finish_and_clear();
-    if let Some(datums) = collected {
-        print_datums(&datums, args.format, now)?;
+        Ok(aggregation.into_datums())
     }
-    eprint!("{}", tally.summary(args.publish));
-    Ok(if tally.failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
 }
 
 /// What a backfill did, file by file.
@@ -181,8 +218,9 @@ impl Tally {
         }
     }
 
-    fn summary(&self, published: bool) -> String {
-        let verb = if published {
+    /// The closing lines; `collected` is a dry run's datums, as the table above shows them.
+    fn summary(&self, collected: Option<&[MetricDatum]>) -> String {
+        let verb = if collected.is_none() {
             "published"
         } else {
             "would publish"
@@ -204,7 +242,14 @@ impl Tally {
                 self.out_of_window
             ));
         }
-        if !published {
+        if let Some(datums) = collected {
+            if datums.len() as u64 != self.datums - self.out_of_window {
+                // Files that count in the same minute add up to one datum of the table.
+                text.push_str(&format!(
+                    "CloudWatch adds them up to the table's {} datums (one per series and minute)\n",
+                    datums.len()
+                ));
+            }
             text.push_str(
                 "dry run: nothing was published and no marker written; add --publish to publish\n",
             );

@@ -7,7 +7,7 @@ use std::time::Duration;
 use lambda_runtime::{tracing, Diagnostic, LambdaEvent};
 use serde_json::{json, Value};
 use tokio::time::Instant;
-use trailwatch::alarms::{self, AlarmError};
+use trailwatch::alarms::{self, Alarm, AlarmError};
 use trailwatch::alarms::{RenderContext, View};
 use trailwatch::lambda::invocation_deadline_ms;
 use trailwatch::notify::{
@@ -117,102 +117,25 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Han
                 };
             }
         };
-        let ctx = RenderContext {
-            namespace: self.namespace.clone(),
-            rules: self.rules.as_ref(),
-            evidence_log_group: self.evidence_log_group.clone(),
-        };
         let mut summary = Vec::new();
         let mut failures = Vec::new();
         let mut unreadable = Vec::new();
         let mut deliveries = 0;
         for message in decoded {
-            let alarm = match message {
-                Ok(a) => a,
+            match message {
+                Ok(alarm) => {
+                    health.alarms += 1;
+                    let notified = self.notify(&alarm, deadline, &mut health).await;
+                    deliveries += notified.deliveries;
+                    failures.extend(notified.failures);
+                    summary.push(notified.summary);
+                }
                 Err(e) => {
                     tracing::error!(error = %e, "alarm message could not be read");
                     health.unreadable += 1;
                     unreadable.push(e);
-                    continue;
                 }
-            };
-            health.alarms += 1;
-            let transition = match &alarm.old_state {
-                Some(old) => format!("{old} -> {}", alarm.new_state),
-                None => format!("-> {}", alarm.new_state),
-            };
-            if !self
-                .transitions
-                .allows(alarm.old_state.as_ref(), &alarm.new_state)
-            {
-                tracing::info!(
-                    alarm = alarm.name,
-                    transition,
-                    "transition not notified (NOTIFY_TRANSITIONS): dropped"
-                );
-                health.filtered += 1;
-                summary
-                    .push(json!({"alarm": alarm.name, "transition": transition, "filtered": true}));
-                continue;
             }
-            let key = message_key(&alarm);
-            if key.is_none() {
-                tracing::warn!(
-                    alarm = alarm.name,
-                    "no state-change time and no message id: sent without the delivery log"
-                );
-            }
-            let view = View::new(&alarm, &ctx);
-            let results = self
-                .deliverer
-                .deliver_all(&view, key.as_deref(), deadline)
-                .await;
-            let mut outcomes = serde_json::Map::new();
-            for (target, result) in self.deliverer.targets.iter().zip(results) {
-                deliveries += 1;
-                let label = target.destination.channel().label();
-                let outcome = match result {
-                    Ok(Delivered::Sent { attempts }) => {
-                        health.delivered += 1;
-                        health.retries += u64::from(attempts.saturating_sub(1));
-                        tracing::info!(
-                            alarm = alarm.name,
-                            transition,
-                            destination = label,
-                            attempts,
-                            "notified"
-                        );
-                        format!("sent ({attempts} attempt{})", plural(attempts))
-                    }
-                    Ok(Delivered::Duplicate) => {
-                        health.duplicates += 1;
-                        tracing::info!(
-                            alarm = alarm.name,
-                            destination = label,
-                            "already delivered: not sent again"
-                        );
-                        "already delivered".to_owned()
-                    }
-                    Err(f) => {
-                        health.failed += 1;
-                        health.retries += u64::from(f.attempts.saturating_sub(1));
-                        tracing::error!(
-                            alarm = alarm.name,
-                            destination = label,
-                            retryable = f.retryable,
-                            error = f.message,
-                            "delivery failed"
-                        );
-                        let text = format!("failed: {}", f.message);
-                        failures.push(f);
-                        text
-                    }
-                };
-                outcomes.insert(label.to_owned(), Value::String(outcome));
-            }
-            summary.push(json!({
-                "alarm": alarm.name, "transition": transition, "key": key, "deliveries": outcomes,
-            }));
         }
         let response = if failures.is_empty() && unreadable.is_empty() {
             Ok(json!({ "alarms": summary }))
@@ -224,6 +147,78 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Han
             })
         };
         Handled { response, health }
+    }
+
+    /// One alarm state change: dropped if its transition is not notified, else delivered to every
+    /// destination.
+    async fn notify(&self, alarm: &Alarm, deadline: Instant, health: &mut Health) -> Notified {
+        let transition = match &alarm.old_state {
+            Some(old) => format!("{old} -> {}", alarm.new_state),
+            None => format!("-> {}", alarm.new_state),
+        };
+        if !self
+            .transitions
+            .allows(alarm.old_state.as_ref(), &alarm.new_state)
+        {
+            tracing::info!(
+                alarm = alarm.name,
+                transition,
+                "transition not notified (NOTIFY_TRANSITIONS): dropped"
+            );
+            health.filtered += 1;
+            return Notified {
+                summary: json!({"alarm": alarm.name, "transition": transition, "filtered": true}),
+                deliveries: 0,
+                failures: Vec::new(),
+            };
+        }
+        let key = message_key(alarm);
+        if key.is_none() {
+            tracing::warn!(
+                alarm = alarm.name,
+                "no state-change time and no message id: sent without the delivery log"
+            );
+        }
+        let ctx = RenderContext {
+            namespace: self.namespace.clone(),
+            rules: self.rules.as_ref(),
+            evidence_log_group: self.evidence_log_group.clone(),
+        };
+        let view = View::new(alarm, &ctx);
+        let results = self
+            .deliverer
+            .deliver_all(&view, key.as_deref(), deadline)
+            .await;
+        let mut failures = Vec::new();
+        let mut outcomes = serde_json::Map::new();
+        for (target, result) in self.deliverer.targets.iter().zip(results) {
+            let label = target.destination.channel().label();
+            let outcome = match result {
+                Ok(delivered) => self::delivered(alarm, &transition, label, delivered, health),
+                Err(f) => {
+                    health.failed += 1;
+                    health.retries += u64::from(f.attempts.saturating_sub(1));
+                    tracing::error!(
+                        alarm = alarm.name,
+                        destination = label,
+                        retryable = f.retryable,
+                        error = f.message,
+                        "delivery failed"
+                    );
+                    let text = format!("failed: {}", f.message);
+                    failures.push(f);
+                    text
+                }
+            };
+            outcomes.insert(label.to_owned(), Value::String(outcome));
+        }
+        Notified {
+            summary: json!({
+                "alarm": alarm.name, "transition": transition, "key": key, "deliveries": outcomes,
+            }),
+            deliveries: self.deliverer.targets.len(),
+            failures,
+        }
     }
 }
 
@@ -254,6 +249,46 @@ where
         health.emf(health_namespace, function, UnixSeconds::now_ms())
     );
     response.map_err(Diagnostic::from)
+}
+
+/// What notifying one alarm came to.
+struct Notified {
+    summary: Value,
+    deliveries: usize,
+    failures: Vec<DeliveryFailure>,
+}
+
+/// Counts and logs a delivery that went through (or had gone through before).
+fn delivered(
+    alarm: &Alarm,
+    transition: &str,
+    label: &str,
+    delivered: Delivered,
+    health: &mut Health,
+) -> String {
+    match delivered {
+        Delivered::Sent { attempts } => {
+            health.delivered += 1;
+            health.retries += u64::from(attempts.saturating_sub(1));
+            tracing::info!(
+                alarm = alarm.name,
+                transition,
+                destination = label,
+                attempts,
+                "notified"
+            );
+            format!("sent ({attempts} attempt{})", plural(attempts))
+        }
+        Delivered::Duplicate => {
+            health.duplicates += 1;
+            tracing::info!(
+                alarm = alarm.name,
+                destination = label,
+                "already delivered: not sent again"
+            );
+            "already delivered".to_owned()
+        }
+    }
 }
 
 fn plural(n: u32) -> &'static str {

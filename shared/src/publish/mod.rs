@@ -34,6 +34,7 @@ pub use outcome::{Attempt, Lease, Outcome, Published};
 pub use ports::{MetricSink, ObjectSource, Opened, ProgressStore, SaveError, Stored};
 pub use progress::Progress;
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use tokio::io::AsyncRead;
@@ -75,15 +76,25 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Publisher<S, M, P> {
         if kind != KeyKind::Log {
             return Ok(Outcome::SkippedKey(kind));
         }
-        let fail = |kind| PublishError {
-            object: object.to_string(),
-            kind,
-        };
+        self.publish_log(object, attempt)
+            .await
+            .map_err(|kind| PublishError {
+                object: object.to_string(),
+                kind,
+            })
+    }
+
+    /// Load the marker, read the object, claim it, publish its batches.
+    async fn publish_log(
+        &self,
+        object: &ObjectRef,
+        attempt: &Attempt,
+    ) -> Result<Outcome, PublishErrorKind> {
         let stored = self
             .store
             .load(object)
             .await
-            .map_err(|e| fail(PublishErrorKind::MarkerLoad(e)))?;
+            .map_err(PublishErrorKind::MarkerLoad)?;
         // A duplicate notification that carries the ETag is settled without reading the object.
         if let (Some(s), Some(etag)) = (&stored, &object.etag) {
             if s.progress.etag == *etag && s.progress.is_complete() {
@@ -96,13 +107,12 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Publisher<S, M, P> {
             .source
             .open(object)
             .await
-            .map_err(|e| fail(PublishErrorKind::Read(e)))?;
+            .map_err(PublishErrorKind::Read)?;
         let etag = opened.etag.clone();
         if let Err(outcome) = self.check(stored.as_ref(), &etag, attempt) {
-            return outcome.map_err(fail);
+            return outcome;
         }
-
-        let report = self.read(object, opened.body).await.map_err(fail)?;
+        let report = self.read(object, opened.body).await?;
         if report.kind != FileKind::Events {
             return Ok(Outcome::SkippedContent(report.kind));
         }
@@ -119,18 +129,48 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Publisher<S, M, P> {
             dimension_values_folded: report.counts.folded_dimension_value,
             ..Published::default()
         };
-        let log_evidence = |published: &mut Published| {
-            if let Some(sink) = &self.evidence {
-                sink(object, &report.evidence);
-                published.evidence = report.evidence.len();
-            }
-        };
         if batches.is_empty() {
             // Nothing to count twice: no marker needed.
-            log_evidence(&mut published);
+            self.log_evidence(object, &report.evidence, &mut published);
             return Ok(Outcome::Published(published));
         }
+        let claimed = match self
+            .claim(object, stored, etag, batches.len(), attempt)
+            .await?
+        {
+            Claim::Claimed(claimed) => claimed,
+            Claim::Settled(outcome) => return Ok(outcome),
+        };
+        published.resumed_at = claimed.progress.done;
+        if claimed.progress.done == 0 {
+            // Before publishing, so that a failure part-way loses no evidence; a retry from request 0
+            // logs it again, a retry from further on does not.
+            self.log_evidence(object, &report.evidence, &mut published);
+        }
+        self.publish_batches(object, &datums, &batches, claimed, attempt, &mut published)
+            .await?;
+        Ok(Outcome::Published(published))
+    }
 
+    /// Hands one object's evidence to the evidence sink, if there is one.
+    fn log_evidence(&self, object: &ObjectRef, evidence: &[Evidence], published: &mut Published) {
+        if let Some(sink) = &self.evidence {
+            sink(object, evidence);
+            published.evidence = evidence.len();
+        }
+    }
+
+    /// Claims the object for this attempt: a marker, written on the condition that it is unchanged
+    /// since `stored`, that says how many of its `total` requests are done and that this attempt holds
+    /// the lease.
+    async fn claim(
+        &self,
+        object: &ObjectRef,
+        stored: Option<Stored>,
+        etag: String,
+        total: usize,
+        attempt: &Attempt,
+    ) -> Result<Claim, PublishErrorKind> {
         // Reading took a while: a store without compare-and-swap looks again just before claiming,
         // which narrows a race with another invocation to the moment between this read and the write.
         let stored = if self.store.is_atomic() {
@@ -140,9 +180,9 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Publisher<S, M, P> {
                 .store
                 .load(object)
                 .await
-                .map_err(|e| fail(PublishErrorKind::MarkerLoad(e)))?;
+                .map_err(PublishErrorKind::MarkerLoad)?;
             if let Err(outcome) = self.check(again.as_ref(), &etag, attempt) {
-                return outcome.map_err(fail);
+                return outcome.map(Claim::Settled);
             }
             again
         };
@@ -152,26 +192,23 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Publisher<S, M, P> {
             .map(|s| &s.progress)
             .filter(|p| p.etag == etag);
         let done = match prior {
-            Some(p) if p.done > 0 && (p.rules != rules || p.total != batches.len()) => {
-                return Err(fail(PublishErrorKind::RulesChanged {
+            Some(p) if p.done > 0 && (p.rules != rules || p.total != total) => {
+                return Err(PublishErrorKind::RulesChanged {
                     done: p.done,
                     total: p.total,
                     rules: p.rules.clone(),
                     current: rules,
-                    now_total: batches.len(),
-                }));
+                    now_total: total,
+                });
             }
             Some(p) => p.done,
             None => 0,
         };
-        published.resumed_at = done;
-
-        // Claim.
-        let mut progress = Progress {
+        let progress = Progress {
             etag,
             rules,
             done,
-            total: batches.len(),
+            total,
             lease: attempt.lease_at((self.now)()),
             owner: attempt.owner.clone(),
         };
@@ -179,18 +216,23 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Publisher<S, M, P> {
             .store
             .save(object, &progress, stored.as_ref())
             .await
-            .map_err(|e| fail(PublishErrorKind::Marker(e)))?;
-        let mut current = Stored {
-            progress: progress.clone(),
-            token,
-        };
-        if done == 0 {
-            // Before publishing, so that a failure part-way loses no evidence; a retry from request 0
-            // logs it again, a retry from further on does not.
-            log_evidence(&mut published);
-        }
+            .map_err(PublishErrorKind::Marker)?;
+        Ok(Claim::Claimed(Stored { progress, token }))
+    }
 
-        for index in done..batches.len() {
+    /// Sends the batches from the claimed marker's `done` on, advancing the marker after each, and
+    /// leaves datums CloudWatch would refuse out.
+    async fn publish_batches(
+        &self,
+        object: &ObjectRef,
+        datums: &[MetricDatum],
+        batches: &[Range<usize>],
+        mut current: Stored,
+        attempt: &Attempt,
+        published: &mut Published,
+    ) -> Result<(), PublishErrorKind> {
+        let mut progress = current.progress.clone();
+        for index in progress.done..batches.len() {
             let now = (self.now)();
             let batch: Vec<MetricDatum> = datums[batches[index].clone()]
                 .iter()
@@ -201,12 +243,12 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Publisher<S, M, P> {
             if let Some(first) = batch.first() {
                 if let Err(error) = self.sink.put(&first.namespace, &batch).await {
                     self.release(object, &progress, &current).await;
-                    return Err(fail(PublishErrorKind::Publish {
+                    return Err(PublishErrorKind::Publish {
                         index: index + 1,
                         total: batches.len(),
                         done: index,
                         error,
-                    }));
+                    });
                 }
                 published.requests_sent += 1;
             }
@@ -227,11 +269,11 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Publisher<S, M, P> {
                     if !matches!(e, SaveError::Conflict) {
                         self.release(object, &progress, &current).await;
                     }
-                    return Err(fail(PublishErrorKind::Marker(e)));
+                    return Err(PublishErrorKind::Marker(e));
                 }
             }
         }
-        Ok(Outcome::Published(published))
+        Ok(())
     }
 
     /// What the marker says before anything is read or claimed: `Err` ends the attempt (already
@@ -318,6 +360,14 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Publisher<S, M, P> {
             }
         }
     }
+}
+
+/// What claiming an object came to.
+enum Claim {
+    /// This attempt holds the marker, as written.
+    Claimed(Stored),
+    /// Another look at the marker settled it (published meanwhile, or held by another invocation).
+    Settled(Outcome),
 }
 
 #[cfg(test)]
