@@ -97,6 +97,9 @@ pub struct BackfillArgs {
     /// Output of a dry run: an aligned table, or one MetricDatum per line (AWS API/CLI shape).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Show the table's rows of zero too: rules' default value for minutes without matches.
+    #[arg(long)]
+    pub zeros: bool,
     /// Stop reading a file once it has decompressed to this many bytes (gzip bomb guard).
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_DECOMPRESSED_BYTES)]
     pub max_decompressed_bytes: u64,
@@ -122,6 +125,9 @@ pub struct MetricsArgs {
     /// Output: an aligned table, or one MetricDatum per line in the AWS API/CLI shape.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Show the table's rows of zero too: rules' default value for minutes without matches.
+    #[arg(long)]
+    pub zeros: bool,
     /// Stop reading a file once it has decompressed to this many bytes (gzip bomb guard).
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_DECOMPRESSED_BYTES)]
     pub max_decompressed_bytes: u64,
@@ -154,6 +160,9 @@ pub enum RulesCommand {
         rules: RuleArgs,
         /// A file with one or more events (a single event, a log file, an array, NDJSON).
         event: PathBuf,
+        /// Also say, for each rule that does not match, which condition failed.
+        #[arg(long, short)]
+        verbose: bool,
     },
     /// Write the rules as CloudWatch Logs metric filters, for a log group CloudTrail delivers to.
     /// Rules CloudWatch would refuse as written are rewritten where a form with the same meaning

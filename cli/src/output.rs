@@ -22,15 +22,17 @@ pub fn pretty(v: &serde_json::Value) -> Result<String, Fatal> {
     Ok(serde_json::to_string_pretty(v)? + "\n")
 }
 
-/// The datums on stdout: a table for people, or one AWS-shaped JSON object per line.
+/// The datums on stdout: a table for people (rows of zero only with `zeros`), or every datum as one
+/// AWS-shaped JSON object per line.
 pub fn print_datums(
     datums: &[MetricDatum],
     format: Format,
+    zeros: bool,
     now: UnixSeconds,
 ) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     match format {
-        Format::Table => out.write_all(report::datum_table(datums, now).as_bytes())?,
+        Format::Table => out.write_all(report::datum_table(datums, now, zeros).as_bytes())?,
         Format::Json => {
             for d in datums {
                 writeln!(out, "{}", d.to_json())?;

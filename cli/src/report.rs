@@ -11,9 +11,17 @@ use trailwatch::rules::ruleset::{MetricValue, RuleSet};
 use trailwatch::text::format_number;
 use trailwatch::time::UnixSeconds;
 
+/// Whether a datum only says "nothing happened": a rule's default value of 0 for a minute without
+/// matches. Most rows of a run are these; the table leaves them out unless asked.
+fn is_zero(d: &MetricDatum) -> bool {
+    let s = &d.statistics;
+    s.sum == 0.0 && s.minimum == 0.0 && s.maximum == 0.0
+}
+
 /// The datums as an aligned table, in datum order, with a totals line. Rows CloudWatch would refuse at
-/// `now` (too old, too far ahead) are marked `*`.
-pub fn datum_table(datums: &[MetricDatum], now: UnixSeconds) -> String {
+/// `now` (too old, too far ahead) are marked `*`. Rows of zero are left out unless `zeros`; the totals
+/// count every datum.
+pub fn datum_table(datums: &[MetricDatum], now: UnixSeconds, zeros: bool) -> String {
     let header = [
         "TIMESTAMP",
         "NAMESPACE",
@@ -26,7 +34,12 @@ pub fn datum_table(datums: &[MetricDatum], now: UnixSeconds) -> String {
         "UNIT",
     ];
     let mut rows: Vec<[String; 9]> = Vec::with_capacity(datums.len() + 1);
-    for d in datums {
+    let hidden = if zeros {
+        0
+    } else {
+        datums.iter().filter(|d| is_zero(d)).count()
+    };
+    for d in datums.iter().filter(|d| zeros || !is_zero(d)) {
         let s = &d.statistics;
         let dims = d
             .dimensions
@@ -93,9 +106,19 @@ pub fn datum_table(datums: &[MetricDatum], now: UnixSeconds) -> String {
         line(row);
     }
     line(&total);
-    if datums.iter().any(|d| !d.is_publishable_at(now)) {
+    if datums
+        .iter()
+        .any(|d| !d.is_publishable_at(now) && (zeros || !is_zero(d)))
+    {
         out.push_str(
             "* older than 14 days or more than 2 hours ahead: CloudWatch would refuse this datum\n",
+        );
+    }
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "({hidden} of the {} datums are rules' default value 0 for a minute without matches: --zeros shows them)",
+            datums.len()
         );
     }
     out
@@ -258,6 +281,9 @@ pub fn rule_check(rules: &RuleSet) -> String {
 fn rule_block(rule: &trailwatch::rules::ruleset::Rule, out: &mut String) {
     {
         let _ = writeln!(out, "{}", rule.name);
+        if let Some(description) = &rule.description {
+            let _ = writeln!(out, "  about:    {description}");
+        }
         if let Some(control) = &rule.control {
             let _ = writeln!(out, "  control:  {control}");
         }
@@ -289,15 +315,19 @@ fn rule_block(rule: &trailwatch::rules::ruleset::Rule, out: &mut String) {
     }
 }
 
-/// For one event: which rules match, what each would publish, and for the others which condition
-/// failed.
-pub fn rule_test(rules: &RuleSet, event: &trailwatch::event::Event<'_>) -> String {
+/// For one event: which rules match and what each would publish; with `verbose`, also which
+/// condition failed for each of the others, else only how many they are.
+pub fn rule_test(rules: &RuleSet, event: &trailwatch::event::Event<'_>, verbose: bool) -> String {
     let mut out = String::new();
+    let mut unmatched = 0;
     for rule in rules.rules() {
         if !rule.pattern.matches(event) {
-            let _ = writeln!(out, "  no match  {}", rule.name);
-            for why in rule.pattern.explain_mismatch(event) {
-                let _ = writeln!(out, "              {why}");
+            unmatched += 1;
+            if verbose {
+                let _ = writeln!(out, "  no match  {}", rule.name);
+                for why in rule.pattern.explain_mismatch(event) {
+                    let _ = writeln!(out, "              {why}");
+                }
             }
             continue;
         }
@@ -351,6 +381,13 @@ pub fn rule_test(rules: &RuleSet, event: &trailwatch::event::Event<'_>) -> Strin
             };
         }
     }
+    if !verbose && unmatched > 0 {
+        let _ = writeln!(
+            out,
+            "  {unmatched} of {} rules do not match (--verbose says why)",
+            rules.rules().len()
+        );
+    }
     out
 }
 
@@ -359,6 +396,7 @@ pub fn rule_test_file(
     rules: &RuleSet,
     file: &str,
     source: impl std::io::Read,
+    verbose: bool,
 ) -> Result<String, FileError> {
     let fail = |error| FileError {
         file: file.to_owned(),
@@ -379,7 +417,7 @@ pub fn rule_test_file(
             window.offset,
             rules.describe(&event)
         );
-        out.push_str(&rule_test(rules, &event));
+        out.push_str(&rule_test(rules, &event, verbose));
         Ok(Parsed::Record { len })
     };
     cloudtrail::read_records(decoded, ReadLimits::default(), &mut on_record).map_err(fail)?;
@@ -411,7 +449,11 @@ mod tests {
             unit: "Count",
         };
         let now = UnixSeconds(1_700_000_000);
-        let table = datum_table(&[d("alice", 1_699_999_980, 12.0), d("bob", 0, 3.0)], now);
+        let table = datum_table(
+            &[d("alice", 1_699_999_980, 12.0), d("bob", 0, 3.0)],
+            now,
+            false,
+        );
         let lines: Vec<_> = table.lines().collect();
         assert_eq!(lines.len(), 5, "{table}");
         assert!(lines[0].starts_with("TIMESTAMP"));
@@ -426,13 +468,41 @@ mod tests {
     }
 
     #[test]
+    fn rows_of_zero_are_left_out_unless_asked_and_still_counted() {
+        let d = |user: &str, value: f64| MetricDatum {
+            namespace: "CloudTrailMetrics".into(),
+            metric_name: "StartInstances".into(),
+            dimensions: vec![("UserName".into(), user.into())],
+            timestamp: UnixSeconds(1_699_999_980),
+            statistics: StatisticSet {
+                sample_count: 1.0,
+                sum: value,
+                minimum: value,
+                maximum: value,
+            },
+            unit: "Count",
+        };
+        let now = UnixSeconds(1_700_000_000);
+        let datums = [d("alice", 1.0), d("nobody", 0.0), d("bob", 2.0)];
+        let table = datum_table(&datums, now, false);
+        assert!(!table.contains("nobody"), "{table}");
+        assert!(table.contains("TOTAL (3 datums)"), "{table}");
+        assert!(
+            table.contains("(1 of the 3 datums are rules' default value 0"),
+            "{table}"
+        );
+        let all = datum_table(&datums, now, true);
+        assert!(all.contains("nobody") && !all.contains("--zeros"), "{all}");
+    }
+
+    #[test]
     fn rule_test_shows_a_percent_encoded_dimension_value_beside_the_original() {
         let rules = RuleSet::builtin(DEFAULT_NAMESPACE).unwrap();
         let event = rules
             .fields()
             .extract(r#"{"eventTime":"2023-07-10T11:45:02Z","eventName":"StartInstances","userIdentity":{"type":"IAMUser","userName":"josé"}}"#)
             .unwrap();
-        let text = rule_test(&rules, &event);
+        let text = rule_test(&rules, &event, true);
         assert!(
             text.contains("publishes CloudTrailMetrics/StartInstances UserName=jos%C3%A9 (percent-encoded from \"josé\") value 1"),
             "{text}"
@@ -446,7 +516,7 @@ mod tests {
             .fields()
             .extract(r#"{"eventTime":"2023-07-10T11:45:02Z","eventName":"StartInstances","errorCode":"Client.UnauthorizedOperation","userIdentity":{"type":"IAMUser","userName":"mallory"}}"#)
             .unwrap();
-        let text = rule_test(&rules, &event);
+        let text = rule_test(&rules, &event, true);
         assert!(text.contains("MATCH     UnauthorizedAPICalls"), "{text}");
         assert!(
             text.contains(

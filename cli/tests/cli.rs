@@ -117,16 +117,28 @@ fn rules_check_reports_errors_with_a_caret() {
     let out = trailwatch(&["rules", "check", good.to_str().unwrap()]);
     assert!(out.status.success());
     assert!(text(&out.stdout).contains("16 rules OK"));
+    // Each rule with what it is about, as `rules list` shows it.
+    assert!(text(&out.stdout).contains("  about:    Use of the root user"));
     std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn rules_test_explains_matches_and_misses() {
-    let out = trailwatch(&[
-        "rules",
-        "test",
-        "tests/data/real/datadog-stratus-red-team-detonation-logs/docs__detonation-logs__aws.defense-evasion.cloudtrail-stop.json",
-    ]);
+    let file = "tests/data/real/datadog-stratus-red-team-detonation-logs/docs__detonation-logs__aws.defense-evasion.cloudtrail-stop.json";
+    // By default: the matches, and how many rules do not.
+    let out = trailwatch(&["rules", "test", file]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("MATCH     CloudTrailConfigChanges"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("15 of 16 rules do not match (--verbose says why)")
+            && !stdout.contains("no match  "),
+        "{stdout}"
+    );
+    let out = trailwatch(&["rules", "test", "--verbose", file]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("StopLogging at "), "{stdout}");

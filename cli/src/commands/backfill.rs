@@ -67,7 +67,7 @@ pub async fn run(args: BackfillArgs) -> Result<ExitCode, Fatal> {
     };
     bar.finish_and_clear();
     if let Some(datums) = &collected {
-        print_datums(datums, args.format, now)?;
+        print_datums(datums, args.format, args.zeros, now)?;
     }
     eprint!("{}", tally.summary(collected.as_deref()));
     Ok(if tally.failed == 0 {

@@ -36,7 +36,11 @@ pub fn run(command: RulesCommand) -> Result<ExitCode, Fatal> {
             out(&report::rule_listing(&load_rules(&rules)?))?;
             Ok(ExitCode::SUCCESS)
         }
-        RulesCommand::Test { rules, event } => test(&load_rules(&rules)?, &event),
+        RulesCommand::Test {
+            rules,
+            event,
+            verbose,
+        } => test(&load_rules(&rules)?, &event, verbose),
     }
 }
 
@@ -116,10 +120,10 @@ pub fn load_rules(args: &RuleArgs) -> Result<RuleSet, Fatal> {
     })
 }
 
-fn test(rules: &RuleSet, path: &Path) -> Result<ExitCode, Fatal> {
+fn test(rules: &RuleSet, path: &Path, verbose: bool) -> Result<ExitCode, Fatal> {
     let name = path.display().to_string();
     let file =
         std::fs::File::open(path).map_err(|error| format!("{name}: cannot open: {error}"))?;
-    out(&report::rule_test_file(rules, &name, file)?)?;
+    out(&report::rule_test_file(rules, &name, file, verbose)?)?;
     Ok(ExitCode::SUCCESS)
 }
