@@ -40,8 +40,9 @@ cargo-lambda lambda --version
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
-step "cargo clippy --all-targets -- -D warnings"
-cargo clippy --locked --workspace --all-targets -- -D warnings
+step "cargo clippy --all-targets --all-features -- -D warnings"
+# --all-features: the emulator tests too.
+cargo clippy --locked --workspace --all-targets --all-features -- -D warnings
 
 step "the library's boundaries: adapters apart, no import cycle, no environment"
 # Every module but the adapters (aws/, webhook_client) builds, lints and tests without the `adapters`
@@ -62,8 +63,9 @@ if grep -rnE --include='*.rs' 'env::(var|vars|var_os|args)\b' shared/src | grep 
 fi
 echo "ok"
 
-step "cargo test"
-cargo test --locked --workspace
+step "cargo test, with the tests against moto and the Lambda runtime API (emulator-tests)"
+cargo test --locked --workspace \
+  --features trailwatch-cli/emulator-tests,trail-metrics/emulator-tests,alarm-notifier/emulator-tests
 
 step "fuzz: every target for 30 s (scripts/fuzz.sh; the full run is 5 minutes each)"
 ./scripts/fuzz.sh 30

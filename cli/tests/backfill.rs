@@ -1,14 +1,12 @@
 //! `trailwatch backfill` against the emulator: dry run, publish, and the exactly-once markers it shares
 //! with the trail-metrics function (run under `cargo lambda watch`).
-
-#[path = "../../tests/support.rs"]
-mod support;
+#![cfg(feature = "emulator-tests")]
 
 use std::process::Command;
 
 use aws_sdk_cloudwatch::types::Statistic;
 use serde_json::json;
-use support::*;
+use trailwatch_testkit::*;
 
 fn backfill(args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_trailwatch"))

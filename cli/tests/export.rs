@@ -1,12 +1,10 @@
 //! `trailwatch rules export` and `rules check` on the built-in rules: what CloudWatch Logs would take,
 //! checked by AWS's own template linter (cfn-lint, pinned in the test virtualenv).
-
-#[path = "../../tests/support.rs"]
-mod support;
+#![cfg(feature = "emulator-tests")]
 
 use std::process::{Command, Output};
 
-use support::*;
+use trailwatch_testkit::*;
 
 fn trailwatch(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_trailwatch"))

@@ -296,10 +296,26 @@ fn every_corpus_file_has_a_line_in_the_readme() {
 
 // ---- Built at run time: bombs and deep nesting, through the real binary, with peak memory. ----
 
-/// The binary under test: this build's `trailwatch`, or `TRAILWATCH_BIN` (a release build, say).
+/// The binary under test: this build's `trailwatch`, or `TRAILWATCH_BIN` (a release build, say). A
+/// relative `TRAILWATCH_BIN` is taken from the workspace root, where the command is typed: cargo runs
+/// the tests from `cli/`.
 fn binary() -> (PathBuf, bool) {
     match std::env::var_os("TRAILWATCH_BIN") {
-        Some(bin) => (PathBuf::from(bin), true),
+        Some(bin) => {
+            let bin = PathBuf::from(bin);
+            let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+            let bin = if bin.is_relative() {
+                workspace.join(bin)
+            } else {
+                bin
+            };
+            assert!(
+                bin.is_file(),
+                "TRAILWATCH_BIN={}: no such file (build it with cargo build --release)",
+                bin.display()
+            );
+            (bin, true)
+        }
         None => (PathBuf::from(env!("CARGO_BIN_EXE_trailwatch")), false),
     }
 }

@@ -3,9 +3,7 @@
 //! moto emulator for SNS (an HTTP subscriber of the e-mail topic receives what SNS delivers), SSM
 //! (the Slack URL is a SecureString) and Secrets Manager (the Teams URL). Every test asserts what
 //! arrived at each destination.
-
-#[path = "../../../tests/support.rs"]
-mod support;
+#![cfg(feature = "emulator-tests")]
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -17,9 +15,9 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use serde_json::{json, Value};
-use support::*;
 use trailwatch::alarms::{render, Channel, Message, RenderContext, View};
 use trailwatch::rules::ruleset::RuleSet;
+use trailwatch_testkit::*;
 
 const TOPIC: &str = "trailwatch-alarms";
 const TOPIC_ARN: &str = "arn:aws:sns:us-east-1:123456789012:trailwatch-alarms";

@@ -2,14 +2,12 @@
 //! invoked with `cargo lambda invoke` and the sample events in events/, reading from and publishing to
 //! the moto emulator. Counts are read back with GetMetricStatistics and compared with what each test
 //! put in.
-
-#[path = "../../../tests/support.rs"]
-mod support;
+#![cfg(feature = "emulator-tests")]
 
 use aws_sdk_cloudwatch::types::Statistic;
 use serde_json::{json, Value};
-use support::*;
 use trailwatch::trigger;
+use trailwatch_testkit::*;
 
 /// Every sample event that names log objects, with the part of the window its logs use.
 const SHAPES: &[&str] = &[

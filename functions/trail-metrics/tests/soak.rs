@@ -7,16 +7,14 @@
 //! `SOAK_INVOCATIONS` (default 200, what CI runs), `SOAK_RELEASE=1` (the release binary),
 //! `SOAK_SEED` (default 1), `SOAK_FUNCTION_ENV=K=V,…` (more environment for the function).
 //! `scripts/soak.sh` runs the full one.
-
-#[path = "../../../tests/support.rs"]
-mod support;
+#![cfg(feature = "emulator-tests")]
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
 use aws_sdk_cloudwatch::types::Statistic;
 use serde_json::{json, Value};
-use support::*;
+use trailwatch_testkit::*;
 
 const TRAIL_BUCKET: &str = "soak-trail";
 const ACCOUNT: &str = "123456789012";

@@ -1,12 +1,10 @@
 //! The progress stores against the S3 API of the emulator: what exactly-once rests on.
+#![cfg(feature = "emulator-tests")]
 
-#[path = "../../../tests/support.rs"]
-mod support;
-
-use support::*;
 use trailwatch::aws::{MarkerStore, ProgressStores, TagStore, PROGRESS_TAG};
 use trailwatch::object_ref::ObjectRef;
 use trailwatch::publish::{DedupMode, Progress, ProgressStore, SaveError};
+use trailwatch_testkit::*;
 
 fn object(bucket: &str, key: &str) -> ObjectRef {
     ObjectRef {

@@ -1,8 +1,9 @@
 //! Real parts for the integration tests: the moto emulator (with a fault-injecting proxy in front),
 //! `cargo lambda watch` running the function under the Lambda runtime API, and `cargo lambda invoke`.
 //! Each is started once per test binary and tied to it: when the test process ends, they end.
-//! Shared by the crates' integration tests through `#[path = "../../../tests/support.rs"]`.
-#![allow(dead_code)]
+//!
+//! The tests that use it need the pinned tools `scripts/test.sh` installs, so they build only with
+//! their crate's `emulator-tests` feature, which `scripts/test.sh` turns on.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
