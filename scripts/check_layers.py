@@ -15,7 +15,7 @@ LAYERS = [
     ("leaf helpers", {"error", "text", "object_ref", "time", "vars", "fasthash", "json_shape", "lambda", "lenient"}),
     ("reading, fields, rules, metrics", {"cloudtrail", "event", "rules", "metrics"}),
     ("engine and alarms", {"engine", "alarms"}),
-    ("triggers, publication, delivery", {"trigger", "publish", "notify"}),
+    ("triggers, publication, delivery", {"triggers", "publish", "notify"}),
     ("adapters and fakes", {"aws", "webhook_client", "fakes"}),
 ]
 # Fakes stand in for the adapters: they never use them.

@@ -15,7 +15,7 @@ use trailwatch::metrics::is_valid_dimension_value;
 use trailwatch::rules::cloudwatch;
 use trailwatch::rules::pattern::Pattern;
 use trailwatch::rules::ruleset::{RuleSet, DEFAULT_NAMESPACE};
-use trailwatch::trigger;
+use trailwatch::triggers::Invocation;
 
 /// Small caps, so the caps themselves are reached and inputs stay fast.
 const LIMITS: ReadLimits = ReadLimits {
@@ -183,7 +183,7 @@ pub fn trigger(data: &[u8]) {
     let Ok(event) = serde_json::from_slice::<Value>(data) else {
         return;
     };
-    let Ok(invocation) = trigger::decode(&event) else {
+    let Ok(invocation) = Invocation::from_event(&event) else {
         return;
     };
     for unit in invocation.units {

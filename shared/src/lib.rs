@@ -23,7 +23,7 @@ pub mod publish;
 pub mod rules;
 pub mod text;
 pub mod time;
-pub mod trigger;
+pub mod triggers;
 pub mod vars;
 #[cfg(feature = "adapters")]
 pub mod webhook_client;

@@ -7,7 +7,7 @@ use trailwatch::object_ref::ObjectRef;
 use trailwatch::publish::{
     Attempt, MetricSink, ObjectSource, Outcome, ProgressStore, PublishError, Published, Publisher,
 };
-use trailwatch::trigger::{self, Invocation, Shape, TriggerError};
+use trailwatch::triggers::{Invocation, Shape, TriggerError};
 
 use crate::health::Health;
 
@@ -64,7 +64,7 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Handler<S, M, P> {
     /// the ingest's evidence sink sends it.
     pub async fn handle(&self, event: &Value, attempt: &Attempt) -> Handled {
         let mut health = Health::default();
-        let invocation = match trigger::decode(event) {
+        let invocation = match Invocation::from_event(event) {
             Ok(i) => i,
             Err(e) => {
                 tracing::error!(error = %e, "unrecognised event");

@@ -6,7 +6,7 @@
 
 use aws_sdk_cloudwatch::types::Statistic;
 use serde_json::{json, Value};
-use trailwatch::trigger;
+use trailwatch::triggers::Invocation;
 use trailwatch_testkit::*;
 
 /// Every sample event that names log objects, with the part of the window its logs use.
@@ -24,7 +24,7 @@ const SHAPES: &[&str] = &[
 
 /// The objects an event file names.
 fn objects(name: &str) -> Vec<trailwatch::object_ref::ObjectRef> {
-    let inv = trigger::decode(&event_file(name)).unwrap();
+    let inv = Invocation::from_event(&event_file(name)).unwrap();
     inv.units
         .into_iter()
         .flat_map(|u| u.objects.unwrap())
