@@ -215,3 +215,26 @@ fn unrecognised_messages_are_errors_that_say_what_they_saw() {
         .to_string()
         .contains("Configuration Change"));
 }
+
+#[test]
+fn sns_alarm_messages_are_decoded_here_because_the_ecosystem_type_refuses_real_ones() {
+    use aws_lambda_events::sns::{CloudWatchAlarmPayload, SnsEvent};
+    use serde::Deserialize;
+    // A null description, an anomaly-detection band (no Threshold), a composite alarm (no Trigger):
+    // all sent by CloudWatch, all refused by aws_lambda_events' payload type, all read here.
+    for name in [
+        "sns-daily-metric-alarm-null-description.json",
+        "sns-anomaly-detection-alarm.json",
+        "sns-composite-alarm.json",
+    ] {
+        let event = fixture(name);
+        let sns = SnsEvent::deserialize(&event).unwrap();
+        let message = &sns.records[0].sns.message;
+        assert!(
+            serde_json::from_str::<CloudWatchAlarmPayload>(message).is_err(),
+            "{name}"
+        );
+        let alarms = from_event(&event).unwrap();
+        assert!(alarms.iter().all(Result::is_ok), "{name}");
+    }
+}

@@ -1,21 +1,30 @@
 //! SQS batches: each message is a notification of its own, and fails or succeeds alone.
 
-use super::{decode_payload, malformed, Invocation, Shape, TriggerError, Unit};
+use aws_lambda_events::sqs::SqsMessage;
+use serde::Deserialize;
 use serde_json::Value;
+
+use super::{decode_payload, malformed, Invocation, Shape, TriggerError, Unit};
 
 pub(super) fn decode_sqs(records: &[Value]) -> Result<Invocation, TriggerError> {
     let mut units = Vec::with_capacity(records.len());
     for (i, record) in records.iter().enumerate() {
-        let Some(id) = record.get("messageId").and_then(Value::as_str) else {
+        let message = SqsMessage::deserialize(record).map_err(|e| {
+            malformed(
+                format!("SQS record {i}"),
+                format!("it is not an SQS message ({e})"),
+            )
+        })?;
+        let Some(id) = message.message_id else {
             return Err(malformed(
                 format!("SQS record {i}"),
                 "it has no messageId, so its failure could not be reported",
             ));
         };
         let mut ignored = Vec::new();
-        let objects = match record.get("body").and_then(Value::as_str) {
+        let objects = match message.body {
             None => Err(malformed(format!("SQS message {id}"), "it has no body")),
-            Some(body) => serde_json::from_str::<Value>(body)
+            Some(body) => serde_json::from_str::<Value>(&body)
                 .map_err(|e| {
                     malformed(
                         format!("SQS message {id}"),
@@ -31,7 +40,7 @@ pub(super) fn decode_sqs(records: &[Value]) -> Result<Invocation, TriggerError> 
                 }),
         };
         units.push(Unit {
-            id: Some(id.to_owned()),
+            id: Some(id),
             objects,
             ignored,
         });

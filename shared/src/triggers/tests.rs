@@ -149,3 +149,34 @@ fn url_decode_rejects_bad_escapes() {
     assert!(url_decode("a%").is_err());
     assert!(url_decode("%FF").is_err());
 }
+
+// Where aws_lambda_events' types do not serve, and why trailwatch decodes those shapes itself.
+
+#[test]
+fn s3_records_are_decoded_here_because_the_ecosystem_type_demands_fields_trailwatch_does_not_read()
+{
+    use serde::Deserialize;
+    // S3 always sends eventTime, userIdentity and requestParameters; hand-written test events (the
+    // docs', users' own) often leave them out, and trailwatch reads only the bucket and the key.
+    let record = s3_record("ObjectCreated:Put", KEY);
+    assert!(aws_lambda_events::s3::S3EventRecord::deserialize(&record).is_err());
+    let event = json!({ "Records": [record] });
+    assert_eq!(objects(&Invocation::from_event(&event).unwrap()).len(), 1);
+}
+
+#[test]
+fn batch_operations_are_decoded_here_because_the_ecosystem_type_drops_schema_2s_bucket() {
+    use serde::Deserialize;
+    let v2: Value = serde_json::from_str(include_str!(
+        "../../../events/trail-metrics/batch-operations-v2.json"
+    ))
+    .unwrap();
+    // It models schema 1.0 (s3BucketArn); 2.0 names the bucket in s3Bucket, which it drops.
+    let job = aws_lambda_events::s3::batch_job::S3BatchJobEvent::deserialize(&v2).unwrap();
+    assert!(job.tasks.iter().all(|t| t.s3_bucket_arn.is_none()));
+    let decoded = objects(&Invocation::from_event(&v2).unwrap());
+    assert_eq!(decoded.len(), 2);
+    assert!(decoded
+        .iter()
+        .all(|o| o.bucket == "example-cloudtrail-bucket"));
+}
