@@ -12,7 +12,7 @@ SRC = Path(__file__).resolve().parent.parent / "shared" / "src"
 
 # Lowest first. A module may use modules of its own layer or below, never above.
 LAYERS = [
-    ("leaf helpers", {"error", "text", "object_ref", "time", "vars", "fasthash", "json_shape", "lambda", "lenient"}),
+    ("leaf helpers", {"error", "text", "object_ref", "time", "vars", "fasthash", "json_shape", "lambda"}),
     ("reading, fields, rules, metrics", {"cloudtrail", "event", "rules", "metrics"}),
     ("engine and alarms", {"engine", "alarms"}),
     ("triggers, publication, delivery", {"triggers", "publish", "notify"}),

@@ -6,10 +6,10 @@
 #   scripts/mutants.sh [FILE...]                        # default: the three core modules below
 #   scripts/mutants.sh shared/src/cloudtrail/mod.rs         # one file
 #   scripts/mutants.sh --iterate shared/src/cloudtrail/mod.rs   # arguments starting with - go to cargo-mutants
-#   scripts/mutants.sh --list shared/src/rules/pattern.rs   # name the mutants, test none
+#   scripts/mutants.sh --list shared/src/rules/pattern/parser.rs   # name the mutants, test none
 #
-# Default files: shared/src/cloudtrail/mod.rs (the reader), shared/src/rules/pattern.rs (the pattern
-# engine), shared/src/metrics.rs (the aggregation). Mutants are tested against trailwatch-shared's own
+# Default files: the reader (shared/src/cloudtrail/, but its key names), the pattern engine
+# (shared/src/rules/pattern/) and the aggregation (shared/src/metrics.rs), tests apart. Mutants are tested against trailwatch-shared's own
 # tests, built with --no-default-features (no AWS SDK to build; the core modules do not use it).
 #
 # Slow (a build and the library's tests per mutant, one at a time: the machine has two cores), so it is
@@ -43,7 +43,11 @@ for arg in "$@"; do
     *) files+=("$arg") ;;
   esac
 done
-[[ ${#files[@]} -gt 0 ]] || files=(shared/src/cloudtrail/mod.rs shared/src/rules/pattern.rs shared/src/metrics.rs)
+[[ ${#files[@]} -gt 0 ]] || files=(
+  shared/src/cloudtrail/{mod,frame,window,limits,error}.rs
+  shared/src/rules/pattern/{mod,ast,parser,eval,cloudwatch_regex}.rs
+  shared/src/metrics.rs
+)
 
 out="${MUTANTS_OUT:-$root/target/mutants}"
 mkdir -p "$out/tmp"

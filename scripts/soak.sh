@@ -60,5 +60,5 @@ cargo build --locked --release -p trail-metrics
 step "soak: $invocations invocations of the release binary"
 start=$(date +%s)
 SOAK_RELEASE=1 SOAK_INVOCATIONS=$invocations \
-    cargo test --locked -p trail-metrics --test soak -- --nocapture
+    cargo test --locked -p trail-metrics --features emulator-tests --test soak -- --nocapture
 echo "soak.sh: passed; wall time $(($(date +%s) - start)) s (the test's own build included)"
