@@ -94,7 +94,14 @@ pub struct BackfillArgs {
     /// setting, so the two share them.
     #[arg(long, default_value = "tags", value_name = "MODE")]
     pub dedup: DedupMode,
-    /// Output of a dry run: an aligned table, or one MetricDatum per line (AWS API/CLI shape).
+    #[command(flatten)]
+    pub datums: DatumArgs,
+}
+
+/// How datums are read and shown: by `metrics`, and by a `backfill` dry run.
+#[derive(clap::Args)]
+pub struct DatumArgs {
+    /// Output: an aligned table, or one MetricDatum per line in the AWS API/CLI shape.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Show the table's rows of zero too: rules' default value for minutes without matches.
@@ -122,15 +129,8 @@ pub struct RuleArgs {
 pub struct MetricsArgs {
     #[command(flatten)]
     pub rules: RuleArgs,
-    /// Output: an aligned table, or one MetricDatum per line in the AWS API/CLI shape.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// Show the table's rows of zero too: rules' default value for minutes without matches.
-    #[arg(long)]
-    pub zeros: bool,
-    /// Stop reading a file once it has decompressed to this many bytes (gzip bomb guard).
-    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_DECOMPRESSED_BYTES)]
-    pub max_decompressed_bytes: u64,
+    #[command(flatten)]
+    pub datums: DatumArgs,
     /// CloudTrail log files or directories (read recursively); gzip or plain.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,

@@ -193,7 +193,7 @@ pub fn run_summary(summary: &RunSummary, datums: &[MetricDatum], now: UnixSecond
     if c.encoded_dimension_value > 0 {
         let _ = write!(
             out,
-            "; {} dimension values published percent-encoded (non-ASCII, control characters, empty or over 1024 characters: see the README)",
+            "; {} dimension values published percent-encoded (non-ASCII, control characters, empty or over 1024 characters: see docs/rules.md)",
             c.encoded_dimension_value
         );
     }

@@ -1,22 +1,11 @@
 //! The `trailwatch` binary as users run it.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use trailwatch_testkit::{root, run_from_root, text};
 
 fn trailwatch(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_trailwatch"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    run_from_root(env!("CARGO_BIN_EXE_trailwatch"), args)
 }
 
 #[test]

@@ -2,12 +2,9 @@
 //! run from the workspace root, and its output must be what the block shows. A line holding only `…`
 //! stands for any number of lines.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use trailwatch_testkit::{root, run_from_root};
 
 /// One example: where it is, the command's arguments, and the output shown.
 struct Example {
@@ -80,11 +77,8 @@ fn every_cli_example_in_the_docs_prints_what_it_shows() {
     assert!(all.len() >= 3, "only {} CLI examples found", all.len());
     let mut wrong = Vec::new();
     for example in &all {
-        let out = Command::new(env!("CARGO_BIN_EXE_trailwatch"))
-            .args(&example.args)
-            .current_dir(root())
-            .output()
-            .unwrap();
+        let args: Vec<&str> = example.args.iter().map(String::as_str).collect();
+        let out = run_from_root(env!("CARGO_BIN_EXE_trailwatch"), &args);
         let stdout = String::from_utf8_lossy(&out.stdout);
         let actual: Vec<&str> = stdout.lines().collect();
         if !fits(&example.shown, &actual) {

@@ -7,15 +7,7 @@ use std::process::{Command, Output};
 use trailwatch_testkit::*;
 
 fn trailwatch(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_trailwatch"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    run_from_root(env!("CARGO_BIN_EXE_trailwatch"), args)
 }
 
 const LOG_GROUP: &str = "aws-cloudtrail-logs-123456789012";

@@ -24,6 +24,20 @@ pub fn root() -> PathBuf {
         .to_path_buf()
 }
 
+/// Runs a binary (`env!("CARGO_BIN_EXE_…")` in the test) from the workspace root, as the docs show it.
+pub fn run_from_root(binary: &str, args: &[&str]) -> std::process::Output {
+    Command::new(binary)
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
+/// Output bytes as text, invalid UTF-8 shown as �.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
 /// The Python virtualenv that `scripts/test.sh` fills with moto and cargo-lambda (pinned).
 pub fn venv_bin() -> PathBuf {
     let venv = std::env::var_os("TRAILWATCH_VENV")

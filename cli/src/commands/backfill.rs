@@ -26,7 +26,7 @@ pub async fn run(args: BackfillArgs) -> Result<ExitCode, Fatal> {
     let until = args.until.map(Date::end);
     let rules = load_rules(&args.rules)?;
     let limits = ReadLimits {
-        max_decompressed_bytes: args.max_decompressed_bytes,
+        max_decompressed_bytes: args.datums.max_decompressed_bytes,
         ..ReadLimits::default()
     };
     let now = UnixSeconds::now();
@@ -67,7 +67,7 @@ pub async fn run(args: BackfillArgs) -> Result<ExitCode, Fatal> {
     };
     bar.finish_and_clear();
     if let Some(datums) = &collected {
-        print_datums(datums, args.format, args.zeros, now)?;
+        print_datums(datums, args.datums.format, args.datums.zeros, now)?;
     }
     eprint!("{}", tally.summary(collected.as_deref()));
     Ok(if tally.failed == 0 {

@@ -19,7 +19,7 @@ pub fn run(args: MetricsArgs) -> Result<ExitCode, Fatal> {
     let engine = Engine::new(
         load_rules(&args.rules)?,
         ReadLimits {
-            max_decompressed_bytes: args.max_decompressed_bytes,
+            max_decompressed_bytes: args.datums.max_decompressed_bytes,
             ..ReadLimits::default()
         },
     );
@@ -48,7 +48,7 @@ pub fn run(args: MetricsArgs) -> Result<ExitCode, Fatal> {
     bar.finish_and_clear();
     let datums = aggregation.into_datums();
     let now = UnixSeconds::now();
-    print_datums(&datums, args.format, args.zeros, now)?;
+    print_datums(&datums, args.datums.format, args.datums.zeros, now)?;
     eprint!("{}", report::run_summary(&summary, &datums, now));
     Ok(if summary.files_failed.is_empty() {
         ExitCode::SUCCESS

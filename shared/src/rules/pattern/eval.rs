@@ -127,7 +127,7 @@ impl Condition {
             Test::IsNull => *value == FieldValue::Null,
             Test::Equals(v) => equals(v, value),
             // A comparison needs a value: `!=` on a missing field, an object or an array does not match,
-            // as in CloudWatch (see README).
+            // as in CloudWatch (see docs/rules.md).
             Test::NotEquals(v) => is_scalar(value) && !equals(v, value),
             Test::Less(n) => number(value).is_some_and(|x| x < *n),
             Test::LessOrEqual(n) => number(value).is_some_and(|x| x <= *n),

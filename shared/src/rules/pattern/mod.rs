@@ -1,7 +1,7 @@
 //! CloudWatch Logs metric filter patterns: JSON patterns (`{ $.eventName = "StartInstances" }`) and term
 //! patterns (`AccessDenied`, `"quoted phrase"`, `?A ?B`, `-term`), parsed once and evaluated per event.
 //!
-//! Choices where CloudWatch's documentation is silent are listed in the README ("Rule language") and
+//! Choices where CloudWatch's documentation is silent are listed in docs/rules.md and
 //! pinned by the tests below.
 
 mod ast;
