@@ -12,16 +12,23 @@ fn trailwatch(args: &[&str]) -> Output {
 
 const LOG_GROUP: &str = "aws-cloudtrail-logs-123456789012";
 
-#[test]
-fn the_cis_rules_export_as_put_metric_filter_requests_and_start_instances_is_left_out_by_name() {
-    let out = trailwatch(&[
+/// `trailwatch rules export --format FORMAT --log-group LOG_GROUP` and more arguments.
+fn export(format: &str, more: &[&str]) -> Output {
+    let mut args = vec![
         "rules",
         "export",
         "--format",
-        "json",
+        format,
         "--log-group",
         LOG_GROUP,
-    ]);
+    ];
+    args.extend_from_slice(more);
+    trailwatch(&args)
+}
+
+#[test]
+fn the_cis_rules_export_as_put_metric_filter_requests_and_start_instances_is_left_out_by_name() {
+    let out = export("json", &[]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "a rule was left out: {stderr}");
     assert!(
@@ -46,16 +53,7 @@ fn the_cis_rules_export_as_put_metric_filter_requests_and_start_instances_is_lef
             "metricValue": "1", "defaultValue": 0.0, "unit": "Count"}])
     );
     // Only the rules that were named.
-    let out = trailwatch(&[
-        "rules",
-        "export",
-        "--format",
-        "json",
-        "--log-group",
-        LOG_GROUP,
-        "--only",
-        "RootAccountUsage,UnauthorizedAPICalls",
-    ]);
+    let out = export("json", &["--only", "RootAccountUsage,UnauthorizedAPICalls"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let requests: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(requests.as_array().unwrap().len(), 2);
@@ -63,14 +61,7 @@ fn the_cis_rules_export_as_put_metric_filter_requests_and_start_instances_is_lef
 
 #[test]
 fn the_cloudformation_export_passes_cfn_lint() {
-    let out = trailwatch(&[
-        "rules",
-        "export",
-        "--format",
-        "cloudformation",
-        "--log-group",
-        LOG_GROUP,
-    ]);
+    let out = export("cloudformation", &[]);
     let template: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let resources = template["Resources"].as_object().unwrap();
     assert_eq!(resources.len(), 15);
@@ -97,14 +88,7 @@ fn the_cloudformation_export_passes_cfn_lint() {
 
 #[test]
 fn the_terraform_export_has_one_resource_per_filter_with_escaped_patterns() {
-    let out = trailwatch(&[
-        "rules",
-        "export",
-        "--format",
-        "terraform",
-        "--log-group",
-        LOG_GROUP,
-    ]);
+    let out = export("terraform", &[]);
     let hcl = text(&out.stdout);
     assert_eq!(
         hcl.matches("resource \"aws_cloudwatch_log_metric_filter\"")

@@ -33,6 +33,36 @@ fn log(users: usize, time: &str) -> Vec<u8> {
     format!(r#"{{"Records":[{}]}}"#, records.join(",")).into_bytes()
 }
 
+/// Publishes `key` as `owner`, which must publish it.
+async fn published<P: ProgressStore>(
+    publisher: &Publisher<Source, Sink, P>,
+    key: &str,
+    owner: &str,
+) -> Published {
+    match publisher
+        .publish_object(&object(key), &attempt(owner))
+        .await
+    {
+        Ok(Outcome::Published(p)) => p,
+        other => panic!("{key}: {other:?}"),
+    }
+}
+
+/// The same publisher over another progress store.
+fn with_store<P: ProgressStore>(
+    base: Publisher<Source, Sink, Store>,
+    store: P,
+) -> Publisher<Source, Sink, P> {
+    Publisher {
+        engine: base.engine,
+        source: base.source,
+        sink: base.sink,
+        store,
+        now: base.now,
+        evidence: base.evidence,
+    }
+}
+
 fn ingest(files: &[(&str, Vec<u8>)], fail: Vec<usize>) -> Publisher<Source, Sink, Store> {
     let rules = RuleSet::builtin("CloudTrailMetrics").unwrap();
     Publisher {
@@ -103,13 +133,7 @@ fn start_counts(sink: &Sink) -> HashMap<String, f64> {
 #[tokio::test]
 async fn publishes_once_and_skips_a_second_delivery() {
     let ing = ingest(&[(KEY, log(3, "2026-11-25T08:55:10Z"))], vec![]);
-    let Outcome::Published(p) = ing
-        .publish_object(&object(KEY), &attempt("r1"))
-        .await
-        .unwrap()
-    else {
-        panic!()
-    };
+    let p = published(&ing, KEY, "r1").await;
     assert_eq!(
         (p.events, p.requests, p.requests_sent, p.resumed_at),
         (3, 1, 1, 0)
@@ -157,13 +181,7 @@ async fn a_retry_after_a_failed_batch_sends_only_the_rest() {
         "lease released after the failure"
     );
     // Lambda's retry, with another request ID.
-    let Outcome::Published(p) = ing
-        .publish_object(&object(KEY), &attempt("r2"))
-        .await
-        .unwrap()
-    else {
-        panic!()
-    };
+    let p = published(&ing, KEY, "r2").await;
     assert_eq!((p.requests_sent, p.resumed_at), (2, 1));
     assert_eq!(p.evidence, 0, "evidence was logged by the first attempt");
     assert_eq!(logged.lock().unwrap().len(), 3);
@@ -255,14 +273,7 @@ async fn a_marker_changed_since_it_was_read_stops_the_claim() {
         }
     }
     let base = ingest(&[(KEY, log(1, "2026-11-25T08:55:10Z"))], vec![]);
-    let ing = Publisher {
-        engine: base.engine,
-        source: base.source,
-        sink: base.sink,
-        store: Racing(Store::default()),
-        now,
-        evidence: None,
-    };
+    let ing = with_store(base, Racing(Store::default()));
     let err = ing
         .publish_object(&object(KEY), &attempt("r1"))
         .await
@@ -377,14 +388,7 @@ impl ProgressStore for EchoingConflict {
 #[tokio::test]
 async fn a_conflict_on_a_write_that_went_through_is_success() {
     let base = ingest(&[(KEY, log(1, "2026-11-25T08:55:10Z"))], vec![]);
-    let ing = Publisher {
-        engine: base.engine,
-        source: base.source,
-        sink: base.sink,
-        store: EchoingConflict(Store::default()),
-        now,
-        evidence: None,
-    };
+    let ing = with_store(base, EchoingConflict(Store::default()));
     let outcome = ing
         .publish_object(&object(KEY), &attempt("r1"))
         .await
@@ -505,13 +509,7 @@ async fn a_new_version_of_an_object_is_published_again() {
 #[tokio::test]
 async fn datums_cloudwatch_would_refuse_are_counted_not_sent() {
     let ing = ingest(&[(KEY, log(2, "2026-11-01T08:00:00Z"))], vec![]);
-    let Outcome::Published(p) = ing
-        .publish_object(&object(KEY), &attempt("r1"))
-        .await
-        .unwrap()
-    else {
-        panic!()
-    };
+    let p = published(&ing, KEY, "r1").await;
     assert!(p.out_of_window >= 2, "{p:?}");
     assert_eq!(p.requests_sent, 0);
     assert_eq!(*ing.sink.calls.lock().unwrap(), 0);
@@ -522,13 +520,7 @@ async fn datums_cloudwatch_would_refuse_are_counted_not_sent() {
 async fn evidence_names_the_rule_and_the_event() {
     let root = br#"{"Records":[{"eventTime":"2026-11-25T08:50:00Z","eventName":"ConsoleLogin","eventID":"e-1","eventType":"AwsConsoleSignIn","sourceIPAddress":"198.51.100.7","recipientAccountId":"111122223333","awsRegion":"us-east-1","userIdentity":{"type":"Root"}}]}"#.to_vec();
     let (ing, logged) = logging(ingest(&[(KEY, root)], vec![]));
-    let Outcome::Published(p) = ing
-        .publish_object(&object(KEY), &attempt("r1"))
-        .await
-        .unwrap()
-    else {
-        panic!()
-    };
+    let p = published(&ing, KEY, "r1").await;
     let logged = logged.lock().unwrap();
     assert_eq!(p.evidence, logged.len());
     let e = logged
