@@ -403,7 +403,7 @@ pub fn rule_test_file(
         gzip: false,
         error,
     };
-    let (_, decoded) = cloudtrail::decode(source).map_err(fail)?;
+    let (_, decoded) = cloudtrail::open(source).map_err(fail)?;
     let mut out = String::new();
     let mut n = 0;
     let mut on_record = |window: cloudtrail::RecordWindow<'_>| {

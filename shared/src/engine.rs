@@ -193,7 +193,7 @@ impl Engine {
             error,
         };
         let (compression, decoded) =
-            cloudtrail::decode(source).map_err(|e| fail(Compression::None, e))?;
+            cloudtrail::open(source).map_err(|e| fail(Compression::None, e))?;
         let mut state = FileState::new(&self.rules, self.collect_evidence);
         let mut on_record = |window: RecordWindow<'_>| state.record(window);
         let container = cloudtrail::read_records(decoded, limits, &mut on_record)

@@ -7,7 +7,7 @@ use std::io::{self, Read};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::de::IgnoredAny;
-use trailwatch::cloudtrail::{decode, read_records, value_len, Parsed, ReadLimits};
+use trailwatch::cloudtrail::{open, read_records, value_len, Parsed, ReadLimits};
 
 struct Counting;
 
@@ -74,7 +74,7 @@ fn a_long_log_is_read_in_memory_of_about_one_window() {
     let before = LIVE.load(Ordering::Relaxed);
     PEAK.store(before, Ordering::Relaxed);
     let mut seen = 0usize;
-    let (_, decoded) = decode(log).expect("the log opens");
+    let (_, decoded) = open(log).expect("the log opens");
     read_records(decoded, ReadLimits::default(), &mut |window| {
         let mut values = serde_json::Deserializer::from_str(window.text).into_iter::<IgnoredAny>();
         let parsed = match values.next() {

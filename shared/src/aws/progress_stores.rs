@@ -48,8 +48,8 @@ impl ProgressStore for TagStore {
         let Some(tag) = tags.iter().find(|t| t.key == PROGRESS_TAG) else {
             return Ok(None);
         };
-        let progress =
-            Progress::parse(&tag.value).map_err(|m| bad_marker("GetObjectTagging", m))?;
+        let progress = Progress::parse(&tag.value)
+            .map_err(|e| bad_marker("GetObjectTagging", e.to_string()))?;
         Ok(Some(Stored {
             progress,
             token: None,
@@ -130,7 +130,8 @@ impl ProgressStore for MarkerStore {
         else {
             return Ok(None);
         };
-        let progress = Progress::parse(text.trim()).map_err(|m| bad_marker(OPERATION, m))?;
+        let progress =
+            Progress::parse(text.trim()).map_err(|e| bad_marker(OPERATION, e.to_string()))?;
         Ok(Some(Stored {
             progress,
             token: Some(token),

@@ -67,7 +67,7 @@ pub enum Compression {
 }
 
 /// Opens `source` as gzip or plain, by its first bytes.
-pub fn decode<R: Read>(mut source: R) -> Result<(Compression, Decoded<R>), ReadError> {
+pub fn open<R: Read>(mut source: R) -> Result<(Compression, DecodedStream<R>), ReadError> {
     // Read the two magic bytes whatever the reader's read sizes (network streams may return one byte).
     let mut head = [0u8; 2];
     let mut n = 0;
@@ -90,20 +90,20 @@ pub fn decode<R: Read>(mut source: R) -> Result<(Compression, Decoded<R>), ReadE
     if gzip {
         Ok((
             Compression::Gzip,
-            Decoded(Stream::Gzip(Box::new(MultiGzDecoder::new(raw)))),
+            DecodedStream(Stream::Gzip(Box::new(MultiGzDecoder::new(raw)))),
         ))
     } else {
-        Ok((Compression::None, Decoded(Stream::Plain(raw))))
+        Ok((Compression::None, DecodedStream(Stream::Plain(raw))))
     }
 }
 
-/// A decompressed byte stream, from [`decode`].
-pub struct Decoded<R: Read>(Stream<R>);
+/// A decompressed byte stream, from [`open`].
+pub struct DecodedStream<R: Read>(Stream<R>);
 
 /// Reads every record of `decoded` and calls `on_record` for each. Errors from `on_record` stop the
 /// read and are returned as they are.
 pub fn read_records<R: Read>(
-    decoded: Decoded<R>,
+    decoded: DecodedStream<R>,
     limits: ReadLimits,
     on_record: &mut dyn FnMut(RecordWindow<'_>) -> Result<Parsed, ReadError>,
 ) -> Result<Container, ReadError> {

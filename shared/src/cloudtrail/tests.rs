@@ -11,7 +11,7 @@ fn records(data: &[u8]) -> Result<Framed, ReadError> {
 
 fn records_with(data: &[u8], limits: ReadLimits) -> Result<Framed, ReadError> {
     let mut out = Vec::new();
-    let (_, decoded) = decode(data)?;
+    let (_, decoded) = open(data)?;
     let container = read_records(decoded, limits, &mut collect(&mut out))?;
     Ok((container, out))
 }
@@ -78,10 +78,10 @@ fn framing_does_not_depend_on_read_boundaries() {
 {"e":1} [{"f":"\u00e9"}]"#;
     let whole = records(data).unwrap();
     let mut out = Vec::new();
-    let (_, decoded) = decode(OneByteAtATime(data)).unwrap();
+    let (_, decoded) = open(OneByteAtATime(data)).unwrap();
     read_records(decoded, ReadLimits::default(), &mut collect(&mut out)).unwrap();
     assert_eq!(whole.1, out);
-    let (_, decoded) = decode(OneByteAtATime(b"\xEF\xBB\xBF{\"a\":1}")).unwrap();
+    let (_, decoded) = open(OneByteAtATime(b"\xEF\xBB\xBF{\"a\":1}")).unwrap();
     let mut bom = Vec::new();
     read_records(decoded, ReadLimits::default(), &mut collect(&mut bom)).unwrap();
     assert_eq!(bom[0].1, 3, "a byte order mark split over reads");
@@ -104,13 +104,13 @@ fn framing_does_not_depend_on_read_boundaries() {
 fn characters_split_between_reads_are_kept_and_bad_bytes_located() {
     let text = "[{\"n\":\"日本 café 😀\"},{\"m\":\"ü\"}]";
     let mut out = Vec::new();
-    let (_, decoded) = decode(OneByteAtATime(text.as_bytes())).unwrap();
+    let (_, decoded) = open(OneByteAtATime(text.as_bytes())).unwrap();
     read_records(decoded, ReadLimits::default(), &mut collect(&mut out)).unwrap();
     assert_eq!(out[0].0, "{\"n\":\"日本 café 😀\"}");
     assert_eq!(out[1].1, text.find("{\"m").unwrap() as u64);
 
     let bad = b"[{\"a\":1},{\"b\":\"\xff\"}]";
-    let (_, decoded) = decode(OneByteAtATime(bad)).unwrap();
+    let (_, decoded) = open(OneByteAtATime(bad)).unwrap();
     let err = read_records(
         decoded,
         ReadLimits::default(),
@@ -120,7 +120,7 @@ fn characters_split_between_reads_are_kept_and_bad_bytes_located() {
     assert!(matches!(err, ReadError::Utf8 { offset: 15 }), "{err}");
 
     let cut = &"[{\"a\":\"é\"}]".as_bytes()[..8]; // ends after the first byte of é
-    let (_, decoded) = decode(cut).unwrap();
+    let (_, decoded) = open(cut).unwrap();
     let err = read_records(
         decoded,
         ReadLimits::default(),
@@ -137,13 +137,13 @@ fn gzip_is_detected_by_content() {
     let (_, zipped) = records(&gzip(data)).unwrap();
     assert_eq!(plain, zipped);
     let zipped = gzip(data);
-    let (compression, _) = decode(OneByteAtATime(&zipped)).unwrap();
+    let (compression, _) = open(OneByteAtATime(&zipped)).unwrap();
     assert_eq!(
         compression,
         Compression::Gzip,
         "two magic bytes over two reads"
     );
-    let (compression, _) = decode(&b"{"[..]).unwrap();
+    let (compression, _) = open(&b"{"[..]).unwrap();
     assert_eq!(compression, Compression::None);
 }
 
@@ -270,7 +270,7 @@ impl Read for Scripted {
 
 fn read_all<R: Read>(source: R) -> Result<Framed, ReadError> {
     let mut out = Vec::new();
-    let (_, decoded) = decode(source)?;
+    let (_, decoded) = open(source)?;
     let container = read_records(decoded, ReadLimits::default(), &mut collect(&mut out))?;
     Ok((container, out))
 }
@@ -284,7 +284,7 @@ fn a_read_interrupted_while_sniffing_the_format_is_retried() {
         Err(io::ErrorKind::Interrupted),
         Ok(&zipped[1..]),
     ]);
-    let (compression, decoded) = decode(source).unwrap();
+    let (compression, decoded) = open(source).unwrap();
     assert_eq!(compression, Compression::Gzip);
     let mut out = Vec::new();
     read_records(decoded, ReadLimits::default(), &mut collect(&mut out)).unwrap();
@@ -294,7 +294,7 @@ fn a_read_interrupted_while_sniffing_the_format_is_retried() {
 #[test]
 fn a_source_failing_while_the_format_is_sniffed_is_an_io_error() {
     let source = Scripted::new(vec![Err(io::ErrorKind::ConnectionReset), Ok(b"{\"a\":1}")]);
-    let err = decode(source).err();
+    let err = open(source).err();
     assert!(
         matches!(&err, Some(ReadError::Io(e)) if e.kind() == io::ErrorKind::ConnectionReset),
         "{err:?}"
@@ -305,7 +305,7 @@ fn a_source_failing_while_the_format_is_sniffed_is_an_io_error() {
 fn sniffing_reads_only_the_two_magic_bytes() {
     // Everything after the magic bytes fails: the failure belongs to reading, not to sniffing.
     let source = Scripted::new(vec![Ok(b"[1"), Err(io::ErrorKind::ConnectionReset)]);
-    let (compression, decoded) = decode(source).unwrap();
+    let (compression, decoded) = open(source).unwrap();
     assert_eq!(compression, Compression::None);
     let err = read_records(
         decoded,
@@ -360,7 +360,7 @@ fn reads_the_same_with_windows(
     for window_bytes in windows {
         let whole = records_with(data.as_bytes(), with_window(window_bytes));
         let mut out = Vec::new();
-        let trickled = decode(OneByteAtATime(data.as_bytes())).and_then(|(_, decoded)| {
+        let trickled = open(OneByteAtATime(data.as_bytes())).and_then(|(_, decoded)| {
             read_records(decoded, with_window(window_bytes), &mut collect(&mut out))
         });
         let trickled = trickled.map(|container| (container, out));
@@ -479,7 +479,7 @@ fn offers(data: &[u8], limits: ReadLimits) -> (Result<Framed, ReadError>, usize)
         }
         measure(w)
     };
-    let result = decode(data).and_then(|(_, decoded)| read_records(decoded, limits, &mut counting));
+    let result = open(data).and_then(|(_, decoded)| read_records(decoded, limits, &mut counting));
     drop(measure);
     (result.map(|container| (container, out)), count)
 }
@@ -596,7 +596,7 @@ fn a_second_records_list_or_a_non_string_key_is_refused() {
 fn only_the_first_top_level_value_is_marked_first() {
     let first_flags = |data: &[u8]| {
         let mut flags = Vec::new();
-        let (_, decoded) = decode(data).unwrap();
+        let (_, decoded) = open(data).unwrap();
         let mut out = Vec::new();
         let mut measure = collect(&mut out);
         read_records(decoded, ReadLimits::default(), &mut |w| {
@@ -644,7 +644,7 @@ fn a_huge_first_key_is_refused_at_the_record_cap_without_being_read_whole() {
         inner: data.as_bytes(),
         read: &mut read,
     };
-    let err = decode(source)
+    let err = open(source)
         .and_then(|(_, decoded)| read_records(decoded, limits, &mut collect(&mut Vec::new())))
         .unwrap_err();
     assert!(

@@ -182,7 +182,7 @@ impl FieldTable {
     /// fields. Returns them with the value's length in bytes.
     ///
     /// Lone surrogate escapes and numbers beyond f64, which serde_json refuses, are read as U+FFFD and
-    /// null (see [`lenient`]), so one odd value does not fail a whole log file.
+    /// null (see `event/lenient.rs`), so one odd value does not fail a whole log file.
     pub fn extract_prefix<'a>(&self, text: &'a str) -> Result<Extracted<'a>, serde_json::Error> {
         let error = match self.extract_strict(text) {
             Err(e) if !e.is_eof() => e,

@@ -32,7 +32,7 @@ pub use error::{PublishError, PublishErrorKind};
 pub use many::publish_all;
 pub use outcome::{Attempt, Lease, Outcome, Published};
 pub use ports::{MetricSink, ObjectSource, Opened, ProgressStore, SaveError, Stored};
-pub use progress::Progress;
+pub use progress::{Progress, ProgressError};
 
 use std::ops::Range;
 use std::sync::Arc;

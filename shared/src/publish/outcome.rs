@@ -32,7 +32,7 @@ pub struct Published {
     /// Datums CloudWatch would refuse (older than 14 days, more than 2 hours ahead): not sent.
     pub out_of_window: usize,
     pub newest_event: Option<UnixSeconds>,
-    /// Evidence lines handed to [`Publisher::evidence`] (on the first attempt at an object only), and
+    /// Evidence lines handed to [`crate::publish::Publisher::evidence`] (on the first attempt at an object only), and
     /// matches beyond the engine's per-file limit.
     pub evidence: usize,
     pub evidence_dropped: u64,

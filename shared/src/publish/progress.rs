@@ -29,10 +29,10 @@ impl Progress {
         )
     }
 
-    pub fn parse(text: &str) -> Result<Progress, String> {
+    pub fn parse(text: &str) -> Result<Progress, ProgressError> {
         let mut fields = text.split(' ');
         if fields.next() != Some("v1") {
-            return Err(format!("unknown progress marker format {text:?}"));
+            return Err(ProgressError::UnknownFormat(text.to_owned()));
         }
         let mut p = Progress {
             etag: String::new(),
@@ -46,10 +46,12 @@ impl Progress {
         for field in fields {
             let (k, v) = field
                 .split_once('=')
-                .ok_or_else(|| format!("progress marker field {field:?} has no `=`"))?;
+                .ok_or_else(|| ProgressError::NoEquals(field.to_owned()))?;
             let number = |v: &str| {
-                v.parse::<i64>()
-                    .map_err(|_| format!("progress marker: {k}={v:?} is not a number"))
+                v.parse::<i64>().map_err(|_| ProgressError::NotANumber {
+                    field: k.to_owned(),
+                    value: v.to_owned(),
+                })
             };
             match k {
                 "etag" => p.etag = v.to_owned(),
@@ -57,12 +59,12 @@ impl Progress {
                 "done" => {
                     p.done = number(v)?
                         .try_into()
-                        .map_err(|_| "progress marker: negative done")?
+                        .map_err(|_| ProgressError::Negative("done"))?
                 }
                 "total" => {
                     p.total = number(v)?
                         .try_into()
-                        .map_err(|_| "progress marker: negative total")?
+                        .map_err(|_| ProgressError::Negative("total"))?
                 }
                 "lease" => p.lease = number(v)?,
                 "owner" => p.owner = v.to_owned(),
@@ -71,8 +73,23 @@ impl Progress {
             seen += 1;
         }
         if seen < 6 || p.done > p.total {
-            return Err(format!("incomplete progress marker {text:?}"));
+            return Err(ProgressError::Incomplete(text.to_owned()));
         }
         Ok(p)
     }
+}
+
+/// A marker that is not one trailwatch writes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProgressError {
+    #[error("unknown progress marker format {0:?}")]
+    UnknownFormat(String),
+    #[error("progress marker field {0:?} has no `=`")]
+    NoEquals(String),
+    #[error("progress marker: {field}={value:?} is not a number")]
+    NotANumber { field: String, value: String },
+    #[error("progress marker: negative {0}")]
+    Negative(&'static str),
+    #[error("incomplete progress marker {0:?}")]
+    Incomplete(String),
 }

@@ -6,7 +6,7 @@ mod rule_file;
 
 pub use builtin::{DEFAULT_NAMESPACE, DEFAULT_RULES_JSON};
 pub use evidence::Evidence;
-pub use rule_file::{RuleSetError, DEFAULT_MAX_DIMENSION_VALUES_PER_HOUR, UNITS};
+pub use rule_file::{RuleProblem, RuleSetError, DEFAULT_MAX_DIMENSION_VALUES_PER_HOUR, UNITS};
 
 use crate::event::{Event, FieldId, FieldTable, FieldValue};
 use crate::rules::pattern::Pattern;

@@ -6,7 +6,7 @@ use super::{
     fnv1a, Dimension, DimensionSource, MetricValue, PrincipalFields, Rule, RuleSet, ShapeFields,
     Transformation, FNV_OFFSET, PRINCIPAL_NAME, PRINCIPAL_TYPE,
 };
-use crate::event::selector::Selector;
+use crate::event::selector::{Selector, SelectorError};
 use crate::event::FieldTable;
 use crate::rules::pattern::{Pattern, PatternError};
 use serde::Deserialize;
@@ -111,14 +111,64 @@ pub enum RuleSetError {
         pattern: String,
         error: PatternError,
     },
-    #[error("{file}: rule {rule:?}: {message}")]
+    #[error("{file}: rule {rule:?}: {problem}")]
     Invalid {
         file: String,
         rule: String,
-        message: String,
+        #[source]
+        problem: Box<RuleProblem>,
     },
     #[error("no rule named {name:?}; the rules are: {available}")]
     UnknownRule { name: String, available: String },
+}
+
+/// What is wrong with one rule of a rule file.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RuleProblem {
+    #[error("the rule name is empty")]
+    EmptyName,
+    #[error("another rule has the same name")]
+    DuplicateName,
+    #[error("metricTransformations is empty")]
+    NoTransformations,
+    #[error("maxDimensionValuesPerHour is 0: it must be at least 1")]
+    NoDimensionValues,
+    #[error("{what} must be 1 to 255 characters long")]
+    NameLength { what: &'static str },
+    #[error("{what} {name:?} contains `{c}`, which CloudWatch does not allow")]
+    NameCharacter {
+        what: &'static str,
+        name: String,
+        c: char,
+    },
+    #[error("metricNamespace {0:?}: namespaces starting with AWS/ are reserved for AWS")]
+    ReservedNamespace(String),
+    #[error("metricValue {text:?}: {}", error.message)]
+    ValueSelector { text: String, error: SelectorError },
+    #[error("metricValue {0:?} is neither a number nor a selector like \"$.bytes\"")]
+    ValueNotNumber(String),
+    #[error("metricValue is longer than CloudWatch's 100 characters")]
+    ValueTooLong,
+    #[error("metricValue must be a finite number")]
+    ValueNotFinite,
+    #[error("defaultValue must be a finite number")]
+    DefaultNotFinite,
+    #[error("unit {0:?} is not a CloudWatch unit ({units})", units = UNITS.join(", "))]
+    UnknownUnit(String),
+    #[error("{0} dimensions; a metric filter has at most 3")]
+    TooManyDimensions(usize),
+    #[error("dimensions and defaultValue cannot be used together (as in CloudWatch)")]
+    DimensionsWithDefault,
+    #[error("dimension name {0:?} must be 1 to 255 ASCII characters, not starting with `:`")]
+    DimensionName(String),
+    #[error("dimension {name:?}: {text:?}: {}", error.message)]
+    DimensionSelector {
+        name: String,
+        text: String,
+        error: SelectorError,
+    },
+    #[error("dimension {name:?}: {text:?} is neither a selector like \"$.awsRegion\" nor a derived field ({PRINCIPAL_NAME}, {PRINCIPAL_TYPE})")]
+    DimensionSource { name: String, text: String },
 }
 
 fn json_message(e: &serde_json::Error) -> String {
@@ -130,14 +180,16 @@ fn json_message(e: &serde_json::Error) -> String {
     }
 }
 
-fn check_name(what: &str, name: &str) -> Result<(), String> {
+fn check_name(what: &'static str, name: &str) -> Result<(), RuleProblem> {
     if name.is_empty() || name.chars().count() > 255 {
-        return Err(format!("{what} must be 1 to 255 characters long"));
+        return Err(RuleProblem::NameLength { what });
     }
     if let Some(c) = name.chars().find(|c| matches!(c, ':' | '*' | '$')) {
-        return Err(format!(
-            "{what} {name:?} contains `{c}`, which CloudWatch does not allow"
-        ));
+        return Err(RuleProblem::NameCharacter {
+            what,
+            name: name.to_owned(),
+            c,
+        });
     }
     Ok(())
 }
@@ -146,44 +198,43 @@ fn compile_transformation(
     t: &TransformationSpec,
     default_namespace: &str,
     fields: &mut FieldTable,
-) -> Result<Transformation, String> {
+) -> Result<Transformation, RuleProblem> {
     check_name("metricName", &t.metric_name)?;
     let namespace = t.metric_namespace.as_deref().unwrap_or(default_namespace);
     check_name("metricNamespace", namespace)?;
     if namespace.starts_with("AWS/") {
-        return Err(format!(
-            "metricNamespace {namespace:?}: namespaces starting with AWS/ are reserved for AWS"
-        ));
+        return Err(RuleProblem::ReservedNamespace(namespace.to_owned()));
     }
     let (value, value_text) = match &t.metric_value {
         NumberOrText::Number(n) => (MetricValue::Constant(*n), crate::text::format_number(*n)),
         NumberOrText::Text(text) => {
             let trimmed = text.trim();
             let value = if trimmed.starts_with('$') {
-                let selector = Selector::parse(trimmed)
-                    .map_err(|e| format!("metricValue {text:?}: {}", e.message))?;
+                let selector =
+                    Selector::parse(trimmed).map_err(|error| RuleProblem::ValueSelector {
+                        text: text.clone(),
+                        error,
+                    })?;
                 MetricValue::Field(fields.intern(&selector))
             } else {
-                let n: f64 = trimmed.parse().map_err(|_| {
-                    format!(
-                        "metricValue {text:?} is neither a number nor a selector like \"$.bytes\""
-                    )
-                })?;
+                let n: f64 = trimmed
+                    .parse()
+                    .map_err(|_| RuleProblem::ValueNotNumber(text.clone()))?;
                 MetricValue::Constant(n)
             };
             if text.chars().count() > 100 {
-                return Err("metricValue is longer than CloudWatch's 100 characters".into());
+                return Err(RuleProblem::ValueTooLong);
             }
             (value, trimmed.to_owned())
         }
     };
     if let MetricValue::Constant(n) = value {
         if !n.is_finite() {
-            return Err("metricValue must be a finite number".into());
+            return Err(RuleProblem::ValueNotFinite);
         }
     }
     if t.default_value.is_some_and(|v| !v.is_finite()) {
-        return Err("defaultValue must be a finite number".into());
+        return Err(RuleProblem::DefaultNotFinite);
     }
     let unit = match &t.unit {
         None => "None",
@@ -191,49 +242,50 @@ fn compile_transformation(
             .iter()
             .find(|known| known.eq_ignore_ascii_case(u))
             .copied()
-            .ok_or_else(|| format!("unit {u:?} is not a CloudWatch unit ({})", UNITS.join(", ")))?,
+            .ok_or_else(|| RuleProblem::UnknownUnit(u.clone()))?,
     };
     if t.dimensions.len() > 3 {
-        return Err(format!(
-            "{} dimensions; a metric filter has at most 3",
-            t.dimensions.len()
-        ));
+        return Err(RuleProblem::TooManyDimensions(t.dimensions.len()));
     }
     if !t.dimensions.is_empty() && t.default_value.is_some() {
-        return Err(
-            "dimensions and defaultValue cannot be used together (as in CloudWatch)".into(),
-        );
+        return Err(RuleProblem::DimensionsWithDefault);
     }
-    let dimensions = t
-        .dimensions
-        .iter()
-        .map(|(name, source_text)| {
-            if name.is_empty() || name.len() > 255 || !name.is_ascii() || name.starts_with(':') || name.trim().is_empty() {
-                return Err(format!(
-                    "dimension name {name:?} must be 1 to 255 ASCII characters, not starting with `:`"
-                ));
-            }
-            let source = match source_text.trim() {
-                PRINCIPAL_NAME => DimensionSource::PrincipalName,
-                PRINCIPAL_TYPE => DimensionSource::PrincipalType,
-                s if s.starts_with('$') => DimensionSource::Field(
-                    fields.intern(
-                        &Selector::parse(s).map_err(|e| format!("dimension {name:?}: {s:?}: {}", e.message))?,
-                    ),
-                ),
-                s => {
-                    return Err(format!(
-                        "dimension {name:?}: {s:?} is neither a selector like \"$.awsRegion\" nor a derived field ({PRINCIPAL_NAME}, {PRINCIPAL_TYPE})"
-                    ))
+    let dimensions =
+        t.dimensions
+            .iter()
+            .map(|(name, source_text)| {
+                if name.is_empty()
+                    || name.len() > 255
+                    || !name.is_ascii()
+                    || name.starts_with(':')
+                    || name.trim().is_empty()
+                {
+                    return Err(RuleProblem::DimensionName(name.clone()));
                 }
-            };
-            Ok(Dimension {
-                name: name.as_str().into(),
-                source_text: source_text.clone(),
-                source,
+                let source = match source_text.trim() {
+                    PRINCIPAL_NAME => DimensionSource::PrincipalName,
+                    PRINCIPAL_TYPE => DimensionSource::PrincipalType,
+                    s if s.starts_with('$') => DimensionSource::Field(fields.intern(
+                        &Selector::parse(s).map_err(|error| RuleProblem::DimensionSelector {
+                            name: name.clone(),
+                            text: s.to_owned(),
+                            error,
+                        })?,
+                    )),
+                    s => {
+                        return Err(RuleProblem::DimensionSource {
+                            name: name.clone(),
+                            text: s.to_owned(),
+                        })
+                    }
+                };
+                Ok(Dimension {
+                    name: name.as_str().into(),
+                    source_text: source_text.clone(),
+                    source,
+                })
             })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>, _>>()?;
     Ok(Transformation {
         namespace: namespace.into(),
         metric_name: t.metric_name.as_str().into(),
@@ -286,16 +338,16 @@ impl RuleSet {
         };
         let mut rules: Vec<Rule> = Vec::with_capacity(spec.rules.len());
         for r in spec.rules {
-            let invalid = |message: String| RuleSetError::Invalid {
+            let invalid = |problem: RuleProblem| RuleSetError::Invalid {
                 file: file.to_owned(),
                 rule: r.name.clone(),
-                message,
+                problem: Box::new(problem),
             };
             if r.name.trim().is_empty() {
-                return Err(invalid("the rule name is empty".into()));
+                return Err(invalid(RuleProblem::EmptyName));
             }
             if rules.iter().any(|other| other.name == r.name) {
-                return Err(invalid("another rule has the same name".into()));
+                return Err(invalid(RuleProblem::DuplicateName));
             }
             let pattern = Pattern::parse(&r.filter_pattern, &mut fields).map_err(|error| {
                 RuleSetError::Pattern {
@@ -306,15 +358,11 @@ impl RuleSet {
                 }
             })?;
             if r.metric_transformations.is_empty() {
-                return Err(invalid("metricTransformations is empty".into()));
+                return Err(invalid(RuleProblem::NoTransformations));
             }
             let max_dimension_values_per_hour = match r.max_dimension_values_per_hour {
                 None => DEFAULT_MAX_DIMENSION_VALUES_PER_HOUR,
-                Some(0) => {
-                    return Err(invalid(
-                        "maxDimensionValuesPerHour is 0: it must be at least 1".into(),
-                    ))
-                }
+                Some(0) => return Err(invalid(RuleProblem::NoDimensionValues)),
                 Some(n) => n,
             };
             let transformations = r
