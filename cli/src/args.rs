@@ -8,6 +8,7 @@ use std::str::FromStr;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use trailwatch::cloudtrail::DEFAULT_MAX_DECOMPRESSED_BYTES;
+use trailwatch::object_ref::split_s3_uri;
 use trailwatch::publish::DedupMode;
 use trailwatch::rules::ruleset::DEFAULT_NAMESPACE;
 use trailwatch::time::UnixSeconds;
@@ -199,10 +200,8 @@ impl FromStr for S3Uri {
     type Err = ValueError;
 
     fn from_str(uri: &str) -> Result<S3Uri, ValueError> {
-        let rest = uri
-            .strip_prefix("s3://")
+        let (bucket, prefix) = split_s3_uri(uri)
             .ok_or_else(|| ValueError::new(uri, "is not an s3://bucket/prefix URI"))?;
-        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         if bucket.is_empty() {
             return Err(ValueError::new(uri, "names no bucket"));
         }

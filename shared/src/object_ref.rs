@@ -26,3 +26,24 @@ impl std::fmt::Display for ObjectRef {
 pub fn etag_unquote(s: &str) -> String {
     s.trim_matches('"').to_owned()
 }
+
+/// `s3://bucket/rest` as (bucket, rest), or `None` when the text is not an `s3://` URI. Either part may be
+/// empty: each caller says what it needs.
+pub fn split_s3_uri(text: &str) -> Option<(&str, &str)> {
+    let rest = text.strip_prefix("s3://")?;
+    Some(rest.split_once('/').unwrap_or((rest, "")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s3_uris_split_at_the_first_slash() {
+        assert_eq!(split_s3_uri("s3://b/a/k"), Some(("b", "a/k")));
+        assert_eq!(split_s3_uri("s3://b"), Some(("b", "")));
+        assert_eq!(split_s3_uri("s3:///k"), Some(("", "k")));
+        assert_eq!(split_s3_uri("b/k"), None);
+        assert_eq!(etag_unquote("\"e1\""), "e1");
+    }
+}

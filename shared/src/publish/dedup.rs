@@ -1,5 +1,6 @@
 //! Where progress markers are kept, as configured (`DEDUP`).
 
+use crate::object_ref::split_s3_uri;
 use crate::vars::ValueError;
 
 /// The de-duplication mode: `off`, `tags`, or `s3://bucket/prefix/`.
@@ -18,13 +19,12 @@ impl std::str::FromStr for DedupMode {
             "off" => Ok(DedupMode::Off),
             "tags" => Ok(DedupMode::Tags),
             s => {
-                let Some(rest) = s.strip_prefix("s3://") else {
+                let Some((bucket, prefix)) = split_s3_uri(s) else {
                     return Err(ValueError::new(
                         s,
                         "is not a de-duplication mode: use `tags`, `off` or `s3://bucket/prefix/`",
                     ));
                 };
-                let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
                 if bucket.is_empty() {
                     return Err(ValueError::new(s, "names no bucket"));
                 }

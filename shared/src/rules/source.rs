@@ -4,6 +4,7 @@ use std::future::Future;
 use std::path::PathBuf;
 
 use crate::error::CallError;
+use crate::object_ref::split_s3_uri;
 use crate::rules::ruleset::{RuleSet, RuleSetError};
 use crate::vars::ValueError;
 
@@ -28,14 +29,12 @@ impl std::str::FromStr for RulesSource {
         if t.starts_with('{') {
             return Ok(RulesSource::Inline(t.to_owned()));
         }
-        if let Some(rest) = t.strip_prefix("s3://") {
-            return match rest.split_once('/') {
-                Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => {
-                    Ok(RulesSource::S3 {
-                        bucket: bucket.to_owned(),
-                        key: key.to_owned(),
-                    })
-                }
+        if let Some((bucket, key)) = split_s3_uri(t) {
+            return match (bucket, key) {
+                (bucket, key) if !bucket.is_empty() && !key.is_empty() => Ok(RulesSource::S3 {
+                    bucket: bucket.to_owned(),
+                    key: key.to_owned(),
+                }),
                 _ => Err(ValueError::new(t, "is not s3://bucket/key")),
             };
         }
