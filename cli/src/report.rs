@@ -126,14 +126,27 @@ pub fn datum_table(datums: &[MetricDatum], now: UnixSeconds, zeros: bool) -> Str
 
 /// The run summary for stderr.
 pub fn run_summary(summary: &RunSummary, datums: &[MetricDatum], now: UnixSeconds) -> String {
-    let c = &summary.counts;
-    let publishable: Vec<MetricDatum> = datums
-        .iter()
-        .filter(|d| d.is_publishable_at(now))
-        .cloned()
-        .collect();
-    let requests = request_batches(&publishable).len();
     let mut out = String::new();
+    files_lines(summary, &mut out);
+    let c = &summary.counts;
+    let _ = writeln!(
+        out,
+        "records: {} ({} events; {} skipped: {} not objects, {} without a usable eventTime, {} digest/LookupEvents records, {} Insights/aggregated/network-activity records)",
+        c.records,
+        c.events,
+        c.skipped(),
+        c.skipped_not_object,
+        c.skipped_no_event_time,
+        c.skipped_not_event,
+        c.skipped_not_api_call
+    );
+    matches_lines(summary, &mut out);
+    datums_line(datums, now, &mut out);
+    out
+}
+
+/// Each skipped and failed file, then the file counts.
+fn files_lines(summary: &RunSummary, out: &mut String) {
     for (file, reason) in &summary.files_skipped {
         let _ = writeln!(out, "skipped {file}: {reason}");
     }
@@ -155,17 +168,11 @@ pub fn run_summary(summary: &RunSummary, datums: &[MetricDatum], now: UnixSecond
         );
     }
     out.push('\n');
-    let _ = writeln!(
-        out,
-        "records: {} ({} events; {} skipped: {} not objects, {} without a usable eventTime, {} digest/LookupEvents records, {} Insights/aggregated/network-activity records)",
-        c.records,
-        c.events,
-        c.skipped(),
-        c.skipped_not_object,
-        c.skipped_no_event_time,
-        c.skipped_not_event,
-        c.skipped_not_api_call
-    );
+}
+
+/// The rule matches, and what became of the dimension values: folded past a rule's guard, encoded.
+fn matches_lines(summary: &RunSummary, out: &mut String) {
+    let c = &summary.counts;
     let dropped = c.no_metric_value + c.no_dimension_value;
     let _ = write!(out, "rule matches: {}", c.matches);
     if dropped > 0 {
@@ -217,6 +224,16 @@ pub fn run_summary(summary: &RunSummary, datums: &[MetricDatum], now: UnixSecond
             }
         );
     }
+}
+
+/// The datums, and how many CloudWatch would take now in how many requests.
+fn datums_line(datums: &[MetricDatum], now: UnixSeconds, out: &mut String) {
+    let publishable: Vec<MetricDatum> = datums
+        .iter()
+        .filter(|d| d.is_publishable_at(now))
+        .cloned()
+        .collect();
+    let requests = request_batches(&publishable).len();
     let _ = writeln!(
         out,
         "datums: {} ({} publishable now in {} PutMetricData request{}; {} not publishable: older than 14 days or more than 2 h ahead)",
@@ -226,7 +243,6 @@ pub fn run_summary(summary: &RunSummary, datums: &[MetricDatum], now: UnixSecond
         if requests == 1 { "" } else { "s" },
         datums.len() - publishable.len()
     );
-    out
 }
 
 /// The rules, one block each: name, pattern, what it publishes.

@@ -234,72 +234,93 @@ fn respond(
     units: Vec<(Option<String>, UnitResult)>,
 ) -> Result<Value, InvocationError> {
     match shape {
-        Shape::Notification(source) => {
-            let mut all_failures = Vec::new();
-            let mut summary = Vec::new();
-            let mut total = 0;
-            for (_, unit) in units {
-                match unit {
-                    UnitResult::Undecodable(e) => return Err(e.into()),
-                    UnitResult::Objects {
-                        total: t,
-                        summary: s,
-                        failures,
-                    } => {
-                        total += t;
-                        summary.extend(s);
-                        all_failures.extend(failures);
-                    }
-                }
-            }
-            if all_failures.is_empty() {
-                Ok(json!({"source": source, "objects": summary}))
-            } else {
-                Err(InvocationError::Objects {
-                    failed: all_failures,
-                    total,
-                })
-            }
-        }
-        Shape::Sqs => {
-            // Failed messages go back to the queue; after the queue's maxReceiveCount they reach its
-            // dead-letter queue, permanent failures included: nothing is dropped.
-            let failures: Vec<Value> = units
-                .into_iter()
-                .filter(|(_, u)| match u {
-                    UnitResult::Undecodable(_) => true,
-                    UnitResult::Objects { failures, .. } => !failures.is_empty(),
-                })
-                .map(|(id, _)| json!({"itemIdentifier": id.unwrap_or_default()}))
-                .collect();
-            Ok(json!({"batchItemFailures": failures}))
-        }
+        Shape::Notification(source) => notification_answer(source, units),
+        Shape::Sqs => Ok(sqs_answer(units)),
         Shape::BatchOperations {
             schema_version,
             invocation_id,
-        } => {
-            let results: Vec<Value> = units
-                .into_iter()
-                .map(|(id, u)| {
-                    let (code, text) = match u {
-                        UnitResult::Undecodable(e) => ("PermanentFailure", e.to_string()),
-                        UnitResult::Objects { failures, summary, .. } => match failures.first() {
-                            Some(e) if e.retryable() => ("TemporaryFailure", e.to_string()),
-                            Some(e) => ("PermanentFailure", e.to_string()),
-                            None => ("Succeeded", summary.join("; ")),
-                        },
-                    };
-                    json!({"taskId": id.unwrap_or_default(), "resultCode": code, "resultString": text})
-                })
-                .collect();
-            Ok(json!({
-                "invocationSchemaVersion": schema_version,
-                "treatMissingKeysAs": "PermanentFailure",
-                "invocationId": invocation_id,
-                "results": results,
-            }))
+        } => Ok(batch_operations_answer(
+            schema_version,
+            invocation_id,
+            units,
+        )),
+    }
+}
+
+/// S3, SNS, EventBridge: a summary, or an error that makes Lambda retry the whole event.
+fn notification_answer(
+    source: &str,
+    units: Vec<(Option<String>, UnitResult)>,
+) -> Result<Value, InvocationError> {
+    let mut all_failures = Vec::new();
+    let mut summary = Vec::new();
+    let mut total = 0;
+    for (_, unit) in units {
+        match unit {
+            UnitResult::Undecodable(e) => return Err(e.into()),
+            UnitResult::Objects {
+                total: t,
+                summary: s,
+                failures,
+            } => {
+                total += t;
+                summary.extend(s);
+                all_failures.extend(failures);
+            }
         }
     }
+    if all_failures.is_empty() {
+        Ok(json!({"source": source, "objects": summary}))
+    } else {
+        Err(InvocationError::Objects {
+            failed: all_failures,
+            total,
+        })
+    }
+}
+
+/// SQS: the messages that failed go back to the queue; after the queue's maxReceiveCount they reach
+/// its dead-letter queue, permanent failures included: nothing is dropped.
+fn sqs_answer(units: Vec<(Option<String>, UnitResult)>) -> Value {
+    let failures: Vec<Value> = units
+        .into_iter()
+        .filter(|(_, u)| match u {
+            UnitResult::Undecodable(_) => true,
+            UnitResult::Objects { failures, .. } => !failures.is_empty(),
+        })
+        .map(|(id, _)| json!({"itemIdentifier": id.unwrap_or_default()}))
+        .collect();
+    json!({"batchItemFailures": failures})
+}
+
+/// S3 Batch Operations: a result per task, temporary when a retry can help.
+fn batch_operations_answer(
+    schema_version: &str,
+    invocation_id: &str,
+    units: Vec<(Option<String>, UnitResult)>,
+) -> Value {
+    let results: Vec<Value> = units
+        .into_iter()
+        .map(|(id, u)| {
+            let (code, text) = match u {
+                UnitResult::Undecodable(e) => ("PermanentFailure", e.to_string()),
+                UnitResult::Objects {
+                    failures, summary, ..
+                } => match failures.first() {
+                    Some(e) if e.retryable() => ("TemporaryFailure", e.to_string()),
+                    Some(e) => ("PermanentFailure", e.to_string()),
+                    None => ("Succeeded", summary.join("; ")),
+                },
+            };
+            json!({"taskId": id.unwrap_or_default(), "resultCode": code, "resultString": text})
+        })
+        .collect();
+    json!({
+        "invocationSchemaVersion": schema_version,
+        "treatMissingKeysAs": "PermanentFailure",
+        "invocationId": invocation_id,
+        "results": results,
+    })
 }
 
 #[cfg(test)]
