@@ -102,8 +102,7 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Del
         key: Option<&str>,
         deadline: Instant,
     ) -> Result<Delivered, DeliveryFailure> {
-        let kind = target.destination.channel();
-        let label = kind.label();
+        let label = target.destination.channel().label();
         let fail = |f: Failure| DeliveryFailure {
             destination: label,
             alarm: view.alarm.name.clone(),
@@ -113,60 +112,11 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Del
         };
         let mark_key = key.map(|k| format!("{k}/{}", target.log_name));
         if let Some(mark_key) = &mark_key {
-            let now = (self.now)().0;
-            let reserve = self.policy.reserve;
-            match within(deadline, reserve, "delivery log", self.log.get(mark_key)).await {
-                Ok(Some(Mark::Delivered { .. })) => return Ok(Delivered::Duplicate),
-                Ok(Some(Mark::Refused { at, why })) if now - at < REFUSAL_MEMORY => {
-                    return Err(fail(Failure::permanent(format!(
-                        "refused this message {} s ago ({why}): not sent again",
-                        now - at
-                    ))))
-                }
-                Ok(_) => {}
-                // Sending twice is better than not at all.
-                Err(e) => tracing::warn!(
-                    destination = label,
-                    log = self.log.describe(),
-                    error = %e,
-                    "delivery log unreadable: sending without it"
-                ),
+            if let Some(settled) = self.earlier(mark_key, label, deadline).await {
+                return settled.map_err(fail);
             }
         }
-        let result = match (&target.destination, render(kind, view)) {
-            (Destination::Email { topic_arn }, Message::Email { subject, body }) => {
-                let publish = self.topic.publish(topic_arn, &subject, &body);
-                within(deadline, self.policy.reserve, "Publish", publish)
-                    .await
-                    .map(|()| 1)
-                    .map_err(|e| Failure {
-                        retryable: e.retryable,
-                        message: format!("SNS Publish to {topic_arn}: {e}"),
-                        attempts: 1,
-                    })
-            }
-            (Destination::Webhook { secret, .. }, Message::Json(body)) => {
-                match self.url(target, secret, deadline).await {
-                    Ok(url) => {
-                        let sent = self
-                            .post(label, &url, body.to_string().into_bytes(), deadline)
-                            .await;
-                        if sent.as_ref().is_err_and(|f| !f.retryable) {
-                            // A refused URL read from a reference is read again next time: it may
-                            // have been rotated.
-                            *target.url.lock().unwrap_or_else(|p| p.into_inner()) = None;
-                        }
-                        sent
-                    }
-                    Err(e) => Err(e),
-                }
-            }
-            // render() gives e-mail to e-mail and JSON to webhooks.
-            _ => Err(Failure::permanent(
-                "no rendering for this destination".into(),
-            )),
-        };
-        match result {
+        match self.send(target, view, deadline).await {
             Ok(attempts) => {
                 if let Some(k) = &mark_key {
                     let mark = Mark::Delivered { at: (self.now)().0 };
@@ -184,6 +134,77 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Del
                 }
                 Err(fail(f))
             }
+        }
+    }
+
+    /// What the delivery log says about this message and destination: delivered before, refused a
+    /// moment ago, or nothing that settles it (`None`, also when the log cannot be read: sending twice
+    /// is better than not at all).
+    async fn earlier(
+        &self,
+        mark_key: &str,
+        label: &str,
+        deadline: Instant,
+    ) -> Option<Result<Delivered, Failure>> {
+        let now = (self.now)().0;
+        let reserve = self.policy.reserve;
+        match within(deadline, reserve, "delivery log", self.log.get(mark_key)).await {
+            Ok(Some(Mark::Delivered { .. })) => Some(Ok(Delivered::Duplicate)),
+            Ok(Some(Mark::Refused { at, why })) if now - at < REFUSAL_MEMORY => {
+                Some(Err(Failure::permanent(format!(
+                    "refused this message {} s ago ({why}): not sent again",
+                    now - at
+                ))))
+            }
+            Ok(_) => None,
+            Err(e) => {
+                tracing::warn!(
+                    destination = label,
+                    log = self.log.describe(),
+                    error = %e,
+                    "delivery log unreadable: sending without it"
+                );
+                None
+            }
+        }
+    }
+
+    /// Renders the message for the destination and sends it; the attempts it took.
+    async fn send(&self, target: &Target, view: &View, deadline: Instant) -> Result<u32, Failure> {
+        let channel = target.destination.channel();
+        match (&target.destination, render(channel, view)) {
+            (Destination::Email { topic_arn }, Message::Email { subject, body }) => {
+                let publish = self.topic.publish(topic_arn, &subject, &body);
+                within(deadline, self.policy.reserve, "Publish", publish)
+                    .await
+                    .map(|()| 1)
+                    .map_err(|e| Failure {
+                        retryable: e.retryable,
+                        message: format!("SNS Publish to {topic_arn}: {e}"),
+                        attempts: 1,
+                    })
+            }
+            (Destination::Webhook { secret, .. }, Message::Json(body)) => {
+                let url = self.url(target, secret, deadline).await?;
+                let sent = self
+                    .post(
+                        channel.label(),
+                        &url,
+                        body.to_string().into_bytes(),
+                        deadline,
+                    )
+                    .await;
+                if sent.as_ref().is_err_and(|f| !f.retryable) {
+                    // A refused URL read from a reference is read again next time: it may have
+                    // been rotated.
+                    *target.url.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                }
+                sent
+            }
+            // render() gives e-mail to e-mail and JSON to webhooks.
+            _ => Err(Failure::permanent(
+                "no rendering for this destination".into(),
+            )),
         }
     }
 
