@@ -205,29 +205,7 @@ fn compile_transformation(
     if namespace.starts_with("AWS/") {
         return Err(RuleProblem::ReservedNamespace(namespace.to_owned()));
     }
-    let (value, value_text) = match &t.metric_value {
-        NumberOrText::Number(n) => (MetricValue::Constant(*n), crate::text::format_number(*n)),
-        NumberOrText::Text(text) => {
-            let trimmed = text.trim();
-            let value = if trimmed.starts_with('$') {
-                let selector =
-                    Selector::parse(trimmed).map_err(|error| RuleProblem::ValueSelector {
-                        text: text.clone(),
-                        error,
-                    })?;
-                MetricValue::Field(fields.intern(&selector))
-            } else {
-                let n: f64 = trimmed
-                    .parse()
-                    .map_err(|_| RuleProblem::ValueNotNumber(text.clone()))?;
-                MetricValue::Constant(n)
-            };
-            if text.chars().count() > 100 {
-                return Err(RuleProblem::ValueTooLong);
-            }
-            (value, trimmed.to_owned())
-        }
-    };
+    let (value, value_text) = compile_metric_value(&t.metric_value, fields)?;
     if let MetricValue::Constant(n) = value {
         if !n.is_finite() {
             return Err(RuleProblem::ValueNotFinite);
@@ -250,42 +228,11 @@ fn compile_transformation(
     if !t.dimensions.is_empty() && t.default_value.is_some() {
         return Err(RuleProblem::DimensionsWithDefault);
     }
-    let dimensions =
-        t.dimensions
-            .iter()
-            .map(|(name, source_text)| {
-                if name.is_empty()
-                    || name.len() > 255
-                    || !name.is_ascii()
-                    || name.starts_with(':')
-                    || name.trim().is_empty()
-                {
-                    return Err(RuleProblem::DimensionName(name.clone()));
-                }
-                let source = match source_text.trim() {
-                    PRINCIPAL_NAME => DimensionSource::PrincipalName,
-                    PRINCIPAL_TYPE => DimensionSource::PrincipalType,
-                    s if s.starts_with('$') => DimensionSource::Field(fields.intern(
-                        &Selector::parse(s).map_err(|error| RuleProblem::DimensionSelector {
-                            name: name.clone(),
-                            text: s.to_owned(),
-                            error,
-                        })?,
-                    )),
-                    s => {
-                        return Err(RuleProblem::DimensionSource {
-                            name: name.clone(),
-                            text: s.to_owned(),
-                        })
-                    }
-                };
-                Ok(Dimension {
-                    name: name.as_str().into(),
-                    source_text: source_text.clone(),
-                    source,
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+    let dimensions = t
+        .dimensions
+        .iter()
+        .map(|(name, source_text)| compile_dimension(name, source_text, fields))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Transformation {
         namespace: namespace.into(),
         metric_name: t.metric_name.as_str().into(),
@@ -294,6 +241,76 @@ fn compile_transformation(
         default_value: t.default_value,
         unit,
         dimensions,
+    })
+}
+
+/// `metricValue`: a number, or a selector whose value is the number.
+fn compile_metric_value(
+    value: &NumberOrText,
+    fields: &mut FieldTable,
+) -> Result<(MetricValue, String), RuleProblem> {
+    Ok(match value {
+        NumberOrText::Number(n) => (MetricValue::Constant(*n), crate::text::format_number(*n)),
+        NumberOrText::Text(text) => {
+            let trimmed = text.trim();
+            let value = if trimmed.starts_with('$') {
+                let selector =
+                    Selector::parse(trimmed).map_err(|error| RuleProblem::ValueSelector {
+                        text: text.clone(),
+                        error,
+                    })?;
+                MetricValue::Field(fields.intern(&selector))
+            } else {
+                let n: f64 = trimmed
+                    .parse()
+                    .map_err(|_| RuleProblem::ValueNotNumber(text.clone()))?;
+                MetricValue::Constant(n)
+            };
+            if text.chars().count() > 100 {
+                return Err(RuleProblem::ValueTooLong);
+            }
+            (value, trimmed.to_owned())
+        }
+    })
+}
+
+/// One dimension: its name, and where its value comes from (a selector or a derived field).
+fn compile_dimension(
+    name: &str,
+    source_text: &str,
+    fields: &mut FieldTable,
+) -> Result<Dimension, RuleProblem> {
+    if name.is_empty()
+        || name.len() > 255
+        || !name.is_ascii()
+        || name.starts_with(':')
+        || name.trim().is_empty()
+    {
+        return Err(RuleProblem::DimensionName(name.to_owned()));
+    }
+    let source = match source_text.trim() {
+        PRINCIPAL_NAME => DimensionSource::PrincipalName,
+        PRINCIPAL_TYPE => DimensionSource::PrincipalType,
+        s if s.starts_with('$') => {
+            DimensionSource::Field(fields.intern(&Selector::parse(s).map_err(|error| {
+                RuleProblem::DimensionSelector {
+                    name: name.to_owned(),
+                    text: s.to_owned(),
+                    error,
+                }
+            })?))
+        }
+        s => {
+            return Err(RuleProblem::DimensionSource {
+                name: name.to_owned(),
+                text: s.to_owned(),
+            })
+        }
+    };
+    Ok(Dimension {
+        name: name.into(),
+        source_text: source_text.to_owned(),
+        source,
     })
 }
 
