@@ -79,9 +79,36 @@ pub fn datum_table(datums: &[MetricDatum], now: UnixSeconds, zeros: bool) -> Str
             *w = (*w).max(cell.chars().count());
         }
     }
+    let mut out = aligned(
+        std::iter::once(&header.map(str::to_owned))
+            .chain(&rows)
+            .chain(std::iter::once(&total)),
+        &widths,
+    );
+    if datums
+        .iter()
+        .any(|d| !d.is_publishable_at(now) && (zeros || !is_zero(d)))
+    {
+        out.push_str(
+            "* older than 14 days or more than 2 hours ahead: CloudWatch would refuse this datum\n",
+        );
+    }
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "({hidden} of the {} datums are rules' default value 0 for a minute without matches: --zeros shows them)",
+            datums.len()
+        );
+    }
+    out
+}
+
+/// Rows as lines, each cell padded to its column's width: numbers (columns 4 to 7) to the right, text
+/// to the left, two spaces between columns, no trailing spaces.
+fn aligned<'r>(rows: impl Iterator<Item = &'r [String; 9]>, widths: &[usize; 9]) -> String {
     let numeric = |i: usize| (4..8).contains(&i);
     let mut out = String::new();
-    let mut line = |cells: &[String]| {
+    for cells in rows {
         let mut text = String::new();
         for (i, cell) in cells.iter().enumerate() {
             let pad = widths[i] - cell.chars().count();
@@ -100,26 +127,6 @@ pub fn datum_table(datums: &[MetricDatum], now: UnixSeconds, zeros: bool) -> Str
         }
         out.push_str(text.trim_end());
         out.push('\n');
-    };
-    line(&header.map(str::to_owned));
-    for row in &rows {
-        line(row);
-    }
-    line(&total);
-    if datums
-        .iter()
-        .any(|d| !d.is_publishable_at(now) && (zeros || !is_zero(d)))
-    {
-        out.push_str(
-            "* older than 14 days or more than 2 hours ahead: CloudWatch would refuse this datum\n",
-        );
-    }
-    if hidden > 0 {
-        let _ = writeln!(
-            out,
-            "({hidden} of the {} datums are rules' default value 0 for a minute without matches: --zeros shows them)",
-            datums.len()
-        );
     }
     out
 }
