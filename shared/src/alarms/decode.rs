@@ -201,45 +201,7 @@ fn from_alarm_data(
         .ok_or_else(|| malformed(&what, format!("alarm {name:?} has no state.value")))?;
     let (partition, arn_region, arn_account) = arn_parts(arn);
     let config = data.get("configuration").unwrap_or(&Value::Null);
-    let watches = if let Some(rule) = str_at(config, "alarmRule") {
-        let triggering = data
-            .pointer("/state/reasonData")
-            .and_then(Value::as_str)
-            .and_then(|r| serde_json::from_str::<Value>(r).ok())
-            .and_then(|r| r.get("triggeringAlarms").cloned())
-            .and_then(|t| t.as_array().cloned())
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|c| {
-                let arn = str_at(c, "arn")?;
-                let state = c
-                    .pointer("/state/value")
-                    .and_then(Value::as_str)
-                    .map(State::parse);
-                Some((alarm_name_from_arn(arn).to_owned(), state))
-            })
-            .collect();
-        Watches::Composite {
-            rule: rule.to_owned(),
-            triggering,
-        }
-    } else if let Some(metrics) = config.get("metrics").and_then(Value::as_array) {
-        let queries: Vec<MetricQuery> = metrics.iter().map(|q| query(q, &EVENT_KEYS)).collect();
-        match queries.as_slice() {
-            [only] if only.expression.is_none() && only.metric.is_some() => Watches::Metric {
-                metric: only.metric.clone().unwrap_or_default(),
-                statistic: only.stat.clone(),
-                unit: metrics[0]
-                    .pointer("/metricStat/unit")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-                period: only.period,
-            },
-            _ => Watches::Math { queries },
-        }
-    } else {
-        Watches::Unknown
-    };
+    let watches = alarm_data_watches(data, config);
     // These events carry no threshold: the reason data of a metric alarm does.
     let reason_data = data
         .pointer("/state/reasonData")
@@ -281,6 +243,50 @@ fn from_alarm_data(
         source,
         message_id: non_empty(str_at(envelope, "id")),
     })
+}
+
+/// What an alarm-data alarm watches: a composite's rule and the children that triggered it, one
+/// metric, or metric math.
+fn alarm_data_watches(data: &Value, config: &Value) -> Watches {
+    if let Some(rule) = str_at(config, "alarmRule") {
+        let triggering = data
+            .pointer("/state/reasonData")
+            .and_then(Value::as_str)
+            .and_then(|r| serde_json::from_str::<Value>(r).ok())
+            .and_then(|r| r.get("triggeringAlarms").cloned())
+            .and_then(|t| t.as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|c| {
+                let arn = str_at(c, "arn")?;
+                let state = c
+                    .pointer("/state/value")
+                    .and_then(Value::as_str)
+                    .map(State::parse);
+                Some((alarm_name_from_arn(arn).to_owned(), state))
+            })
+            .collect();
+        Watches::Composite {
+            rule: rule.to_owned(),
+            triggering,
+        }
+    } else if let Some(metrics) = config.get("metrics").and_then(Value::as_array) {
+        let queries: Vec<MetricQuery> = metrics.iter().map(|q| query(q, &EVENT_KEYS)).collect();
+        match queries.as_slice() {
+            [only] if only.expression.is_none() && only.metric.is_some() => Watches::Metric {
+                metric: only.metric.clone().unwrap_or_default(),
+                statistic: only.stat.clone(),
+                unit: metrics[0]
+                    .pointer("/metricStat/unit")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                period: only.period,
+            },
+            _ => Watches::Math { queries },
+        }
+    } else {
+        Watches::Unknown
+    }
 }
 
 /// Dimensions as `[{"name":…,"value":…}]` (any case) or `{"Name": "value"}`.
