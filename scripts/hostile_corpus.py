@@ -2,7 +2,7 @@
 """Writes the hostile-input corpus, tests/data/hostile/ (committed; run again to regenerate it).
 
 Each file is an input an attacker with write access to a trail bucket, a broken tool or a careless export
-could produce. tests/data/hostile/README.md says what each must do; cli/tests/hostile.rs checks it.
+could produce. tests/data/hostile/README.md says what each must do; shared/tests/hostile.rs checks it.
 The large inputs (gzip bombs, 100,000-deep nesting) are built by that test at run time instead.
 Deterministic: gzip members carry mtime 0.
 """

@@ -24,6 +24,28 @@ pub fn root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The engine with the built-in rules and the default limits.
+pub fn builtin_engine() -> trailwatch::engine::Engine {
+    trailwatch::engine::Engine::new(
+        trailwatch::rules::ruleset::RuleSet::builtin(trailwatch::rules::ruleset::DEFAULT_NAMESPACE)
+            .unwrap(),
+        trailwatch::cloudtrail::ReadLimits::default(),
+    )
+}
+
+/// StartInstances per user: what a file's datums say.
+pub fn start_instances_by_user(
+    report: trailwatch::engine::FileReport,
+) -> std::collections::BTreeMap<String, f64> {
+    let mut users = std::collections::BTreeMap::new();
+    for d in report.aggregation.into_datums() {
+        if &*d.metric_name == "StartInstances" {
+            *users.entry(d.dimensions[0].1.clone()).or_insert(0.0) += d.statistics.sum;
+        }
+    }
+    users
+}
+
 /// Runs a binary (`env!("CARGO_BIN_EXE_…")` in the test) from the workspace root, as the docs show it.
 pub fn run_from_root(binary: &str, args: &[&str]) -> std::process::Output {
     Command::new(binary)
