@@ -319,6 +319,105 @@ fn mib(bytes: u64) -> f64 {
     bytes as f64 / 1_048_576.0
 }
 
+/// The objects the soak makes, and what it expects of them.
+struct Plan {
+    s3: aws_sdk_s3::Client,
+    rng: Rng,
+    /// Event times: (from, to).
+    window: (i64, i64),
+    expected: Expected,
+    published: Vec<Object>,
+    corrupt: Vec<Object>,
+    objects_good: usize,
+    seq: usize,
+}
+
+impl Plan {
+    /// The objects of one invocation of `kind` (written to the bucket where they must exist), and
+    /// what the answer must say of them: published, already published, corrupt or digest.
+    async fn objects(&mut self, kind: Kind, wrapper: Wrapper) -> (Vec<Object>, &'static str) {
+        self.seq += 1;
+        let to = self.window.1;
+        match kind {
+            Kind::Good => {
+                // CloudTrail's notification may name several new files.
+                let n = if wrapper == Wrapper::SnsCloudTrail && self.rng.below(3) == 0 {
+                    2
+                } else {
+                    1
+                };
+                let mut objects = Vec::new();
+                for _ in 0..n {
+                    self.seq += 1;
+                    self.objects_good += 1;
+                    let large = self.objects_good % 50 == 0;
+                    let records = good_log(&mut self.rng, self.window, large, &mut self.expected);
+                    let key = log_key(self.seq, to, "CloudTrail");
+                    let body = gzip(json!({ "Records": records }).to_string().as_bytes());
+                    let etag = put_object(&self.s3, TRAIL_BUCKET, &key, body).await;
+                    objects.push(Object {
+                        key,
+                        etag,
+                        events: records.len() as u64,
+                        damage: None,
+                    });
+                }
+                self.published.extend(objects.iter().cloned());
+                (objects, "published")
+            }
+            Kind::Duplicate => {
+                let o = self.published[self.rng.below(self.published.len())].clone();
+                (vec![o], "already published")
+            }
+            Kind::Corrupt => {
+                // One in four is a redelivery of a corrupt object seen before: it fails again.
+                if !self.corrupt.is_empty() && self.rng.below(4) == 0 {
+                    (
+                        vec![self.corrupt[self.rng.below(self.corrupt.len())].clone()],
+                        "corrupt",
+                    )
+                } else {
+                    let key = log_key(self.seq, to, "CloudTrail");
+                    let (body, damage) = corrupt_log(self.corrupt.len(), to - 600);
+                    let etag = put_object(&self.s3, TRAIL_BUCKET, &key, body).await;
+                    let o = Object {
+                        key,
+                        etag,
+                        events: 0,
+                        damage: Some(damage),
+                    };
+                    self.corrupt.push(o.clone());
+                    (vec![o], "corrupt")
+                }
+            }
+            Kind::Digest => {
+                if self.rng.below(2) == 0 {
+                    // Skipped by its key: the object is never read, so none is written.
+                    let key = log_key(self.seq, to, "CloudTrail-Digest");
+                    let o = Object {
+                        key,
+                        etag: "0123456789abcdef0123456789abcdef".into(),
+                        events: 0,
+                        damage: None,
+                    };
+                    (vec![o], "digest")
+                } else {
+                    // A digest under a log key: skipped by its content.
+                    let key = log_key(self.seq, to, "CloudTrail");
+                    let etag = put_object(&self.s3, TRAIL_BUCKET, &key, digest_content(to)).await;
+                    let o = Object {
+                        key,
+                        etag,
+                        events: 0,
+                        damage: None,
+                    };
+                    (vec![o], "digest")
+                }
+            }
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn soak_many_invocations_count_each_object_once_report_every_bad_one_and_do_not_leak() {
     let invocations = env_number("SOAK_INVOCATIONS", 200) as usize;
@@ -363,116 +462,46 @@ async fn soak_many_invocations_count_each_object_once_report_every_bad_one_and_d
     );
 
     let templates = Templates::load();
-    let mut rng = Rng(seed);
     // Event times: the last three hours, whole minutes, inside CloudWatch's 14-day window.
     let to = now() / 60 * 60 - 60;
     let from = to - 3 * 3600;
-    let mut expected = Expected::default();
-    let mut published: Vec<Object> = Vec::new();
-    let mut corrupt: Vec<Object> = Vec::new();
+    let mut plan = Plan {
+        s3: s3.clone(),
+        rng: Rng(seed),
+        window: (from, to),
+        expected: Expected::default(),
+        published: Vec::new(),
+        corrupt: Vec::new(),
+        objects_good: 0,
+        seq: 0,
+    };
     let mut kinds: BTreeMap<Kind, usize> = BTreeMap::new();
     let mut wrappers: BTreeMap<Wrapper, usize> = BTreeMap::new();
     let mut problems: Vec<String> = Vec::new();
     let mut failed_invocations = 0;
     // Corrupt objects not notified through SQS fail the invocation; SQS hands the message back.
     let mut failures_expected = 0;
-    let mut objects_good = 0;
-    let mut seq = 0;
     let mut rss_samples = Vec::new();
     let mut slowest = (0.0f64, 0);
 
     let loop_started = Instant::now();
     for i in 1..=invocations {
-        let roll = rng.below(100);
+        let roll = plan.rng.below(100);
         let kind = match roll {
-            _ if published.is_empty() => Kind::Good,
+            _ if plan.published.is_empty() => Kind::Good,
             0..=54 => Kind::Good,
             55..=74 => Kind::Duplicate,
             75..=86 => Kind::Corrupt,
             _ => Kind::Digest,
         };
         *kinds.entry(kind).or_default() += 1;
-        let wrapper = WRAPPERS[rng.below(WRAPPERS.len())];
+        let wrapper = WRAPPERS[plan.rng.below(WRAPPERS.len())];
         *wrappers.entry(wrapper).or_default() += 1;
-        seq += 1;
 
         // What to invoke with, and what the answer must be.
-        let (objects, expect): (Vec<Object>, &str) = match kind {
-            Kind::Good => {
-                // CloudTrail's notification may name several new files.
-                let n = if wrapper == Wrapper::SnsCloudTrail && rng.below(3) == 0 {
-                    2
-                } else {
-                    1
-                };
-                let mut objects = Vec::new();
-                for _ in 0..n {
-                    seq += 1;
-                    objects_good += 1;
-                    let large = objects_good % 50 == 0;
-                    let records = good_log(&mut rng, (from, to), large, &mut expected);
-                    let key = log_key(seq, to, "CloudTrail");
-                    let body = gzip(json!({ "Records": records }).to_string().as_bytes());
-                    let etag = put_object(&s3, TRAIL_BUCKET, &key, body).await;
-                    objects.push(Object {
-                        key,
-                        etag,
-                        events: records.len() as u64,
-                        damage: None,
-                    });
-                }
-                published.extend(objects.iter().cloned());
-                (objects, "published")
-            }
-            Kind::Duplicate => {
-                let o = published[rng.below(published.len())].clone();
-                (vec![o], "already published")
-            }
-            Kind::Corrupt => {
-                // One in four is a redelivery of a corrupt object seen before: it fails again.
-                if !corrupt.is_empty() && rng.below(4) == 0 {
-                    (vec![corrupt[rng.below(corrupt.len())].clone()], "corrupt")
-                } else {
-                    let key = log_key(seq, to, "CloudTrail");
-                    let (body, damage) = corrupt_log(corrupt.len(), to - 600);
-                    let etag = put_object(&s3, TRAIL_BUCKET, &key, body).await;
-                    let o = Object {
-                        key,
-                        etag,
-                        events: 0,
-                        damage: Some(damage),
-                    };
-                    corrupt.push(o.clone());
-                    (vec![o], "corrupt")
-                }
-            }
-            Kind::Digest => {
-                if rng.below(2) == 0 {
-                    // Skipped by its key: the object is never read, so none is written.
-                    let key = log_key(seq, to, "CloudTrail-Digest");
-                    let o = Object {
-                        key,
-                        etag: "0123456789abcdef0123456789abcdef".into(),
-                        events: 0,
-                        damage: None,
-                    };
-                    (vec![o], "digest")
-                } else {
-                    // A digest under a log key: skipped by its content.
-                    let key = log_key(seq, to, "CloudTrail");
-                    let etag = put_object(&s3, TRAIL_BUCKET, &key, digest_content(to)).await;
-                    let o = Object {
-                        key,
-                        etag,
-                        events: 0,
-                        damage: None,
-                    };
-                    (vec![o], "digest")
-                }
-            }
-        };
+        let (objects, expect) = plan.objects(kind, wrapper).await;
         let refs: Vec<&Object> = objects.iter().collect();
-        let (payload, message_id) = templates.wrap(wrapper, &refs, seq);
+        let (payload, message_id) = templates.wrap(wrapper, &refs, plan.seq);
 
         let t = Instant::now();
         let answer = watch.invoke_http(&payload);
@@ -513,66 +542,16 @@ async fn soak_many_invocations_count_each_object_once_report_every_bad_one_and_d
     let loop_time = loop_started.elapsed();
 
     // Read every series back from the emulator and compare with the soak's own count.
-    let (read_from, read_to) = (from - 120, to + 180);
-    let mut read_back_total = 0.0;
-    let mut expected_total = 0;
-    for u in 0..USERS {
-        let user = format!("soak-user{u:02}");
-        let want = expected.start_instances.get(&user).copied().unwrap_or(0);
-        expected_total += want;
-        for stat in [Statistic::Sum, Statistic::SampleCount] {
-            let got = statistic(
-                &cw,
-                "StartInstances",
-                &[("UserName", &user)],
-                read_from,
-                read_to,
-                stat.clone(),
-            )
-            .await;
-            if got != want as f64 {
-                problems.push(format!(
-                    "StartInstances {stat:?} for {user}: read back {got}, expected {want}"
-                ));
-            }
-            if stat == Statistic::Sum {
-                read_back_total += got;
-            }
-        }
-    }
-    let corrupt_counted = statistic(
-        &cw,
-        "StartInstances",
-        &[("UserName", CORRUPT_USER)],
-        read_from - 3600,
-        read_to,
-        Statistic::SampleCount,
-    )
-    .await;
-    if corrupt_counted != 0.0 {
-        problems.push(format!(
-            "{corrupt_counted} StartInstances from corrupt objects were published"
-        ));
-    }
-    let unauthorized = statistic(
-        &cw,
-        "UnauthorizedAPICalls",
-        &[],
-        read_from,
-        read_to,
-        Statistic::Sum,
-    )
-    .await;
-    if unauthorized != expected.unauthorized as f64 {
-        problems.push(format!(
-            "UnauthorizedAPICalls: read back {unauthorized}, expected {}",
-            expected.unauthorized
-        ));
-    }
-
+    let counts = read_back(&cw, &plan.expected, (from, to), &mut problems).await;
+    let (read_back_total, expected_total, corrupt_counted, unauthorized) = (
+        counts.start_instances,
+        counts.expected_start_instances,
+        counts.from_corrupt,
+        counts.unauthorized,
+    );
     // Every corrupt object is in the function's log as an error, whichever way it came in.
     let log = watch.log();
-    for o in &corrupt {
+    for o in &plan.corrupt {
         let name = format!("s3://{TRAIL_BUCKET}/{}", o.key);
         let damage = o.damage.unwrap_or_default();
         if !log.lines().any(|l| {
@@ -610,12 +589,13 @@ async fn soak_many_invocations_count_each_object_once_report_every_bad_one_and_d
         ready.as_secs_f64(),
     );
     println!(
-        "soak: invocations good {} ({objects_good} new objects), duplicate {}, corrupt {} ({} distinct objects), digest {}; \
+        "soak: invocations good {} ({} new objects), duplicate {}, corrupt {} ({} distinct objects), digest {}; \
          failed invocations {failed_invocations} (expected {failures_expected})",
         count(Kind::Good),
+        plan.objects_good,
         count(Kind::Duplicate),
         count(Kind::Corrupt),
-        corrupt.len(),
+        plan.corrupt.len(),
         count(Kind::Digest),
     );
     println!("soak: wrappers {wrappers:?}");
@@ -623,7 +603,10 @@ async fn soak_many_invocations_count_each_object_once_report_every_bad_one_and_d
     println!(
         "soak: StartInstances read back {} (expected {expected_total}) over {USERS} users, \
          UnauthorizedAPICalls {} (expected {}), StartInstances from corrupt objects {}",
-        read_back_total as i64, unauthorized as i64, expected.unauthorized, corrupt_counted as i64,
+        read_back_total as i64,
+        unauthorized as i64,
+        plan.expected.unauthorized,
+        corrupt_counted as i64,
     );
     println!(
         "soak: RSS (and seconds into the run) after invocation {}",
@@ -661,6 +644,85 @@ async fn soak_many_invocations_count_each_object_once_report_every_bad_one_and_d
         ratio <= 1.10,
         "RSS grew from {rss_baseline} bytes after {BASELINE_AFTER} invocations to {rss_end} at the end"
     );
+}
+
+/// What the emulator holds, against what the soak wrote.
+struct ReadBack {
+    start_instances: f64,
+    expected_start_instances: u64,
+    from_corrupt: f64,
+    unauthorized: f64,
+}
+
+/// Reads every series back from the emulator; each difference from `expected` is a problem.
+async fn read_back(
+    cw: &aws_sdk_cloudwatch::Client,
+    expected: &Expected,
+    window: (i64, i64),
+    problems: &mut Vec<String>,
+) -> ReadBack {
+    let (read_from, read_to) = (window.0 - 120, window.1 + 180);
+    let mut read_back_total = 0.0;
+    let mut expected_total = 0;
+    for u in 0..USERS {
+        let user = format!("soak-user{u:02}");
+        let want = expected.start_instances.get(&user).copied().unwrap_or(0);
+        expected_total += want;
+        for stat in [Statistic::Sum, Statistic::SampleCount] {
+            let got = statistic(
+                cw,
+                "StartInstances",
+                &[("UserName", &user)],
+                read_from,
+                read_to,
+                stat.clone(),
+            )
+            .await;
+            if got != want as f64 {
+                problems.push(format!(
+                    "StartInstances {stat:?} for {user}: read back {got}, expected {want}"
+                ));
+            }
+            if stat == Statistic::Sum {
+                read_back_total += got;
+            }
+        }
+    }
+    let corrupt_counted = statistic(
+        cw,
+        "StartInstances",
+        &[("UserName", CORRUPT_USER)],
+        read_from - 3600,
+        read_to,
+        Statistic::SampleCount,
+    )
+    .await;
+    if corrupt_counted != 0.0 {
+        problems.push(format!(
+            "{corrupt_counted} StartInstances from corrupt objects were published"
+        ));
+    }
+    let unauthorized = statistic(
+        cw,
+        "UnauthorizedAPICalls",
+        &[],
+        read_from,
+        read_to,
+        Statistic::Sum,
+    )
+    .await;
+    if unauthorized != expected.unauthorized as f64 {
+        problems.push(format!(
+            "UnauthorizedAPICalls: read back {unauthorized}, expected {}",
+            expected.unauthorized
+        ));
+    }
+    ReadBack {
+        start_instances: read_back_total,
+        expected_start_instances: expected_total,
+        from_corrupt: corrupt_counted,
+        unauthorized,
+    }
 }
 
 /// What is wrong with an answer, if anything. `expect`: published, already published, corrupt, digest.
