@@ -7,7 +7,7 @@ use super::{
     Transformation, FNV_OFFSET, PRINCIPAL_NAME, PRINCIPAL_TYPE,
 };
 use crate::event::selector::{Selector, SelectorError};
-use crate::event::FieldTable;
+use crate::event::{FieldId, FieldTable};
 use crate::rules::pattern::{Pattern, PatternError};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -178,6 +178,59 @@ fn json_message(e: &serde_json::Error) -> String {
         Some(i) => text[..i].to_owned(),
         None => text,
     }
+}
+
+/// One rule of a rule file, checked against the rules before it.
+fn compile_rule(
+    r: RuleSpec,
+    file: &str,
+    namespace: &str,
+    earlier: &[Rule],
+    fields: &mut FieldTable,
+    event_category: FieldId,
+) -> Result<Rule, RuleSetError> {
+    let invalid = |problem: RuleProblem| RuleSetError::Invalid {
+        file: file.to_owned(),
+        rule: r.name.clone(),
+        problem: Box::new(problem),
+    };
+    if r.name.trim().is_empty() {
+        return Err(invalid(RuleProblem::EmptyName));
+    }
+    if earlier.iter().any(|other| other.name == r.name) {
+        return Err(invalid(RuleProblem::DuplicateName));
+    }
+    let pattern =
+        Pattern::parse(&r.filter_pattern, fields).map_err(|error| RuleSetError::Pattern {
+            file: file.to_owned(),
+            rule: r.name.clone(),
+            pattern: r.filter_pattern.clone(),
+            error,
+        })?;
+    if r.metric_transformations.is_empty() {
+        return Err(invalid(RuleProblem::NoTransformations));
+    }
+    let max_dimension_values_per_hour = match r.max_dimension_values_per_hour {
+        None => DEFAULT_MAX_DIMENSION_VALUES_PER_HOUR,
+        Some(0) => return Err(invalid(RuleProblem::NoDimensionValues)),
+        Some(n) => n,
+    };
+    let transformations = r
+        .metric_transformations
+        .iter()
+        .map(|t| compile_transformation(t, namespace, fields).map_err(&invalid))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Rule {
+        sees_every_kind: pattern.tests(event_category),
+        max_dimension_values_per_hour,
+        name: r.name,
+        description: r.description,
+        control: r.control,
+        security: r.security,
+        pattern_text: r.filter_pattern,
+        pattern,
+        transformations,
+    })
 }
 
 fn check_name(what: &'static str, name: &str) -> Result<(), RuleProblem> {
@@ -355,49 +408,15 @@ impl RuleSet {
         };
         let mut rules: Vec<Rule> = Vec::with_capacity(spec.rules.len());
         for r in spec.rules {
-            let invalid = |problem: RuleProblem| RuleSetError::Invalid {
-                file: file.to_owned(),
-                rule: r.name.clone(),
-                problem: Box::new(problem),
-            };
-            if r.name.trim().is_empty() {
-                return Err(invalid(RuleProblem::EmptyName));
-            }
-            if rules.iter().any(|other| other.name == r.name) {
-                return Err(invalid(RuleProblem::DuplicateName));
-            }
-            let pattern = Pattern::parse(&r.filter_pattern, &mut fields).map_err(|error| {
-                RuleSetError::Pattern {
-                    file: file.to_owned(),
-                    rule: r.name.clone(),
-                    pattern: r.filter_pattern.clone(),
-                    error,
-                }
-            })?;
-            if r.metric_transformations.is_empty() {
-                return Err(invalid(RuleProblem::NoTransformations));
-            }
-            let max_dimension_values_per_hour = match r.max_dimension_values_per_hour {
-                None => DEFAULT_MAX_DIMENSION_VALUES_PER_HOUR,
-                Some(0) => return Err(invalid(RuleProblem::NoDimensionValues)),
-                Some(n) => n,
-            };
-            let transformations = r
-                .metric_transformations
-                .iter()
-                .map(|t| compile_transformation(t, namespace, &mut fields).map_err(&invalid))
-                .collect::<Result<Vec<_>, _>>()?;
-            rules.push(Rule {
-                sees_every_kind: pattern.tests(shape.event_category),
-                max_dimension_values_per_hour,
-                name: r.name,
-                description: r.description,
-                control: r.control,
-                security: r.security,
-                pattern_text: r.filter_pattern,
-                pattern,
-                transformations,
-            });
+            let rule = compile_rule(
+                r,
+                file,
+                namespace,
+                &rules,
+                &mut fields,
+                shape.event_category,
+            )?;
+            rules.push(rule);
         }
         Ok(RuleSet {
             rules,
