@@ -111,26 +111,7 @@ pub async fn list_logs(
     until: Option<UnixSeconds>,
 ) -> Result<Listing, CallError> {
     let mut listing = Listing::default();
-    let segments: Vec<&str> = prefix.trim_end_matches('/').split('/').collect();
-    let last = segments.last().copied().unwrap_or("");
-    let second_last = segments.iter().rev().nth(1).copied().unwrap_or("");
-    let prefixes = match since {
-        Some(since) if last == "CloudTrail" || second_last == "CloudTrail" => {
-            let base = format!("{}/", prefix.trim_end_matches('/'));
-            let regions = if last == "CloudTrail" {
-                list_common_prefixes(s3, bucket, &base, &mut listing).await?
-            } else {
-                vec![base]
-            };
-            let end = until.unwrap_or(UnixSeconds(UnixSeconds::now().0 + 86_400));
-            let days = day_folders(since, end);
-            regions
-                .iter()
-                .flat_map(|r| days.iter().map(move |d| format!("{r}{d}")))
-                .collect()
-        }
-        _ => vec![prefix.to_owned()],
-    };
+    let prefixes = prefixes_to_list(s3, bucket, prefix, since, until, &mut listing).await?;
     for p in prefixes {
         let mut token = None;
         loop {
@@ -171,6 +152,38 @@ pub async fn list_logs(
         }
     }
     Ok(listing)
+}
+
+/// The prefixes to list: only the day folders in range when the prefix is a trail's `CloudTrail/` folder
+/// (or a region in it) and a start date is given, else the prefix itself.
+async fn prefixes_to_list(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+    since: Option<UnixSeconds>,
+    until: Option<UnixSeconds>,
+    listing: &mut Listing,
+) -> Result<Vec<String>, CallError> {
+    let segments: Vec<&str> = prefix.trim_end_matches('/').split('/').collect();
+    let last = segments.last().copied().unwrap_or("");
+    let second_last = segments.iter().rev().nth(1).copied().unwrap_or("");
+    Ok(match since {
+        Some(since) if last == "CloudTrail" || second_last == "CloudTrail" => {
+            let base = format!("{}/", prefix.trim_end_matches('/'));
+            let regions = if last == "CloudTrail" {
+                list_common_prefixes(s3, bucket, &base, listing).await?
+            } else {
+                vec![base]
+            };
+            let end = until.unwrap_or(UnixSeconds(UnixSeconds::now().0 + 86_400));
+            let days = day_folders(since, end);
+            regions
+                .iter()
+                .flat_map(|r| days.iter().map(move |d| format!("{r}{d}")))
+                .collect()
+        }
+        _ => vec![prefix.to_owned()],
+    })
 }
 
 async fn list_common_prefixes(
