@@ -47,14 +47,15 @@ pub enum Acceptance {
 /// Longest filter pattern CloudWatch takes, in characters.
 const MAX_PATTERN: usize = 1024;
 
-/// What CloudWatch Logs would do with `rule`.
-pub fn acceptance(rule: &Rule) -> Acceptance {
-    let mut refusals = Vec::new();
-    let mut changes = Vec::new();
-    let mut same_meaning = true;
-
+/// The rule's pattern as CloudWatch Logs takes it: as written, or rewritten where CloudWatch refuses a
+/// form (EXISTS, unquoted values), with each change said in `changes`.
+fn pattern_for_cloudwatch(
+    rule: &Rule,
+    changes: &mut Vec<String>,
+    same_meaning: &mut bool,
+) -> String {
     let written = rule.pattern_text.trim();
-    let pattern = match &rule.pattern {
+    match &rule.pattern {
         Pattern::Json(expr) => {
             let mut notes = PatternNotes::default();
             let mut text = String::from("{ ");
@@ -65,7 +66,7 @@ pub fn acceptance(rule: &Rule) -> Acceptance {
                     "`EXISTS` is not supported by CloudWatch Logs: written as `= *`, which, unlike EXISTS, does not match a field whose value is an object or an array"
                         .into(),
                 );
-                same_meaning = false;
+                *same_meaning = false;
             }
             for word in &notes.unquoted {
                 changes.push(format!(
@@ -79,7 +80,16 @@ pub fn acceptance(rule: &Rule) -> Acceptance {
             }
         }
         Pattern::All | Pattern::Terms(_) => written.to_owned(),
-    };
+    }
+}
+
+/// What CloudWatch Logs would do with `rule`.
+pub fn acceptance(rule: &Rule) -> Acceptance {
+    let mut refusals = Vec::new();
+    let mut changes = Vec::new();
+    let mut same_meaning = true;
+
+    let pattern = pattern_for_cloudwatch(rule, &mut changes, &mut same_meaning);
     if pattern.chars().count() > MAX_PATTERN {
         refusals.push(format!(
             "the pattern CloudWatch would need is {} characters, over its {MAX_PATTERN}",
