@@ -284,30 +284,11 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Del
             }
             attempt += 1;
             let timeout = policy.timeout.min(remaining);
-            let (wait, what) = match self.webhooks.post(url, body.clone(), timeout).await {
-                Ok(Reply { status, .. }) if (200..300).contains(&status) => return Ok(attempt),
-                Ok(Reply {
-                    status,
-                    retry_after,
-                    body,
-                }) if status == 429 || status == 408 || status >= 500 => {
-                    let what = format!("HTTP {status}{}", shown(&body));
-                    let wait = match retry_after {
-                        Some(wait) if status == 429 || status == 503 => wait,
-                        _ => backoff(policy.backoff, attempt),
-                    };
-                    (wait, what)
-                }
-                Ok(Reply { status, body, .. }) => {
-                    return Err(Failure {
-                        retryable: false,
-                        message: format!("HTTP {status}{}: refused, not retried", shown(&body)),
-                        attempts: attempt,
-                    })
-                }
-                Err(e @ (PostError::Timeout(_) | PostError::Failed(_))) => {
-                    (backoff(policy.backoff, attempt), e.to_string())
-                }
+            let answer = self.webhooks.post(url, body.clone(), timeout).await;
+            let (wait, what) = match judge(answer, attempt, policy) {
+                Attempted::Delivered => return Ok(attempt),
+                Attempted::Refused(failure) => return Err(failure),
+                Attempted::Retry { wait, what } => (wait, what),
             };
             if attempt >= policy.attempts {
                 return Err(Failure {
@@ -356,6 +337,47 @@ impl Failure {
             message,
             attempts: 0,
         }
+    }
+}
+
+/// How one webhook attempt went.
+enum Attempted {
+    Delivered,
+    /// Not delivered, and trying again cannot help.
+    Refused(Failure),
+    /// Not delivered yet: try again after `wait`, for `what` went wrong.
+    Retry {
+        wait: Duration,
+        what: String,
+    },
+}
+
+/// The delivery policy for one answer: 2xx delivered; 429, 408, 5xx, timeouts and connection errors
+/// retried (after `Retry-After` for 429 and 503, else with backoff); any other status refused.
+fn judge(answer: Result<Reply, PostError>, attempt: u32, policy: &RetryPolicy) -> Attempted {
+    match answer {
+        Ok(Reply { status, .. }) if (200..300).contains(&status) => Attempted::Delivered,
+        Ok(Reply {
+            status,
+            retry_after,
+            body,
+        }) if status == 429 || status == 408 || status >= 500 => {
+            let what = format!("HTTP {status}{}", shown(&body));
+            let wait = match retry_after {
+                Some(wait) if status == 429 || status == 503 => wait,
+                _ => backoff(policy.backoff, attempt),
+            };
+            Attempted::Retry { wait, what }
+        }
+        Ok(Reply { status, body, .. }) => Attempted::Refused(Failure {
+            retryable: false,
+            message: format!("HTTP {status}{}: refused, not retried", shown(&body)),
+            attempts: attempt,
+        }),
+        Err(e @ (PostError::Timeout(_) | PostError::Failed(_))) => Attempted::Retry {
+            wait: backoff(policy.backoff, attempt),
+            what: e.to_string(),
+        },
     }
 }
 
