@@ -329,7 +329,8 @@ impl<'r> FileState<'r> {
     }
 
     /// Applies every rule to an API call; to other records, only the rules that test
-    /// `eventCategory`.
+    /// `eventCategory`. The per-record hot path: kept whole, as its steps (match, value, dimensions,
+    /// the cardinality guard, evidence) all work on the same rule, event and counters.
     fn apply_rules(&mut self, event: &Event<'_>, minute: UnixSeconds, api_call: bool) {
         let rules = self.rules;
         let mut t_index = 0;

@@ -23,7 +23,8 @@ const REPLACEMENT: &[u8; 6] = b"\\ufffd";
 
 /// Scans the JSON value at the start of `text` (leading whitespace allowed) for lone surrogate escapes
 /// and numbers beyond f64, and returns a repaired copy of it. The scan follows strings and brackets
-/// only; it does not validate, so the caller parses the copy again.
+/// only; it does not validate, so the caller parses the copy again. One scanner loop, one arm per byte
+/// class, as a tokenizer is.
 pub(crate) fn repair(text: &str) -> Repair {
     let b = text.as_bytes();
     let mut edits: Vec<(usize, Edit)> = Vec::new();

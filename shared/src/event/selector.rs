@@ -65,7 +65,8 @@ impl Selector {
     }
 
     /// Parses a selector without wildcards at the start of `text`; returns it and the number of bytes
-    /// it used. Keys run until `.`, `[`, whitespace or an operator character.
+    /// it used. Keys run until `.`, `[`, whitespace or an operator character. One loop over the text,
+    /// one arm per step of the grammar: its position and the error columns are shared by every arm.
     pub fn parse_prefix(text: &str) -> Result<(Selector, usize), SelectorError> {
         match PropertySelector::parse_prefix(text)? {
             (PropertySelector::One(selector), used) => Ok((selector, used)),

@@ -156,6 +156,7 @@ impl Parser<'_, '_> {
         })
     }
 
+    /// The test of a JSON condition: an operator and its value. One arm per operator of the grammar.
     fn test(&mut self) -> Result<Test, PatternError> {
         if self.keyword("IS") {
             self.skip_ws();
