@@ -90,30 +90,59 @@ impl MetricSink for RecordingSink {
     }
 }
 
-/// Progress markers with compare-and-swap, as S3 conditional writes give them.
-#[derive(Debug, Default)]
+/// Runs after [`CasStore`] has read a marker, given the store, the object and which load this is (from
+/// 1): it may change the markers (another invocation writing meanwhile) or return another answer.
+pub type LoadHook = Box<
+    dyn Fn(&CasStore, &ObjectRef, usize) -> Option<Result<Option<Stored>, CallError>> + Send + Sync,
+>;
+
+/// Runs after [`CasStore`] has written a marker, with what was written and the write's result; returns
+/// the result the caller sees.
+pub type SaveHook = Box<
+    dyn Fn(&Progress, Result<Option<String>, SaveError>) -> Result<Option<String>, SaveError>
+        + Send
+        + Sync,
+>;
+
+/// Progress markers with compare-and-swap, as S3 conditional writes give them; or, with `atomic` off, a
+/// store that only claims to look before it writes, as object tags do. The hooks play other
+/// invocations and lost answers.
 pub struct CasStore {
     pub markers: Mutex<HashMap<String, (Progress, u32)>>,
     pub writes: Mutex<usize>,
+    pub loads: AtomicUsize,
+    pub atomic: bool,
+    pub after_load: Option<LoadHook>,
+    pub after_save: Option<SaveHook>,
 }
 
-impl ProgressStore for CasStore {
-    fn describe(&self) -> String {
-        "fake".into()
+impl Default for CasStore {
+    fn default() -> Self {
+        CasStore {
+            markers: Mutex::default(),
+            writes: Mutex::default(),
+            loads: AtomicUsize::new(0),
+            atomic: true,
+            after_load: None,
+            after_save: None,
+        }
+    }
+}
+
+impl CasStore {
+    /// Writes a marker as another invocation would, behind the caller's back.
+    pub fn put_marker(&self, key: &str, progress: Progress, version: u32) {
+        lock(&self.markers).insert(key.to_owned(), (progress, version));
     }
 
-    fn is_atomic(&self) -> bool {
-        true
-    }
-
-    async fn load(&self, o: &ObjectRef) -> Result<Option<Stored>, CallError> {
-        Ok(lock(&self.markers).get(&o.key).map(|(p, v)| Stored {
+    fn read(&self, o: &ObjectRef) -> Option<Stored> {
+        lock(&self.markers).get(&o.key).map(|(p, v)| Stored {
             progress: p.clone(),
             token: Some(v.to_string()),
-        }))
+        })
     }
 
-    async fn save(
+    fn write(
         &self,
         o: &ObjectRef,
         p: &Progress,
@@ -128,6 +157,38 @@ impl ProgressStore for CasStore {
         markers.insert(o.key.clone(), (p.clone(), version));
         *lock(&self.writes) += 1;
         Ok(Some(version.to_string()))
+    }
+}
+
+impl ProgressStore for CasStore {
+    fn describe(&self) -> String {
+        "fake".into()
+    }
+
+    fn is_atomic(&self) -> bool {
+        self.atomic
+    }
+
+    async fn load(&self, o: &ObjectRef) -> Result<Option<Stored>, CallError> {
+        let n = self.loads.fetch_add(1, Ordering::SeqCst) + 1;
+        let seen = self.read(o);
+        match self.after_load.as_ref().and_then(|hook| hook(self, o, n)) {
+            Some(answer) => answer,
+            None => Ok(seen),
+        }
+    }
+
+    async fn save(
+        &self,
+        o: &ObjectRef,
+        p: &Progress,
+        previous: Option<&Stored>,
+    ) -> Result<Option<String>, SaveError> {
+        let result = self.write(o, p, previous);
+        match &self.after_save {
+            Some(hook) => hook(p, result),
+            None => result,
+        }
     }
 }
 

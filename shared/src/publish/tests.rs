@@ -1,6 +1,5 @@
 use super::*;
 use crate::cloudtrail::ReadLimits;
-use crate::error::CallError;
 use crate::fakes::{CasStore as Store, MemorySource as Source, RecordingSink as Sink};
 use crate::rules::ruleset::{RuleSet, DEFAULT_MAX_DIMENSION_VALUES_PER_HOUR};
 use std::collections::HashMap;
@@ -241,17 +240,9 @@ async fn a_live_lease_of_another_invocation_is_retryable() {
 
 #[tokio::test]
 async fn a_marker_changed_since_it_was_read_stops_the_claim() {
-    struct Racing(Store);
-    impl ProgressStore for Racing {
-        fn describe(&self) -> String {
-            "racing".into()
-        }
-        fn is_atomic(&self) -> bool {
-            true
-        }
-        async fn load(&self, o: &ObjectRef) -> Result<Option<Stored>, CallError> {
-            let seen = self.0.load(o).await;
-            // Another invocation writes right after this one read.
+    let store = Store {
+        // Another invocation writes right after this one read.
+        after_load: Some(Box::new(|store: &Store, o: &ObjectRef, _| {
             let p = Progress {
                 etag: "x".into(),
                 rules: "r".into(),
@@ -260,20 +251,13 @@ async fn a_marker_changed_since_it_was_read_stops_the_claim() {
                 lease: 0,
                 owner: "o".into(),
             };
-            self.0.markers.lock().unwrap().insert(o.key.clone(), (p, 7));
-            seen
-        }
-        async fn save(
-            &self,
-            o: &ObjectRef,
-            p: &Progress,
-            prev: Option<&Stored>,
-        ) -> Result<Option<String>, SaveError> {
-            self.0.save(o, p, prev).await
-        }
-    }
+            store.put_marker(&o.key, p, 7);
+            None
+        })),
+        ..Store::default()
+    };
     let base = ingest(&[(KEY, log(1, "2026-11-25T08:55:10Z"))], vec![]);
-    let ing = with_store(base, Racing(Store::default()));
+    let ing = with_store(base, store);
     let err = ing
         .publish_object(&object(KEY), &attempt("r1"))
         .await
@@ -285,66 +269,30 @@ async fn a_marker_changed_since_it_was_read_stops_the_claim() {
     assert_eq!(*ing.sink.calls.lock().unwrap(), 0);
 }
 
-/// Like tags: no compare-and-swap. Another invocation claims the object while this one reads it.
-struct ClaimedWhileReading {
-    inner: Store,
-    loads: Mutex<usize>,
-}
-
-impl ProgressStore for ClaimedWhileReading {
-    fn describe(&self) -> String {
-        "tags-like".into()
-    }
-    fn is_atomic(&self) -> bool {
-        false
-    }
-    async fn load(&self, o: &ObjectRef) -> Result<Option<Stored>, CallError> {
-        let second = {
-            let mut loads = self.loads.lock().unwrap();
-            *loads += 1;
-            *loads == 2
-        };
-        if second {
-            let p = Progress {
-                etag: format!("etag-{}", o.key),
-                rules: "r".into(),
-                done: 0,
-                total: 1,
-                lease: now().0 + 300,
-                owner: "other".into(),
-            };
-            return Ok(Some(Stored {
-                progress: p,
-                token: None,
-            }));
-        }
-        self.inner.load(o).await
-    }
-    async fn save(
-        &self,
-        o: &ObjectRef,
-        p: &Progress,
-        prev: Option<&Stored>,
-    ) -> Result<Option<String>, SaveError> {
-        self.inner.save(o, p, prev).await
-    }
-}
-
 #[tokio::test]
 async fn a_store_without_compare_and_swap_looks_again_before_claiming() {
+    // Like tags: no compare-and-swap. Another invocation claims the object while this one reads it.
+    let store = Store {
+        atomic: false,
+        after_load: Some(Box::new(|_: &Store, o: &ObjectRef, n| {
+            (n == 2).then(|| {
+                Ok(Some(Stored {
+                    progress: Progress {
+                        etag: format!("etag-{}", o.key),
+                        rules: "r".into(),
+                        done: 0,
+                        total: 1,
+                        lease: now().0 + 300,
+                        owner: "other".into(),
+                    },
+                    token: None,
+                }))
+            })
+        })),
+        ..Store::default()
+    };
     let base = ingest(&[(KEY, log(1, "2026-11-25T08:55:10Z"))], vec![]);
-    let store = ClaimedWhileReading {
-        inner: Store::default(),
-        loads: Mutex::new(0),
-    };
-    let ing = Publisher {
-        engine: base.engine,
-        source: base.source,
-        sink: base.sink,
-        store,
-        now,
-        evidence: None,
-    };
+    let ing = with_store(base, store);
     let err = ing
         .publish_object(&object(KEY), &attempt("r1"))
         .await
@@ -353,48 +301,29 @@ async fn a_store_without_compare_and_swap_looks_again_before_claiming() {
         matches!(err.kind, PublishErrorKind::InProgress { .. }),
         "{err}"
     );
-    assert_eq!(*ing.store.loads.lock().unwrap(), 2);
+    assert_eq!(ing.store.loads.load(std::sync::atomic::Ordering::SeqCst), 2);
     assert_eq!(*ing.sink.calls.lock().unwrap(), 0);
-}
-
-/// A marker write that went through but answered "conflict", as when the SDK retries a
-/// conditional PUT whose first try succeeded.
-struct EchoingConflict(Store);
-
-impl ProgressStore for EchoingConflict {
-    fn describe(&self) -> String {
-        "echo".into()
-    }
-    fn is_atomic(&self) -> bool {
-        true
-    }
-    async fn load(&self, o: &ObjectRef) -> Result<Option<Stored>, CallError> {
-        self.0.load(o).await
-    }
-    async fn save(
-        &self,
-        o: &ObjectRef,
-        p: &Progress,
-        prev: Option<&Stored>,
-    ) -> Result<Option<String>, SaveError> {
-        let token = self.0.save(o, p, prev).await?;
-        if p.done > 0 {
-            return Err(SaveError::Conflict);
-        }
-        Ok(token)
-    }
 }
 
 #[tokio::test]
 async fn a_conflict_on_a_write_that_went_through_is_success() {
+    // A marker write that went through but answered "conflict", as when the SDK retries a conditional
+    // PUT whose first try succeeded.
+    let store = Store {
+        after_save: Some(Box::new(|p: &Progress, result| match result {
+            Ok(_) if p.done > 0 => Err(SaveError::Conflict),
+            other => other,
+        })),
+        ..Store::default()
+    };
     let base = ingest(&[(KEY, log(1, "2026-11-25T08:55:10Z"))], vec![]);
-    let ing = with_store(base, EchoingConflict(Store::default()));
+    let ing = with_store(base, store);
     let outcome = ing
         .publish_object(&object(KEY), &attempt("r1"))
         .await
         .unwrap();
     assert!(matches!(outcome, Outcome::Published(_)), "{outcome:?}");
-    assert!(ing.store.0.markers.lock().unwrap()[KEY].0.is_complete());
+    assert!(ing.store.markers.lock().unwrap()[KEY].0.is_complete());
 }
 
 #[tokio::test]
