@@ -192,19 +192,10 @@ impl Tally {
                 self.out_of_window += p.out_of_window as u64;
             }
             Ok(Outcome::AlreadyPublished { .. }) => self.already += 1,
-            Ok(Outcome::SkippedKey(kind)) => {
+            Ok(skipped @ (Outcome::SkippedKey(_) | Outcome::SkippedContent(_))) => {
                 self.skipped += 1;
-                say(
-                    bar,
-                    format!("{object}: skipped, {}", kind.skip_reason().unwrap_or("")),
-                );
-            }
-            Ok(Outcome::SkippedContent(kind)) => {
-                self.skipped += 1;
-                say(
-                    bar,
-                    format!("{object}: skipped, {}", kind.skip_reason().unwrap_or("")),
-                );
+                let reason = skipped.skip_reason().unwrap_or("");
+                say(bar, format!("{object}: skipped, {reason}"));
             }
             Err(e) => {
                 self.failed += 1;

@@ -120,15 +120,9 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Handler<S, M, P> {
         let result = self.publisher.publish_object(object, attempt).await;
         let object_name = object.to_string();
         match result {
-            Ok(Outcome::SkippedKey(kind)) => {
+            Ok(skipped @ (Outcome::SkippedKey(_) | Outcome::SkippedContent(_))) => {
                 health.files_skipped += 1;
-                let reason = kind.skip_reason().unwrap_or("");
-                tracing::info!(object = object_name, reason, "skipped");
-                Ok(format!("{object_name}: skipped, {reason}"))
-            }
-            Ok(Outcome::SkippedContent(kind)) => {
-                health.files_skipped += 1;
-                let reason = kind.skip_reason().unwrap_or("");
+                let reason = skipped.skip_reason().unwrap_or("");
                 tracing::info!(object = object_name, reason, "skipped");
                 Ok(format!("{object_name}: skipped, {reason}"))
             }
@@ -484,7 +478,7 @@ mod tests {
         assert!(response.unwrap()["objects"][0]
             .as_str()
             .unwrap()
-            .contains("skipped"));
+            .contains("skipped, a CloudTrail digest file"));
         assert_eq!(health.files_skipped, 1);
         let (response, _) = answer(&h, r#"{"hello":"world"}"#).await;
         let err = response.unwrap_err();

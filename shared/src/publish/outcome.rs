@@ -18,6 +18,17 @@ pub enum Outcome {
     Published(Published),
 }
 
+impl Outcome {
+    /// Why the object was skipped, when it was (by its key or by its content).
+    pub fn skip_reason(&self) -> Option<&'static str> {
+        match self {
+            Outcome::SkippedKey(kind) => kind.skip_reason(),
+            Outcome::SkippedContent(kind) => kind.skip_reason(),
+            Outcome::AlreadyPublished { .. } | Outcome::Published(_) => None,
+        }
+    }
+}
+
 /// What publishing one object did.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Published {
