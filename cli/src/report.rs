@@ -356,52 +356,7 @@ pub fn rule_test(rules: &RuleSet, event: &trailwatch::event::Event<'_>, verbose:
         }
         let _ = writeln!(out, "  MATCH     {}", rule.name);
         for t in &rule.transformations {
-            let value = rules.metric_value(&t.value, event);
-            let mut dims = Vec::new();
-            let mut missing = None;
-            for d in &t.dimensions {
-                match rules.dimension_value(d.source, event) {
-                    Some(v) => {
-                        let published = trailwatch::metrics::published_dimension_value(&v);
-                        if published == v {
-                            dims.push(format!("{}={v}", d.name));
-                        } else {
-                            dims.push(format!(
-                                "{}={published} (percent-encoded from {v:?})",
-                                d.name
-                            ));
-                        }
-                    }
-                    None => {
-                        missing = Some(format!(
-                            "dimension {} ({}) has no value",
-                            d.name, d.source_text
-                        ))
-                    }
-                }
-            }
-            let _ = match (value, missing) {
-                (Some(v), None) => writeln!(
-                    out,
-                    "              publishes {}/{} {} value {}",
-                    t.namespace,
-                    t.metric_name,
-                    if dims.is_empty() {
-                        "(no dimensions)".into()
-                    } else {
-                        dims.join(",")
-                    },
-                    format_number(v)
-                ),
-                (None, _) => writeln!(
-                    out,
-                    "              no datum for {}: metricValue {} is not a number here",
-                    t.metric_name, t.value_text
-                ),
-                (_, Some(why)) => {
-                    writeln!(out, "              no datum for {}: {why}", t.metric_name)
-                }
-            };
+            publishes(rules, t, event, &mut out);
         }
     }
     if !verbose && unmatched > 0 {
@@ -412,6 +367,61 @@ pub fn rule_test(rules: &RuleSet, event: &trailwatch::event::Event<'_>, verbose:
         );
     }
     out
+}
+
+/// What one transformation of a matching rule publishes for the event, or why it publishes nothing.
+fn publishes(
+    rules: &RuleSet,
+    t: &trailwatch::rules::ruleset::Transformation,
+    event: &trailwatch::event::Event<'_>,
+    out: &mut String,
+) {
+    let value = rules.metric_value(&t.value, event);
+    let mut dims = Vec::new();
+    let mut missing = None;
+    for d in &t.dimensions {
+        match rules.dimension_value(d.source, event) {
+            Some(v) => {
+                let published = trailwatch::metrics::published_dimension_value(&v);
+                if published == v {
+                    dims.push(format!("{}={v}", d.name));
+                } else {
+                    dims.push(format!(
+                        "{}={published} (percent-encoded from {v:?})",
+                        d.name
+                    ));
+                }
+            }
+            None => {
+                missing = Some(format!(
+                    "dimension {} ({}) has no value",
+                    d.name, d.source_text
+                ))
+            }
+        }
+    }
+    let _ = match (value, missing) {
+        (Some(v), None) => writeln!(
+            out,
+            "              publishes {}/{} {} value {}",
+            t.namespace,
+            t.metric_name,
+            if dims.is_empty() {
+                "(no dimensions)".into()
+            } else {
+                dims.join(",")
+            },
+            format_number(v)
+        ),
+        (None, _) => writeln!(
+            out,
+            "              no datum for {}: metricValue {} is not a number here",
+            t.metric_name, t.value_text
+        ),
+        (_, Some(why)) => {
+            writeln!(out, "              no datum for {}: {why}", t.metric_name)
+        }
+    };
 }
 
 /// Runs [`rule_test`] on every record of a file (a single event, a log file, an array, NDJSON).

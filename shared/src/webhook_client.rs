@@ -23,13 +23,13 @@ pub struct HttpClient {
 
 #[derive(Debug, thiserror::Error)]
 #[error("the system's TLS root certificates could not be loaded: {0}")]
-pub struct TlsRootsError(String);
+pub struct TlsRootsError(#[source] std::io::Error);
 
 impl HttpClient {
     pub fn new() -> Result<HttpClient, TlsRootsError> {
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
-            .map_err(|e| TlsRootsError(e.to_string()))?
+            .map_err(TlsRootsError)?
             .https_or_http()
             .enable_http1()
             .build();

@@ -149,6 +149,40 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Han
         Handled { response, health }
     }
 
+    /// Each destination's outcome for the summary, counted and logged; the failures apart.
+    fn outcomes(
+        &self,
+        alarm: &Alarm,
+        transition: &str,
+        results: Vec<Result<Delivered, DeliveryFailure>>,
+        health: &mut Health,
+    ) -> (serde_json::Map<String, Value>, Vec<DeliveryFailure>) {
+        let mut failures = Vec::new();
+        let mut outcomes = serde_json::Map::new();
+        for (target, result) in self.deliverer.targets.iter().zip(results) {
+            let label = target.destination.channel().label();
+            let outcome = match result {
+                Ok(delivered) => self::delivered(alarm, transition, label, delivered, health),
+                Err(f) => {
+                    health.failed += 1;
+                    health.retries += u64::from(f.attempts.saturating_sub(1));
+                    tracing::error!(
+                        alarm = alarm.name,
+                        destination = label,
+                        retryable = f.retryable,
+                        error = f.message,
+                        "delivery failed"
+                    );
+                    let text = format!("failed: {}", f.message);
+                    failures.push(f);
+                    text
+                }
+            };
+            outcomes.insert(label.to_owned(), Value::String(outcome));
+        }
+        (outcomes, failures)
+    }
+
     /// One alarm state change: dropped if its transition is not notified, else delivered to every
     /// destination.
     async fn notify(&self, alarm: &Alarm, deadline: Instant, health: &mut Health) -> Notified {
@@ -189,29 +223,7 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Han
             .deliverer
             .deliver_all(&view, key.as_deref(), deadline)
             .await;
-        let mut failures = Vec::new();
-        let mut outcomes = serde_json::Map::new();
-        for (target, result) in self.deliverer.targets.iter().zip(results) {
-            let label = target.destination.channel().label();
-            let outcome = match result {
-                Ok(delivered) => self::delivered(alarm, &transition, label, delivered, health),
-                Err(f) => {
-                    health.failed += 1;
-                    health.retries += u64::from(f.attempts.saturating_sub(1));
-                    tracing::error!(
-                        alarm = alarm.name,
-                        destination = label,
-                        retryable = f.retryable,
-                        error = f.message,
-                        "delivery failed"
-                    );
-                    let text = format!("failed: {}", f.message);
-                    failures.push(f);
-                    text
-                }
-            };
-            outcomes.insert(label.to_owned(), Value::String(outcome));
-        }
+        let (outcomes, failures) = self.outcomes(alarm, &transition, results, health);
         Notified {
             summary: json!({
                 "alarm": alarm.name, "transition": transition, "key": key, "deliveries": outcomes,

@@ -1,7 +1,7 @@
 //! What every rendering says about an alarm, worked out once: the [`View`].
 
 use super::links::{console_url, insights_url};
-use crate::alarms::{Alarm, MetricQuery, MetricRef, State, Watches};
+use crate::alarms::{Alarm, Evaluation, MetricQuery, MetricRef, State, Watches};
 use crate::rules::ruleset::RuleSet;
 
 /// What rendering knows beyond the alarm: trailwatch's rules and where its evidence is logged.
@@ -191,26 +191,28 @@ fn number(v: f64) -> String {
     crate::text::format_number(v)
 }
 
-fn describe_watches(alarm: &Alarm) -> Vec<String> {
-    let e = &alarm.evaluation;
-    let condition = || {
-        let mut c = match (&e.comparison, e.threshold, &e.threshold_metric_id) {
-            (Some(op), _, Some(band)) => format!("alarm when {} {band}", comparison_text(op)),
-            (Some(op), Some(t), None) => {
-                format!("alarm when {} {}", comparison_text(op), number(t))
-            }
-            (None, Some(t), _) => format!("threshold {}", number(t)),
-            _ => String::new(),
-        };
-        if let Some(n) = e.evaluation_periods {
-            let m = e.datapoints_to_alarm.unwrap_or(n);
-            c.push_str(&format!(" for {m} of {n} periods"));
+/// The alarm's condition: comparison and threshold (or band), datapoints, missing-data treatment.
+fn condition_text(e: &Evaluation) -> String {
+    let mut c = match (&e.comparison, e.threshold, &e.threshold_metric_id) {
+        (Some(op), _, Some(band)) => format!("alarm when {} {band}", comparison_text(op)),
+        (Some(op), Some(t), None) => {
+            format!("alarm when {} {}", comparison_text(op), number(t))
         }
-        if let Some(t) = &e.treat_missing_data {
-            c.push_str(&format!("; missing data: {t}"));
-        }
-        c
+        (None, Some(t), _) => format!("threshold {}", number(t)),
+        _ => String::new(),
     };
+    if let Some(n) = e.evaluation_periods {
+        let m = e.datapoints_to_alarm.unwrap_or(n);
+        c.push_str(&format!(" for {m} of {n} periods"));
+    }
+    if let Some(t) = &e.treat_missing_data {
+        c.push_str(&format!("; missing data: {t}"));
+    }
+    c
+}
+
+fn describe_watches(alarm: &Alarm) -> Vec<String> {
+    let condition = || condition_text(&alarm.evaluation);
     match &alarm.watches {
         Watches::Metric {
             metric,

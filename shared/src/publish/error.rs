@@ -33,8 +33,13 @@ pub enum PublishErrorKind {
         done: usize,
         error: CallError,
     },
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// A task of ours ended without an answer (it panicked or was cancelled).
+    #[error("internal error: {what} failed: {error}")]
+    Internal {
+        what: &'static str,
+        #[source]
+        error: tokio::task::JoinError,
+    },
 }
 
 /// A failure on one object; the message names it.
@@ -57,7 +62,7 @@ impl PublishError {
                 true
             }
             PublishErrorKind::Corrupt { .. } | PublishErrorKind::RulesChanged { .. } => false,
-            PublishErrorKind::Internal(_) => true,
+            PublishErrorKind::Internal { .. } => true,
         }
     }
 

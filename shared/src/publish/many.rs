@@ -47,9 +47,10 @@ pub async fn publish_all<S, M, P>(
                 if let Some(object) = running.remove(&e.id()) {
                     let error = PublishError {
                         object: object.to_string(),
-                        kind: PublishErrorKind::Internal(format!(
-                            "the task processing it failed: {e}"
-                        )),
+                        kind: PublishErrorKind::Internal {
+                            what: "the task processing it",
+                            error: e,
+                        },
                     };
                     done(object, Err(error));
                 }

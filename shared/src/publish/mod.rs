@@ -320,7 +320,10 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Publisher<S, M, P> {
         let reader = tokio_util::io::SyncIoBridge::new(body);
         let result = tokio::task::spawn_blocking(move || engine.process(&name, reader))
             .await
-            .map_err(|e| PublishErrorKind::Internal(format!("the engine task failed: {e}")))?;
+            .map_err(|error| PublishErrorKind::Internal {
+                what: "the engine task",
+                error,
+            })?;
         result.map_err(|FileError { gzip, error, .. }| match error {
             // An I/O error while streaming is S3's or the network's, not the file's.
             ReadError::Io(e) => PublishErrorKind::Read(CallError {
