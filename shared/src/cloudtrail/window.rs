@@ -245,6 +245,13 @@ impl<R: Read> Window<R> {
                 at_end: self.eof,
             };
             match parse(window)? {
+                Some((len, _)) if len > self.limits.max_record_bytes => {
+                    // A record that came whole in one read is held to the cap as one that did not.
+                    return Err(ReadError::RecordTooLarge {
+                        offset: self.offset(self.pos),
+                        limit: self.limits.max_record_bytes,
+                    });
+                }
                 Some((len, value)) => {
                     self.pos += len;
                     return Ok(value);
