@@ -502,7 +502,18 @@ fn a_record_larger_than_the_window_is_offered_a_logarithmic_number_of_times() {
 fn a_record_over_the_cap_is_refused_whatever_the_window() {
     let data = format!("[{{\"s\":\"{}\"}}]", "q".repeat(5000));
     // Windows that end inside the record, and windows that hold it whole in one read.
-    for window_bytes in [1, 2, 10, 100, 999, 1000, 1001, 4096, 8192, DEFAULT_WINDOW_BYTES] {
+    for window_bytes in [
+        1,
+        2,
+        10,
+        100,
+        999,
+        1000,
+        1001,
+        4096,
+        8192,
+        DEFAULT_WINDOW_BYTES,
+    ] {
         let limits = ReadLimits {
             max_record_bytes: 1000,
             window_bytes,
