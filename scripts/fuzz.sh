@@ -3,7 +3,7 @@
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]    # default: 300 s each, every target
 #
-# Targets (fuzz/fuzz_targets/, checks in fuzz/src/checks.rs): cloudtrail_reader (bytes → engine, read
+# Targets (fuzz/fuzz_targets/, checks in fuzz-checks/src/lib.rs): cloudtrail_reader (bytes → engine, read
 # whole, a few bytes at a time and gzipped: the three must agree), pattern (metric-filter pattern ×
 # event), trigger (trail-metrics payloads), alarm (alarm-notifier payloads, rendered every way).
 # Seeds: events/, tests/data/real/, tests/data/hostile/, fuzz/regressions/ and, when it is beside the

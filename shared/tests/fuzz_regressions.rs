@@ -1,12 +1,11 @@
-//! Replays, through the fuzz targets' own checks (fuzz/src/checks.rs), every crash or hang the fuzzers
+//! Replays, through the fuzz targets' own checks (the trailwatch-fuzz-checks crate), every crash or hang the fuzzers
 //! found (fuzz/regressions/<target>/) and the seed inputs: sample events, the real CloudTrail files and
 //! the hostile corpus. The fuzzers run with scripts/fuzz.sh; this keeps what they found fixed on every
 //! `cargo test`, without a sanitizer build.
 
 use std::path::{Path, PathBuf};
 
-#[path = "../../fuzz/src/checks.rs"]
-mod checks;
+use fuzz_checks as checks;
 
 fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)

@@ -9,10 +9,7 @@
 
 use std::io::Write;
 
-#[path = "../../fuzz/src/checks.rs"]
-mod checks;
-
-use checks::Trickle;
+use fuzz_checks::Trickle;
 
 use trailwatch::cloudtrail::ReadLimits;
 use trailwatch::engine::{Engine, FileError, FileKind, FileReport};

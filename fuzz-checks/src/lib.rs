@@ -1,8 +1,8 @@
 //! What each fuzz target feeds to trailwatch and what it checks besides "no panic, no hang". Shared by
-//! the fuzz targets (`fuzz/fuzz_targets/`) and by `shared/tests/fuzz_regressions.rs`, which replays every
-//! input in `fuzz/regressions/` (each one a crash or hang the fuzzers found) and the seed corpora on
-//! every `cargo test`.
-#![allow(dead_code)]
+//! the fuzz targets (`fuzz/fuzz_targets/`, built with sanitizers outside the workspace) and by the
+//! library's tests: `shared/tests/fuzz_regressions.rs` replays every input in `fuzz/regressions/` (each
+//! one a crash or hang the fuzzers found) and the seed corpora on every `cargo test`, and
+//! `shared/tests/window_cuts.rs` reads through [`Trickle`].
 
 use std::io::{self, Read, Write};
 
