@@ -32,6 +32,7 @@ fn engine() -> &'static Engine {
             LIMITS,
         )
         .with_evidence(true)
+        .with_content_hash(true)
     })
 }
 
@@ -72,9 +73,10 @@ fn outcome(result: Result<FileReport, FileError>) -> Result<String, String> {
                 }
                 assert!(d.statistics.sample_count >= 1.0, "{d:?}");
             }
+            // The hash too: a read that hashed other bytes than it framed would show here.
             Ok(format!(
-                "{:?} {:?} {:?} {:?}",
-                report.kind, report.counts, report.rule_matches, datums
+                "{:?} {:?} {:?} {:?} {:?}",
+                report.kind, report.counts, report.rule_matches, datums, report.content_hash
             ))
         }
         // Both must fail; where may differ (a syntax error past the record cap is found by a whole

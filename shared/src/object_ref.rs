@@ -12,6 +12,19 @@ pub struct ObjectRef {
     pub size: Option<u64>,
 }
 
+impl ObjectRef {
+    /// An object named by bucket and key alone: no version, ETag or size known.
+    pub fn new(bucket: impl Into<String>, key: impl Into<String>) -> ObjectRef {
+        ObjectRef {
+            bucket: bucket.into(),
+            key: key.into(),
+            version_id: None,
+            etag: None,
+            size: None,
+        }
+    }
+}
+
 impl std::fmt::Display for ObjectRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "s3://{}/{}", self.bucket, self.key)?;

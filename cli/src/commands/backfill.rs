@@ -53,7 +53,8 @@ pub async fn run(args: BackfillArgs) -> Result<ExitCode, Fatal> {
     let files = Files {
         objects: listing.objects,
         concurrency: usize::from(args.concurrency),
-        engine: Arc::new(Engine::new(rules, limits)),
+        // Markers written by --publish keep the content hash, as the function's do.
+        engine: Arc::new(Engine::new(rules, limits).with_content_hash(args.publish)),
         store: ProgressStores::for_mode(&args.dedup, &s3),
         source: S3Source { client: s3 },
     };

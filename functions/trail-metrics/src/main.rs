@@ -15,7 +15,7 @@ use serde_json::Value;
 use trailwatch::aws::{self, CloudWatchSink, ProgressStores, S3Source};
 use trailwatch::engine::Engine;
 use trailwatch::lambda::invocation_deadline_ms;
-use trailwatch::publish::{Attempt, Lease, ProgressStore, Publisher};
+use trailwatch::publish::{Attempt, DedupMode, Lease, ProgressStore, Publisher};
 use trailwatch::time::UnixSeconds;
 
 use crate::config::Config;
@@ -64,7 +64,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let function = config.function_name.clone();
     let app = Arc::new(Handler {
         publisher: Publisher {
-            engine: Arc::new(Engine::new(rules, config.limits()).with_evidence(config.evidence)),
+            // Markers keep each file's content hash, which CloudTrail's digests are checked against.
+            engine: Arc::new(
+                Engine::new(rules, config.limits())
+                    .with_evidence(config.evidence)
+                    .with_content_hash(config.dedup != DedupMode::Off),
+            ),
             source: S3Source { client: s3 },
             sink: CloudWatchSink { client: cloudwatch },
             store,

@@ -24,6 +24,7 @@ fn progress(done: usize, owner: &str) -> Progress {
         total: 3,
         lease: 1_900_000_000,
         owner: owner.into(),
+        content: None,
     }
 }
 

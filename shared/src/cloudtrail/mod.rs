@@ -5,12 +5,16 @@
 //! top-level values). The reader frames records and hands each one's bytes to the caller; it only scans
 //! structure (strings, brackets), and the caller's JSON parser validates each record.
 
+mod content_hash;
+mod digest;
 mod error;
 mod frame;
 mod keys;
 mod limits;
 mod window;
 
+pub use content_hash::ContentHash;
+pub use digest::{Digest, DigestError, ListedLogFile, PreviousDigest, MAX_DIGEST_BYTES};
 pub use error::ReadError;
 pub use frame::value_len;
 pub use keys::{classify_key, day_folders, key_time, KeyKind};
@@ -90,15 +94,44 @@ pub fn open<R: Read>(mut source: R) -> Result<(Compression, DecodedStream<R>), R
     if gzip {
         Ok((
             Compression::Gzip,
-            DecodedStream(Stream::Gzip(Box::new(MultiGzDecoder::new(raw)))),
+            DecodedStream {
+                stream: Stream::Gzip(Box::new(MultiGzDecoder::new(raw))),
+                hash: false,
+            },
         ))
     } else {
-        Ok((Compression::None, DecodedStream(Stream::Plain(raw))))
+        Ok((
+            Compression::None,
+            DecodedStream {
+                stream: Stream::Plain(raw),
+                hash: false,
+            },
+        ))
     }
 }
 
 /// A decompressed byte stream, from [`open`].
-pub struct DecodedStream<R: Read>(Stream<R>);
+pub struct DecodedStream<R: Read> {
+    stream: Stream<R>,
+    hash: bool,
+}
+
+impl<R: Read> DecodedStream<R> {
+    /// Also hash the decompressed bytes as they are read ([`ReadEnd::content_hash`]): a log file's
+    /// identity in CloudTrail's digest files, at no second read.
+    pub fn hashed(mut self) -> Self {
+        self.hash = true;
+        self
+    }
+}
+
+/// What a whole read found besides its records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadEnd {
+    pub container: Container,
+    /// SHA-256 of every decompressed byte, when the stream was [`DecodedStream::hashed`].
+    pub content_hash: Option<ContentHash>,
+}
 
 /// Reads every record of `decoded` and calls `on_record` for each. Errors from `on_record` stop the
 /// read and are returned as they are.
@@ -106,9 +139,13 @@ pub fn read_records<R: Read>(
     decoded: DecodedStream<R>,
     limits: ReadLimits,
     on_record: &mut dyn FnMut(RecordWindow<'_>) -> Result<Parsed, ReadError>,
-) -> Result<Container, ReadError> {
-    let mut window = Window::new(decoded.0, limits);
-    frame(&mut window, on_record)
+) -> Result<ReadEnd, ReadError> {
+    let mut window = Window::new(decoded.stream, limits, decoded.hash);
+    let container = frame(&mut window, on_record)?;
+    Ok(ReadEnd {
+        container,
+        content_hash: window.content_hash(),
+    })
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ fn records(data: &[u8]) -> Result<Framed, ReadError> {
 fn records_with(data: &[u8], limits: ReadLimits) -> Result<Framed, ReadError> {
     let mut out = Vec::new();
     let (_, decoded) = open(data)?;
-    let container = read_records(decoded, limits, &mut collect(&mut out))?;
+    let container = read_records(decoded, limits, &mut collect(&mut out))?.container;
     Ok((container, out))
 }
 
@@ -271,7 +271,7 @@ impl Read for Scripted {
 fn read_all<R: Read>(source: R) -> Result<Framed, ReadError> {
     let mut out = Vec::new();
     let (_, decoded) = open(source)?;
-    let container = read_records(decoded, ReadLimits::default(), &mut collect(&mut out))?;
+    let container = read_records(decoded, ReadLimits::default(), &mut collect(&mut out))?.container;
     Ok((container, out))
 }
 
@@ -363,7 +363,7 @@ fn reads_the_same_with_windows(
         let trickled = open(OneByteAtATime(data.as_bytes())).and_then(|(_, decoded)| {
             read_records(decoded, with_window(window_bytes), &mut collect(&mut out))
         });
-        let trickled = trickled.map(|container| (container, out));
+        let trickled = trickled.map(|end| (end.container, out));
         for (how, got) in [("whole", whole), ("a byte per read", trickled)] {
             let got = got.map_err(|e| e.to_string());
             assert_eq!(
@@ -481,7 +481,7 @@ fn offers(data: &[u8], limits: ReadLimits) -> (Result<Framed, ReadError>, usize)
     };
     let result = open(data).and_then(|(_, decoded)| read_records(decoded, limits, &mut counting));
     drop(measure);
-    (result.map(|container| (container, out)), count)
+    (result.map(|end| (end.container, out)), count)
 }
 
 #[test]
@@ -673,4 +673,58 @@ fn lookup_events_output_later_in_a_file_is_a_record() {
     assert_eq!(container, Container::Records);
     assert_eq!(out.len(), 2);
     assert!(!out[1].2);
+}
+
+/// The content hash of `source` read through a `window_bytes` window, hashing on.
+fn hash_of<R: Read>(source: R, window_bytes: usize) -> Option<ContentHash> {
+    let (_, decoded) = open(source).unwrap();
+    read_records(
+        decoded.hashed(),
+        with_window(window_bytes),
+        &mut collect(&mut Vec::new()),
+    )
+    .unwrap()
+    .content_hash
+}
+
+#[test]
+fn the_content_hash_is_the_sha256_of_every_decompressed_byte_however_it_is_read() {
+    use sha2::{Digest, Sha256};
+    // A byte order mark, multi-byte characters cut by small windows, whitespace after the object:
+    // all of it is content.
+    let data = "\u{FEFF}{\"Records\":[{\"a\":\"é€𝄞\"},{\"n\":-1.5e3}],\"k\":null}\n \n";
+    let expected = ContentHash(Sha256::digest(data.as_bytes()).into());
+    let one = gzip(&data.as_bytes()[..20]);
+    let mut two_members = one.clone();
+    two_members.extend(gzip(&data.as_bytes()[20..]));
+    for window_bytes in [1, 2, 3, 7, 64, 1 << 16] {
+        assert_eq!(hash_of(data.as_bytes(), window_bytes), Some(expected));
+        assert_eq!(
+            hash_of(OneByteAtATime(data.as_bytes()), window_bytes),
+            Some(expected)
+        );
+        assert_eq!(
+            hash_of(&gzip(data.as_bytes())[..], window_bytes),
+            Some(expected),
+            "gzipped, {window_bytes}-byte window"
+        );
+        assert_eq!(
+            hash_of(&two_members[..], window_bytes),
+            Some(expected),
+            "two gzip members"
+        );
+    }
+    let empty = ContentHash(Sha256::digest(b"").into());
+    assert_eq!(hash_of(&b""[..], 8), Some(empty));
+    assert_eq!(hash_of(&gzip(b"")[..], 8), Some(empty));
+    // Not asked for, not computed.
+    let (_, decoded) = open(data.as_bytes()).unwrap();
+    let end = read_records(
+        decoded,
+        ReadLimits::default(),
+        &mut collect(&mut Vec::new()),
+    )
+    .unwrap();
+    assert_eq!(end.content_hash, None);
+    assert_eq!(end.container, Container::Records);
 }

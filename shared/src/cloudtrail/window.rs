@@ -2,8 +2,10 @@
 
 use flate2::bufread::MultiGzDecoder;
 use serde::de::{Deserialize, IgnoredAny};
+use sha2::{Digest, Sha256};
 use std::io::{self, BufReader, Read};
 
+use super::content_hash::ContentHash;
 use super::error::ReadError;
 use super::frame::value_len;
 use super::limits::ReadLimits;
@@ -77,10 +79,12 @@ pub(super) struct Window<R: Read> {
     pub(super) invalid_at: Option<u64>,
     /// Top-level values begun so far.
     pub(super) values: u64,
+    /// Every decompressed byte read, hashed, when the caller wants the file's [`ContentHash`].
+    hasher: Option<Sha256>,
 }
 
 impl<R: Read> Window<R> {
-    pub(super) fn new(stream: Stream<R>, mut limits: ReadLimits) -> Self {
+    pub(super) fn new(stream: Stream<R>, mut limits: ReadLimits, hash: bool) -> Self {
         limits.window_bytes = limits.window_bytes.max(1);
         Window {
             stream,
@@ -94,7 +98,13 @@ impl<R: Read> Window<R> {
             total: 0,
             invalid_at: None,
             values: 0,
+            hasher: hash.then(Sha256::new),
         }
+    }
+
+    /// The hash of everything read, when it was asked for. Only meaningful once the stream has ended.
+    pub(super) fn content_hash(self) -> Option<ContentHash> {
+        self.hasher.map(|h| ContentHash(h.finalize().into()))
     }
 
     fn bytes(&self) -> &[u8] {
@@ -143,6 +153,9 @@ impl<R: Read> Window<R> {
                 self.invalid_at = Some(self.offset(self.buf.len()));
             }
             return Ok(false);
+        }
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update(&self.stage[self.carry..self.carry + n]);
         }
         self.total += n as u64;
         if self.total > self.limits.max_decompressed_bytes {

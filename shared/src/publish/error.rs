@@ -1,6 +1,6 @@
 //! Why publishing an object failed, and whether trying again can help.
 
-use crate::cloudtrail::ReadError;
+use crate::cloudtrail::{ContentHash, ReadError};
 use crate::error::CallError;
 use crate::publish::SaveError;
 use crate::time::UnixSeconds;
@@ -12,6 +12,13 @@ pub enum PublishErrorKind {
     Read(CallError),
     #[error("corrupt log file, nothing published{}: {error}", if *.gzip { " (offsets in the decompressed data)" } else { "" })]
     Corrupt { gzip: bool, error: ReadError },
+    /// The object's bytes are not those CloudTrail's digest listed: overwritten or altered since it
+    /// was delivered. Nothing from it is published.
+    #[error("its content is not what CloudTrail delivered: the digest lists SHA-256 {listed}, the object now hashes to {found}; nothing published (overwritten or tampered with)")]
+    Tampered {
+        listed: ContentHash,
+        found: ContentHash,
+    },
     #[error("another invocation ({owner}) is publishing it, lease until {until}: try again later")]
     InProgress { owner: String, until: UnixSeconds },
     #[error("{0}")]
@@ -61,7 +68,9 @@ impl PublishError {
             PublishErrorKind::Marker(SaveError::Conflict) | PublishErrorKind::InProgress { .. } => {
                 true
             }
-            PublishErrorKind::Corrupt { .. } | PublishErrorKind::RulesChanged { .. } => false,
+            PublishErrorKind::Corrupt { .. }
+            | PublishErrorKind::RulesChanged { .. }
+            | PublishErrorKind::Tampered { .. } => false,
             PublishErrorKind::Internal { .. } => true,
         }
     }
@@ -71,6 +80,7 @@ impl PublishError {
         match (&self.kind, self.retryable()) {
             (PublishErrorKind::Corrupt { .. }, _) => "Permanent.CorruptObject",
             (PublishErrorKind::RulesChanged { .. }, _) => "Permanent.RulesChanged",
+            (PublishErrorKind::Tampered { .. }, _) => "Permanent.Tampered",
             (
                 PublishErrorKind::InProgress { .. } | PublishErrorKind::Marker(SaveError::Conflict),
                 _,

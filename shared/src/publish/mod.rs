@@ -32,14 +32,14 @@ pub use error::{PublishError, PublishErrorKind};
 pub use many::publish_all;
 pub use outcome::{Attempt, Lease, Outcome, Published};
 pub use ports::{MetricSink, ObjectSource, Opened, ProgressStore, SaveError, Stored};
-pub use progress::{Progress, ProgressError};
+pub use progress::{Progress, ProgressError, MAX_OWNER_CHARS};
 
 use std::ops::Range;
 use std::sync::Arc;
 
 use tokio::io::AsyncRead;
 
-use crate::cloudtrail::{classify_key, KeyKind, ReadError};
+use crate::cloudtrail::{classify_key, ContentHash, KeyKind, ReadError};
 use crate::engine::{Engine, FileError, FileKind};
 use crate::error::CallError;
 use crate::metrics::{request_batches, MetricDatum};
@@ -76,7 +76,24 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Publisher<S, M, P> {
         if kind != KeyKind::Log {
             return Ok(Outcome::SkippedKey(kind));
         }
-        self.publish_log(object, attempt)
+        self.publish_log(object, None, attempt)
+            .await
+            .map_err(|kind| PublishError {
+                object: object.to_string(),
+                kind,
+            })
+    }
+
+    /// Publishes a log file a CloudTrail digest lists with its content hash, whatever its key: the
+    /// same protocol as [`Publisher::publish_object`], but a file whose bytes do not hash to `listed`
+    /// is refused ([`PublishErrorKind::Tampered`]) before anything is claimed or published.
+    pub async fn publish_listed(
+        &self,
+        object: &ObjectRef,
+        listed: ContentHash,
+        attempt: &Attempt,
+    ) -> Result<Outcome, PublishError> {
+        self.publish_log(object, Some(listed), attempt)
             .await
             .map_err(|kind| PublishError {
                 object: object.to_string(),
@@ -88,6 +105,7 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Publisher<S, M, P> {
     async fn publish_log(
         &self,
         object: &ObjectRef,
+        listed: Option<ContentHash>,
         attempt: &Attempt,
     ) -> Result<Outcome, PublishErrorKind> {
         let stored = self
@@ -113,6 +131,11 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Publisher<S, M, P> {
             return outcome;
         }
         let report = self.read(object, opened.body).await?;
+        if let (Some(listed), Some(found)) = (listed, report.content_hash) {
+            if listed != found {
+                return Err(PublishErrorKind::Tampered { listed, found });
+            }
+        }
         if report.kind != FileKind::Events {
             return Ok(Outcome::SkippedContent(report.kind));
         }
@@ -129,15 +152,13 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Publisher<S, M, P> {
             dimension_values_folded: report.counts.folded_dimension_value,
             ..Published::default()
         };
-        if batches.is_empty() {
-            // Nothing to count twice: no marker needed.
-            self.log_evidence(object, &report.evidence, &mut published);
-            return Ok(Outcome::Published(published));
-        }
-        let claimed = match self
-            .claim(object, stored, etag, batches.len(), attempt)
-            .await?
-        {
+        // A file with nothing to publish gets a marker too: a digest check then finds it published.
+        let read = Read {
+            etag,
+            content: report.content_hash,
+            total: batches.len(),
+        };
+        let claimed = match self.claim(object, stored, read, attempt).await? {
             Claim::Claimed(claimed) => claimed,
             Claim::Settled(outcome) => return Ok(outcome),
         };
@@ -167,10 +188,14 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Publisher<S, M, P> {
         &self,
         object: &ObjectRef,
         stored: Option<Stored>,
-        etag: String,
-        total: usize,
+        read: Read,
         attempt: &Attempt,
     ) -> Result<Claim, PublishErrorKind> {
+        let Read {
+            etag,
+            content,
+            total,
+        } = read;
         // Reading took a while: a store without compare-and-swap looks again just before claiming,
         // which narrows a race with another invocation to the moment between this read and the write.
         let stored = if self.store.is_atomic() {
@@ -209,8 +234,14 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Publisher<S, M, P> {
             rules,
             done,
             total,
-            lease: attempt.lease_at((self.now)()),
+            // Nothing to publish: complete as soon as it is written, held by nobody.
+            lease: if done >= total {
+                0
+            } else {
+                attempt.lease_at((self.now)())
+            },
             owner: attempt.owner.clone(),
+            content,
         };
         let token = self
             .store
@@ -363,6 +394,14 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Publisher<S, M, P> {
             }
         }
     }
+}
+
+/// What the read of an object found, for its marker.
+struct Read {
+    etag: String,
+    content: Option<ContentHash>,
+    /// PutMetricData requests it makes.
+    total: usize,
 }
 
 /// What claiming an object came to.

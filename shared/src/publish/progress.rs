@@ -1,7 +1,14 @@
 //! The progress marker: how far publishing one object has gone, as one line of text.
 
+use crate::cloudtrail::ContentHash;
+
+/// The longest owner a marker holds and still fits an S3 tag value with every other field at its
+/// longest (a multipart ETag, 10,000 requests, a lease in 2286, the content hash).
+pub const MAX_OWNER_CHARS: usize = 64;
+
 /// How far publishing an object has gone. Stored as one line of text (it fits an S3 tag value):
-/// `v1 etag=… rules=… done=2 total=5 lease=1764059700 owner=…`.
+/// `v1 etag=… rules=… done=2 total=5 lease=1764059700 owner=… sha256=…`. `sha256` is absent from
+/// markers written before it existed, and where the engine did not hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Progress {
     /// The object version this is about.
@@ -13,8 +20,11 @@ pub struct Progress {
     pub total: usize,
     /// Until when (Unix seconds) the owner may still be publishing; 0 when nobody is.
     pub lease: i64,
-    /// Who holds the lease: a Lambda request ID, or `trailwatch-backfill-…`.
+    /// Who holds the lease: a Lambda request ID, or `trailwatch-backfill-…`; at most
+    /// [`MAX_OWNER_CHARS`], so that a marker fits an S3 tag value (256 characters).
     pub owner: String,
+    /// What was read: the decompressed content's SHA-256, which CloudTrail's digest files list.
+    pub content: Option<ContentHash>,
 }
 
 impl Progress {
@@ -23,10 +33,14 @@ impl Progress {
     }
 
     pub fn encode(&self) -> String {
-        format!(
+        let mut text = format!(
             "v1 etag={} rules={} done={} total={} lease={} owner={}",
             self.etag, self.rules, self.done, self.total, self.lease, self.owner
-        )
+        );
+        if let Some(hash) = self.content {
+            text.push_str(&format!(" sha256={hash}"));
+        }
+        text
     }
 
     pub fn parse(text: &str) -> Result<Progress, ProgressError> {
@@ -41,6 +55,7 @@ impl Progress {
             total: 0,
             lease: 0,
             owner: String::new(),
+            content: None,
         };
         let mut seen = 0;
         for field in fields {
@@ -68,6 +83,13 @@ impl Progress {
                 }
                 "lease" => p.lease = number(v)?,
                 "owner" => p.owner = v.to_owned(),
+                "sha256" => {
+                    p.content = Some(
+                        ContentHash::from_hex(v)
+                            .ok_or_else(|| ProgressError::NotAHash(v.to_owned()))?,
+                    );
+                    continue;
+                }
                 _ => continue,
             }
             seen += 1;
@@ -88,6 +110,8 @@ pub enum ProgressError {
     NoEquals(String),
     #[error("progress marker: {field}={value:?} is not a number")]
     NotANumber { field: String, value: String },
+    #[error("progress marker: sha256={0:?} is not 64 hexadecimal digits")]
+    NotAHash(String),
     #[error("progress marker: negative {0}")]
     Negative(&'static str),
     #[error("incomplete progress marker {0:?}")]

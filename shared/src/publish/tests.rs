@@ -1,5 +1,5 @@
 use super::*;
-use crate::cloudtrail::ReadLimits;
+use crate::cloudtrail::{ContentHash, ReadLimits};
 use crate::fakes::{CasStore as Store, MemorySource as Source, RecordingSink as Sink};
 use crate::rules::ruleset::{RuleSet, DEFAULT_MAX_DIMENSION_VALUES_PER_HOUR};
 use std::collections::HashMap;
@@ -65,7 +65,11 @@ fn with_store<P: ProgressStore>(
 fn ingest(files: &[(&str, Vec<u8>)], fail: Vec<usize>) -> Publisher<Source, Sink, Store> {
     let rules = RuleSet::builtin("CloudTrailMetrics").unwrap();
     Publisher {
-        engine: Arc::new(Engine::new(rules, ReadLimits::default()).with_evidence(true)),
+        engine: Arc::new(
+            Engine::new(rules, ReadLimits::default())
+                .with_evidence(true)
+                .with_content_hash(true),
+        ),
         source: Source(
             files
                 .iter()
@@ -203,6 +207,7 @@ async fn a_live_lease_of_another_invocation_is_retryable() {
         total: 1,
         lease: now().0 + 60,
         owner: "other".into(),
+        content: None,
     };
     ing.store
         .markers
@@ -250,6 +255,7 @@ async fn a_marker_changed_since_it_was_read_stops_the_claim() {
                 total: 1,
                 lease: 0,
                 owner: "o".into(),
+                content: None,
             };
             store.put_marker(&o.key, p, 7);
             None
@@ -284,6 +290,7 @@ async fn a_store_without_compare_and_swap_looks_again_before_claiming() {
                         total: 1,
                         lease: now().0 + 300,
                         owner: "other".into(),
+                        content: None,
                     },
                     token: None,
                 }))
@@ -395,6 +402,7 @@ async fn a_partial_publish_with_other_rules_is_refused() {
         total: 2,
         lease: 0,
         owner: "old".into(),
+        content: None,
     };
     ing.store.markers.lock().unwrap().insert(KEY.into(), (p, 1));
     let err = ing
@@ -421,6 +429,7 @@ async fn a_new_version_of_an_object_is_published_again() {
         total: 1,
         lease: 0,
         owner: "old".into(),
+        content: None,
     };
     ing.store.markers.lock().unwrap().insert(KEY.into(), (p, 1));
     assert!(matches!(
@@ -474,10 +483,108 @@ fn progress_round_trips_and_rejects_garbage() {
         total: 5,
         lease: 17,
         owner: "req-1".into(),
+        content: None,
     };
-    assert_eq!(Progress::parse(&p.encode()), Ok(p));
+    assert_eq!(Progress::parse(&p.encode()), Ok(p.clone()));
+    // The content hash, when known, round-trips; the longest marker fits an S3 tag value (256).
+    let hash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    let hashed = Progress {
+        etag: format!("{}-10000", "f".repeat(32)),
+        rules: "0123456789abcdef".into(),
+        done: 10_000,
+        total: 10_000,
+        lease: 9_999_999_999,
+        owner: "o".repeat(MAX_OWNER_CHARS),
+        content: ContentHash::from_hex(hash),
+    };
+    let text = hashed.encode();
+    assert!(text.ends_with(&format!(" sha256={hash}")), "{text}");
+    assert!(text.len() <= 256, "{} characters: {text}", text.len());
+    assert_eq!(Progress::parse(&text), Ok(hashed));
+    assert_eq!(
+        Progress::parse(&format!("{} sha256=abc", p.encode())),
+        Err(ProgressError::NotAHash("abc".into()))
+    );
     assert!(Progress::parse("v2 x").is_err());
     assert!(Progress::parse("v1 etag=a").is_err());
     assert!(Progress::parse("v1 etag=a rules=b done=3 total=2 lease=0 owner=o").is_err());
     assert!(Progress::parse("v1 etag=a rules=b done=x total=2 lease=0 owner=o").is_err());
+}
+
+fn sha256(data: &[u8]) -> ContentHash {
+    use sha2::Digest as _;
+    ContentHash(sha2::Sha256::digest(data).into())
+}
+
+fn marker(publisher: &Publisher<Source, Sink, Store>, key: &str) -> Option<Progress> {
+    let markers = publisher.store.markers.lock().unwrap();
+    markers.get(key).map(|(p, _)| p.clone())
+}
+
+#[tokio::test]
+async fn a_log_with_nothing_to_publish_is_marked_published_with_its_content_hash() {
+    let empty = br#"{"Records":[]}"#.to_vec();
+    let ing = ingest(&[(KEY, empty.clone())], vec![]);
+    let p = published(&ing, KEY, "r1").await;
+    assert_eq!((p.requests, p.requests_sent), (0, 0));
+    let m = marker(&ing, KEY).expect("a marker for a file with no datums");
+    assert!(m.is_complete(), "{m:?}");
+    assert_eq!((m.done, m.total, m.lease), (0, 0, 0));
+    assert_eq!(m.content, Some(sha256(&empty)));
+    // A second notification is settled by the marker.
+    assert!(matches!(
+        ing.publish_object(&object(KEY), &attempt("r2")).await,
+        Ok(Outcome::AlreadyPublished { requests: 0 })
+    ));
+}
+
+#[tokio::test]
+async fn a_published_log_is_marked_with_the_hash_of_its_decompressed_content() {
+    let data = log(3, "2026-11-25T08:55:10Z");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &data).unwrap();
+    let ing = ingest(&[(KEY, gz.finish().unwrap())], vec![]);
+    published(&ing, KEY, "r1").await;
+    let m = marker(&ing, KEY).unwrap();
+    assert!(m.is_complete());
+    assert_eq!(m.content, Some(sha256(&data)));
+}
+
+#[tokio::test]
+async fn a_listed_log_whose_bytes_are_not_the_listed_ones_is_tampered_and_nothing_is_published() {
+    let data = log(2, "2026-11-25T08:55:10Z");
+    let ing = ingest(&[(KEY, data.clone())], vec![]);
+    let listed = sha256(b"what CloudTrail delivered");
+    let err = ing
+        .publish_listed(&object(KEY), listed, &attempt("r1"))
+        .await
+        .unwrap_err();
+    match &err.kind {
+        PublishErrorKind::Tampered { listed: l, found } => {
+            assert_eq!((*l, *found), (listed, sha256(&data)));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!err.retryable());
+    assert_eq!(err.error_type(), "Permanent.Tampered");
+    let text = err.to_string();
+    assert!(text.starts_with(&format!("s3://trail/{KEY}: ")), "{text}");
+    assert!(
+        text.contains(&listed.to_string()) && text.contains("nothing published"),
+        "{text}"
+    );
+    assert!(ing.sink.accepted.lock().unwrap().is_empty());
+    assert_eq!(marker(&ing, KEY), None, "nothing claimed");
+
+    // The bytes CloudTrail listed are published as any log file is.
+    let p = match ing
+        .publish_listed(&object(KEY), sha256(&data), &attempt("r2"))
+        .await
+    {
+        Ok(Outcome::Published(p)) => p,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(p.events, 2);
+    assert_eq!(start_counts(&ing.sink).len(), 2);
+    assert_eq!(marker(&ing, KEY).unwrap().content, Some(sha256(&data)));
 }
