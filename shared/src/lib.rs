@@ -25,5 +25,6 @@ pub mod text;
 pub mod time;
 pub mod triggers;
 pub mod vars;
+pub mod verify;
 #[cfg(feature = "adapters")]
 pub mod webhook_client;

@@ -203,6 +203,10 @@ impl ProgressStore for ProgressStores {
         }
     }
 
+    fn keeps_markers(&self) -> bool {
+        !matches!(self, ProgressStores::Off(_))
+    }
+
     fn is_atomic(&self) -> bool {
         match self {
             ProgressStores::Off(s) => s.is_atomic(),

@@ -43,6 +43,7 @@ impl ObjectSource for MemorySource {
             Some((bytes, etag)) => Ok(Opened {
                 body: std::io::Cursor::new(bytes.clone()),
                 etag: etag.clone(),
+                last_modified: None,
             }),
             None => Err(CallError {
                 operation: "GetObject",

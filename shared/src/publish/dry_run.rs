@@ -20,6 +20,10 @@ impl ProgressStore for NoProgress {
         true
     }
 
+    fn keeps_markers(&self) -> bool {
+        false
+    }
+
     async fn load(&self, _object: &ObjectRef) -> Result<Option<Stored>, CallError> {
         Ok(None)
     }
@@ -70,6 +74,10 @@ impl<P: ProgressStore> ProgressStore for ReadOnly<P> {
 
     fn is_atomic(&self) -> bool {
         true
+    }
+
+    fn keeps_markers(&self) -> bool {
+        self.0.keeps_markers()
     }
 
     async fn load(&self, object: &ObjectRef) -> Result<Option<Stored>, CallError> {

@@ -127,6 +127,7 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Publisher<S, M, P> {
             .await
             .map_err(PublishErrorKind::Read)?;
         let etag = opened.etag.clone();
+        let delivered = opened.last_modified;
         if let Err(outcome) = self.check(stored.as_ref(), &etag, attempt) {
             return outcome;
         }
@@ -147,6 +148,7 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Publisher<S, M, P> {
             datums: datums.len(),
             requests: batches.len(),
             newest_event: report.newest_event,
+            delivered,
             evidence_dropped: report.evidence_dropped,
             dimension_values_encoded: report.counts.encoded_dimension_value,
             dimension_values_folded: report.counts.folded_dimension_value,

@@ -43,6 +43,8 @@ pub struct Published {
     /// Datums CloudWatch would refuse (older than 14 days, more than 2 hours ahead): not sent.
     pub out_of_window: usize,
     pub newest_event: Option<UnixSeconds>,
+    /// When the object was written, where its source says ([`crate::publish::Opened::last_modified`]).
+    pub delivered: Option<UnixSeconds>,
     /// Evidence lines handed to [`crate::publish::Publisher::evidence`] (on the first attempt at an object only), and
     /// matches beyond the engine's per-file limit.
     pub evidence: usize,

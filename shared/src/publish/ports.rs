@@ -9,12 +9,16 @@ use crate::error::CallError;
 use crate::metrics::MetricDatum;
 use crate::object_ref::ObjectRef;
 use crate::publish::Progress;
+use crate::time::UnixSeconds;
 
 /// An object opened for reading.
 pub struct Opened<B> {
     pub body: B,
     /// Without quotes.
     pub etag: String,
+    /// When the object was written (S3's `Last-Modified`): for a CloudTrail log file, when it was
+    /// delivered. `None` where the source does not say.
+    pub last_modified: Option<UnixSeconds>,
 }
 
 /// Where log objects are read from (S3).
@@ -58,6 +62,10 @@ pub trait ProgressStore: Send + Sync {
     fn describe(&self) -> String;
     /// Whether `save` is a compare-and-swap (it refuses a marker that changed since `previous`).
     fn is_atomic(&self) -> bool;
+    /// Whether markers are kept at all: without them nothing can be checked against a digest.
+    fn keeps_markers(&self) -> bool {
+        true
+    }
     fn load(
         &self,
         object: &ObjectRef,
