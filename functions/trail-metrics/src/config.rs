@@ -6,6 +6,7 @@ use trailwatch::publish::DedupMode;
 use trailwatch::rules::ruleset::DEFAULT_NAMESPACE;
 use trailwatch::rules::{Namespace, RulesSource};
 use trailwatch::vars::{VarError, Vars};
+use trailwatch::verify::DEFAULT_GRACE_SECONDS;
 
 /// The function's configuration, from environment variables (documented in docs/trail-metrics.md).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +27,11 @@ pub struct Config {
     pub max_attempts: u32,
     /// `MAX_DECOMPRESSED_BYTES`: the per-object cap on decompressed size.
     pub max_decompressed_bytes: u64,
+    /// `VERIFY_DIGESTS` (on by default) and `DIGEST_GRACE_SECONDS`: check CloudTrail's digest files
+    /// against the markers and publish what no notification brought. Needs markers (`DEDUP` not
+    /// `off`).
+    pub verify_digests: bool,
+    pub digest_grace_seconds: u64,
     /// `AWS_LAMBDA_FUNCTION_NAME` (set by Lambda): the health metrics' `FunctionName` dimension.
     pub function_name: String,
 }
@@ -47,6 +53,12 @@ impl Config {
                 "MAX_DECOMPRESSED_BYTES",
                 ReadLimits::default().max_decompressed_bytes,
                 1,
+            )?,
+            verify_digests: vars.flag("VERIFY_DIGESTS", true)?,
+            digest_grace_seconds: vars.number(
+                "DIGEST_GRACE_SECONDS",
+                DEFAULT_GRACE_SECONDS as u64,
+                0,
             )?,
             function_name: vars.text("AWS_LAMBDA_FUNCTION_NAME", "trail-metrics"),
         })
@@ -80,6 +92,8 @@ mod tests {
         assert_eq!(c.rules, RulesSource::Builtin);
         assert_eq!(c.dedup, DedupMode::Tags);
         assert!(c.evidence && !c.path_style);
+        assert!(c.verify_digests);
+        assert_eq!(c.digest_grace_seconds, 900);
         assert_eq!(
             (c.health_namespace.as_str(), c.max_attempts),
             ("Trailwatch", 5)
@@ -100,6 +114,8 @@ mod tests {
             ("AWS_MAX_ATTEMPTS", "0", "≥ 1"),
             ("MAX_DECOMPRESSED_BYTES", "4GB", "whole number"),
             ("RULES", "s3://bucket-only", "s3://bucket/key"),
+            ("VERIFY_DIGESTS", "yes please", "on or off"),
+            ("DIGEST_GRACE_SECONDS", "-1", "whole number"),
         ] {
             let err = config(&[(name, value)]).unwrap_err().to_string();
             assert!(err.contains(name) && err.contains(says), "{name}: {err}");

@@ -3,12 +3,14 @@
 
 use lambda_runtime::{tracing, Diagnostic};
 use serde_json::{json, Value};
+use trailwatch::cloudtrail::{classify_key, KeyKind};
 use trailwatch::object_ref::ObjectRef;
 use trailwatch::publish::{
     Attempt, MetricSink, ObjectSource, Outcome, ProgressStore, PublishError, Published, Publisher,
 };
 use trailwatch::triggers::{Invocation, Shape, TriggerError};
 
+use crate::digests::{DigestCheck, DigestFailure};
 use crate::health::Health;
 
 /// An invocation that failed as a whole: Lambda retries it (async invocations) or records it.
@@ -18,9 +20,34 @@ pub enum InvocationError {
     Trigger(#[from] TriggerError),
     #[error("{} of {} objects failed: {}", .failed.len(), .total, .failed.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Objects {
-        failed: Vec<PublishError>,
+        failed: Vec<ObjectError>,
         total: usize,
     },
+}
+
+/// Why one object named by the trigger failed: a log file not published, or a digest not checked.
+#[derive(Debug, thiserror::Error)]
+pub enum ObjectError {
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+    #[error(transparent)]
+    Digest(#[from] DigestFailure),
+}
+
+impl ObjectError {
+    pub fn retryable(&self) -> bool {
+        match self {
+            ObjectError::Publish(e) => e.retryable(),
+            ObjectError::Digest(e) => e.retryable(),
+        }
+    }
+
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            ObjectError::Publish(e) => e.error_type(),
+            ObjectError::Digest(e) => e.error_type(),
+        }
+    }
 }
 
 impl InvocationError {
@@ -32,7 +59,7 @@ impl InvocationError {
                 .iter()
                 .find(|e| e.retryable())
                 .or(failed.first())
-                .map_or("Permanent.Unknown", PublishError::error_type),
+                .map_or("Permanent.Unknown", ObjectError::error_type),
         }
     }
 }
@@ -57,6 +84,8 @@ pub struct Handled {
 /// trail-metrics: the publisher plus what the function reports.
 pub struct Handler<S, M, P> {
     pub publisher: Publisher<S, M, P>,
+    /// How digest files are checked; `None` skips them as files with no events.
+    pub digests: Option<DigestCheck>,
 }
 
 impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Handler<S, M, P> {
@@ -112,6 +141,18 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Handler<S, M, P> {
     }
 
     async fn one(
+        &self,
+        object: &ObjectRef,
+        attempt: &Attempt,
+        health: &mut Health,
+    ) -> Result<String, ObjectError> {
+        if let (Some(check), KeyKind::Digest) = (&self.digests, classify_key(&object.key)) {
+            return Ok(check.run(&self.publisher, object, attempt, health).await?);
+        }
+        Ok(self.log_file(object, attempt, health).await?)
+    }
+
+    async fn log_file(
         &self,
         object: &ObjectRef,
         attempt: &Attempt,
@@ -218,7 +259,7 @@ enum UnitResult {
     Objects {
         total: usize,
         summary: Vec<String>,
-        failures: Vec<PublishError>,
+        failures: Vec<ObjectError>,
     },
 }
 
@@ -389,16 +430,20 @@ mod tests {
             files.iter().map(|(k, b)| (k.as_str(), b.clone())).collect();
         Handler {
             publisher: Publisher {
-                engine: Arc::new(Engine::new(
-                    RuleSet::builtin("CloudTrailMetrics").unwrap(),
-                    ReadLimits::default(),
-                )),
+                engine: Arc::new(
+                    Engine::new(
+                        RuleSet::builtin("CloudTrailMetrics").unwrap(),
+                        ReadLimits::default(),
+                    )
+                    .with_content_hash(true),
+                ),
                 source: MemorySource::of(&files),
                 sink,
                 store: CasStore::default(),
                 now,
                 evidence: None,
             },
+            digests: None,
         }
     }
 
@@ -552,5 +597,139 @@ mod tests {
             .as_str()
             .unwrap()
             .contains("Throttling"));
+    }
+
+    /// The digest the DIGEST event names, listing `log_key` with the hash of `listed`, in a handler
+    /// that checks digests; the log object holds `stored` (absent when `None`).
+    fn digest_handler(
+        listed: &[u8],
+        stored: Option<&[u8]>,
+    ) -> Handler<MemorySource, RecordingSink, CasStore> {
+        use sha2::Digest as _;
+        let digest_key = &keys(DIGEST)[0];
+        let log_key = digest_key
+            .replace("CloudTrail-Digest", "CloudTrail")
+            .replace(
+                "_management-events_us-east-1_20261125T091031Z",
+                "_20261125T0905Z_abc",
+            );
+        let hash: String = sha2::Sha256::digest(listed)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let digest = json!({
+            "awsAccountId": "123456789012",
+            "digestStartTime": "2026-11-25T08:10:31Z",
+            "digestEndTime": "2026-11-25T09:10:31Z",
+            "digestS3Bucket": "example-cloudtrail-bucket",
+            "digestS3Object": digest_key,
+            "previousDigestS3Bucket": null,
+            "previousDigestS3Object": null,
+            "previousDigestHashValue": null,
+            "previousDigestHashAlgorithm": null,
+            "previousDigestSignature": null,
+            "logFiles": [{"s3Bucket": "example-cloudtrail-bucket", "s3Object": log_key,
+                "hashValue": hash, "hashAlgorithm": "SHA-256"}],
+        });
+        let mut files = vec![(digest_key.as_str(), digest.to_string().into_bytes())];
+        if let Some(stored) = stored {
+            files.push((log_key.as_str(), stored.to_vec()));
+        }
+        let mut h = handler(DIGEST, &[0], &[], RecordingSink::default());
+        h.publisher.source = MemorySource::of(&files);
+        h.digests = Some(DigestCheck { grace_seconds: 900 });
+        h
+    }
+
+    #[tokio::test]
+    async fn a_digest_recovers_a_log_file_no_notification_brought_once() {
+        let h = digest_handler(LOG.as_bytes(), Some(LOG.as_bytes()));
+        let (response, health) = answer(&h, DIGEST).await;
+        let response = response.unwrap();
+        let summary = response["objects"][0].as_str().unwrap();
+        assert!(
+            summary.contains("1 log files listed: 0 published, 1 recovered"),
+            "{summary}"
+        );
+        assert_eq!(
+            (
+                health.digests_checked,
+                health.log_files_listed,
+                health.log_files_recovered
+            ),
+            (1, 1, 1)
+        );
+        // The digest ended 50 minutes before `now`.
+        assert_eq!(health.digest_lag, Some(2969));
+        assert_eq!(h.publisher.sink.accepted().len(), 1);
+        let (again, health) = answer(&h, DIGEST).await;
+        assert!(again.unwrap()["objects"][0]
+            .as_str()
+            .unwrap()
+            .contains("1 published, 0 recovered"));
+        assert_eq!(health.log_files_recovered, 0);
+        assert_eq!(h.publisher.sink.accepted().len(), 1, "not counted twice");
+        let emf = health.emf("T", "f", 0);
+        assert_eq!(
+            (
+                emf["LogFilesListed"].clone(),
+                emf["LogFilesMissing"].clone()
+            ),
+            (json!(1.0), json!(0.0))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_digest_reports_tampered_and_deleted_files_without_failing() {
+        let forged = LOG.replace("alice", "mallory");
+        let h = digest_handler(LOG.as_bytes(), Some(forged.as_bytes()));
+        let (response, health) = answer(&h, DIGEST).await;
+        assert!(response.is_ok(), "a finding is not a failure to retry");
+        assert_eq!(health.log_files_tampered, 1);
+        assert!(
+            h.publisher.sink.accepted().is_empty(),
+            "the forged file is not counted"
+        );
+        let h = digest_handler(LOG.as_bytes(), None);
+        let (response, health) = answer(&h, DIGEST).await;
+        assert!(response.is_ok());
+        assert_eq!(health.log_files_missing, 1);
+        assert_eq!(health.emf("T", "f", 0)["LogFilesMissing"], 1.0);
+    }
+
+    #[tokio::test]
+    async fn a_digest_that_cannot_be_read_fails_with_its_name() {
+        let mut h = digest_handler(LOG.as_bytes(), None);
+        h.publisher.source = MemorySource::of(&[(&keys(DIGEST)[0], b"{\"Records\":[]}".to_vec())]);
+        let err = answer(&h, DIGEST).await.0.unwrap_err();
+        assert_eq!(err.error_type(), "Permanent.InvalidDigest");
+        assert!(
+            err.to_string().contains(
+                "digest s3://example-cloudtrail-bucket/AWSLogs/123456789012/CloudTrail-Digest/"
+            ),
+            "{err}"
+        );
+        let throttled_store = digest_handler(LOG.as_bytes(), Some(LOG.as_bytes()));
+        let store = CasStore {
+            after_load: Some(Box::new(|_: &CasStore, _: &ObjectRef, _| {
+                Some(Err(CallError {
+                    operation: "GetObjectTagging",
+                    code: "SlowDown".into(),
+                    message: "Please reduce your request rate".into(),
+                    retryable: true,
+                }))
+            })),
+            ..CasStore::default()
+        };
+        let h = Handler {
+            publisher: Publisher {
+                store,
+                ..throttled_store.publisher
+            },
+            digests: throttled_store.digests,
+        };
+        let err = answer(&h, DIGEST).await.0.unwrap_err();
+        assert_eq!(err.error_type(), "Retryable.DigestUnchecked", "{err}");
+        assert!(err.to_string().contains("SlowDown"), "{err}");
     }
 }

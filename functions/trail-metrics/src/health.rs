@@ -19,9 +19,36 @@ pub struct Health {
     pub dimension_values_folded: u64,
     /// Now − newest eventTime, the largest over the files read.
     pub delivery_lag: Option<i64>,
+    /// Digest checks ([`trailwatch::verify`]): log files listed, and what was found of them.
+    pub digests_checked: u64,
+    pub log_files_listed: u64,
+    pub log_files_recovered: u64,
+    pub log_files_late: u64,
+    pub log_files_missing: u64,
+    pub log_files_tampered: u64,
+    /// Digests gone or not covering their hours (a broken chain), and digests altered or moved.
+    pub digests_missing: u64,
+    pub digests_altered: u64,
+    /// Now − the digest's end, the largest over the digests checked.
+    pub digest_lag: Option<i64>,
 }
 
 impl Health {
+    /// Adds what one digest check found.
+    pub fn add_digest(&mut self, tally: &trailwatch::verify::Tally, lag: i64) {
+        self.digests_checked += tally.digests;
+        self.log_files_listed += tally.files_listed;
+        self.log_files_recovered += tally.files_recovered;
+        self.log_files_late += tally.files_late;
+        // Not published and not publishable are the same loss to whoever watches the alarm.
+        self.log_files_missing += tally.files_missing + tally.files_unpublished;
+        self.log_files_tampered += tally.files_tampered;
+        self.digests_missing += tally.digests_missing;
+        self.digests_altered += tally.digests_altered;
+        let lag = lag.max(0);
+        self.digest_lag = Some(self.digest_lag.map_or(lag, |l| l.max(lag)));
+    }
+
     /// One Embedded Metric Format line: CloudWatch Logs turns it into metrics, no API call needed.
     pub fn emf(&self, namespace: &str, function: &str, now_ms: i64) -> Value {
         let mut metrics = vec![
@@ -47,6 +74,25 @@ impl Health {
         ];
         if let Some(lag) = self.delivery_lag {
             metrics.push(("DeliveryLag", "Seconds", lag as f64));
+        }
+        // Zeros too, on every invocation: an alarm on them sees data, and a missing-file alarm
+        // that reads 0 is a statement, not a gap.
+        metrics.extend([
+            ("DigestsChecked", "Count", self.digests_checked as f64),
+            ("LogFilesListed", "Count", self.log_files_listed as f64),
+            (
+                "LogFilesRecovered",
+                "Count",
+                self.log_files_recovered as f64,
+            ),
+            ("LogFilesLate", "Count", self.log_files_late as f64),
+            ("LogFilesMissing", "Count", self.log_files_missing as f64),
+            ("LogFilesTampered", "Count", self.log_files_tampered as f64),
+            ("DigestsMissing", "Count", self.digests_missing as f64),
+            ("DigestsAltered", "Count", self.digests_altered as f64),
+        ]);
+        if let Some(lag) = self.digest_lag {
+            metrics.push(("DigestLag", "Seconds", lag as f64));
         }
         trailwatch::lambda::emf_line(namespace, function, now_ms, &metrics)
     }

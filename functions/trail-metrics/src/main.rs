@@ -4,6 +4,7 @@
 //! that names the variable), SDK clients, the rule set. The invocation itself is `handler`.
 
 mod config;
+mod digests;
 mod evidence;
 mod handler;
 mod health;
@@ -19,6 +20,7 @@ use trailwatch::publish::{Attempt, DedupMode, Lease, ProgressStore, Publisher};
 use trailwatch::time::UnixSeconds;
 
 use crate::config::Config;
+use crate::digests::DigestCheck;
 use crate::handler::Handler;
 
 /// Keeps glibc from growing the heap invocation after invocation. Each file is read through buffers of
@@ -54,11 +56,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             e
         })?;
     let store = ProgressStores::for_mode(&config.dedup, &s3);
+    let store_description = store.describe();
     lambda_runtime::tracing::info!(
         rules = rules.rules().len(),
         rules_fingerprint = rules.fingerprint(),
         namespace = config.namespace,
-        dedup = store.describe(),
+        dedup = store_description,
+        verify_digests = config.verify_digests && config.dedup != DedupMode::Off,
         "trail-metrics ready"
     );
     let function = config.function_name.clone();
@@ -76,6 +80,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             now: UnixSeconds::now,
             evidence: config.evidence.then(evidence::evidence_to_stdout),
         },
+        digests: digest_check(&config, &store_description),
     });
     let health_namespace = config.health_namespace.clone();
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
@@ -98,4 +103,22 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         }
     }))
     .await
+}
+
+/// Digests are checked against markers: with de-duplication off there are none, and digests are
+/// skipped, as the log says once here.
+fn digest_check(config: &Config, store: &str) -> Option<DigestCheck> {
+    if !config.verify_digests {
+        return None;
+    }
+    if config.dedup == DedupMode::Off {
+        lambda_runtime::tracing::warn!(
+            dedup = store,
+            "VERIFY_DIGESTS is on but DEDUP=off keeps no progress markers: digest files are skipped, and no lost log file is found"
+        );
+        return None;
+    }
+    Some(DigestCheck {
+        grace_seconds: i64::try_from(config.digest_grace_seconds).unwrap_or(i64::MAX),
+    })
 }
