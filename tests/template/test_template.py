@@ -142,6 +142,10 @@ class Functions(unittest.TestCase):
             self.assertTrue(sends, f"{logical} cannot send to its on-failure queue")
 
 
+def trail_uses_validation(live):
+    return live["Trail"]["Properties"].get("EnableLogFileValidation") is True
+
+
 class Triggers(unittest.TestCase):
     def test_new_trail_creates_bucket_trail_and_filtered_s3_trigger(self):
         _, live = deployed({"TrailSource": "NewTrail"})
@@ -153,11 +157,13 @@ class Triggers(unittest.TestCase):
         )
         self.assertIn("BucketEncryption", bucket)
         self.assertTrue(bucket["LifecycleConfiguration"]["Rules"])
-        (notification,) = bucket["NotificationConfiguration"]["LambdaConfigurations"]
-        rules = {r["Name"]: r["Value"] for r in notification["Filter"]["S3Key"]["Rules"]}
-        self.assertEqual(rules, {"prefix": {"Fn::Sub": "AWSLogs/${AWS::AccountId}/CloudTrail/"},
-                                 "suffix": ".json.gz"})
-        self.assertEqual(notification["Function"], {"Fn::GetAtt": ["TrailMetricsFunction", "Arn"]})
+        logs, digests = bucket["NotificationConfiguration"]["LambdaConfigurations"]
+        for notification, folder in [(logs, "CloudTrail"), (digests, "CloudTrail-Digest")]:
+            rules = {r["Name"]: r["Value"] for r in notification["Filter"]["S3Key"]["Rules"]}
+            self.assertEqual(rules, {"prefix": {"Fn::Sub": f"AWSLogs/${{AWS::AccountId}}/{folder}/"},
+                                     "suffix": ".json.gz"})
+            self.assertEqual(notification["Function"], {"Fn::GetAtt": ["TrailMetricsFunction", "Arn"]})
+        self.assertTrue(trail_uses_validation(live))
         trail = live["Trail"]["Properties"]
         self.assertTrue(trail["IsMultiRegionTrail"] and trail["IsLogging"])
         policy = live["TrailBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
@@ -182,7 +188,9 @@ class Triggers(unittest.TestCase):
         pattern = live["TrailObjectCreatedRule"]["Properties"]["EventPattern"]
         self.assertEqual(pattern["source"], ["aws.s3"])
         self.assertEqual(pattern["detail-type"], ["Object Created"])
-        self.assertIn("AWSLogs/*/CloudTrail/*.json.gz", json.dumps(pattern["detail"]["object"]["key"]))
+        keys = json.dumps(pattern["detail"]["object"]["key"])
+        self.assertIn("AWSLogs/*/CloudTrail/*.json.gz", keys)
+        self.assertIn("AWSLogs/*/CloudTrail-Digest/*.json.gz", keys)
         self.assertEqual(live["TrailMetricsEventBridgePermission"]["Properties"]["Principal"],
                          "events.amazonaws.com")
         for absent in ["TrailBucket", "Trail", "TrailTopicSubscription"]:
@@ -224,8 +232,14 @@ class LeastPrivilege(unittest.TestCase):
             text = json.dumps(s["Resource"])
             self.assertNotEqual(s["Resource"], "*", f"{role}: {s}")
             if "s3:ListBucket" in as_list(s["Action"]):
-                # Only on the state bucket, which holds nothing but markers (S3 needs it to answer 404).
-                self.assertEqual(s["Resource"], {"Fn::GetAtt": ["StateBucket", "Arn"]}, f"{role}: {s}")
+                # S3 answers 404 rather than 403 for a missing key only with it: on the state bucket
+                # (markers not written yet), and on the trail bucket for trail-metrics (a digest names
+                # a deleted log file or digest).
+                if s.get("Sid") == "ReadTrailLogsList":
+                    self.assertEqual(role, "TrailMetricsFunctionRole")
+                    self.assertNotIn("/", json.dumps(s["Resource"]).split(":::")[-1].split('"')[0])
+                else:
+                    self.assertEqual(s["Resource"], {"Fn::GetAtt": ["StateBucket", "Arn"]}, f"{role}: {s}")
             else:
                 self.assertTrue(re.search(r"(AWSLogs|progress|deliveries)/\*", text), f"{role}: {s}")
 
@@ -291,6 +305,19 @@ class AlarmsAndDashboard(unittest.TestCase):
         self.assertIn("SUM(StartInstances)", text)
         self.assertIn("GROUP BY UserName", text)
         self.assertEqual(a["Threshold"], {"Ref": "StartInstancesThreshold"})
+
+    def test_completeness_findings_are_alarmed_by_e_mail_too(self):
+        for logical, metrics in [("LogFilesMissingAlarm", {"LogFilesMissing"}),
+                                 ("LogFilesTamperedAlarm", {"LogFilesTampered"}),
+                                 ("DigestsMissingAlarm", {"DigestsMissing", "DigestsAltered"})]:
+            a = self.live[logical]["Properties"]
+            text = json.dumps(a)
+            for m in metrics:
+                self.assertIn(f'"MetricName": "{m}"', text, logical)
+            self.assertIn('"Namespace": "Trailwatch"', text, logical)
+            self.assertEqual(a["Threshold"], 1, logical)
+            self.assertEqual(a["TreatMissingData"], "notBreaching", logical)
+            self.assertEqual(a["AlarmActions"], [{"Ref": "AlarmTopic"}, {"Ref": "EmailTopic"}], logical)
 
     def test_function_errors_are_alarmed(self):
         errors = {json.dumps(a["Properties"]["Dimensions"]) for a in self.alarms.values()

@@ -67,7 +67,7 @@ impl DigestCheck {
         health.add_digest(&tally, (publisher.now)().0 - report.end.0);
         log(&report, &tally);
         let unchecked = tally.files_unchecked + tally.chains_unchecked;
-        if unchecked > 0 {
+        if report.retry_may_help() {
             return Err(DigestFailure::Unchecked {
                 digest: digest.to_string(),
                 unchecked,

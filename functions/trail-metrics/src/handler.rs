@@ -731,5 +731,28 @@ mod tests {
         let err = answer(&h, DIGEST).await.0.unwrap_err();
         assert_eq!(err.error_type(), "Retryable.DigestUnchecked", "{err}");
         assert!(err.to_string().contains("SlowDown"), "{err}");
+        // Denied is no reason to try again: reported, not retried.
+        let denied_store = digest_handler(LOG.as_bytes(), Some(LOG.as_bytes()));
+        let store = CasStore {
+            after_load: Some(Box::new(|_: &CasStore, _: &ObjectRef, _| {
+                Some(Err(CallError {
+                    operation: "GetObject",
+                    code: "AccessDenied".into(),
+                    message: "Access Denied".into(),
+                    retryable: false,
+                }))
+            })),
+            ..CasStore::default()
+        };
+        let h = Handler {
+            publisher: Publisher {
+                store,
+                ..denied_store.publisher
+            },
+            digests: denied_store.digests,
+        };
+        let (response, health) = answer(&h, DIGEST).await;
+        assert!(response.is_ok(), "{response:?}");
+        assert_eq!(health.log_files_listed, 1);
     }
 }

@@ -142,7 +142,12 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Verifier<'_, S, M, P> {
         let object = ObjectRef::new(&listed.object.bucket, &listed.object.key);
         let stored = match self.publisher.store.load(&object).await {
             Ok(stored) => stored,
-            Err(error) => return FileCheck::Unchecked(error.to_string()),
+            Err(error) => {
+                return FileCheck::Unchecked {
+                    retryable: error.retryable,
+                    error: format!("its progress marker: {error}"),
+                }
+            }
         };
         if let Some(p) = stored.as_ref().map(|s| &s.progress) {
             if p.is_complete() {
@@ -188,7 +193,10 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Verifier<'_, S, M, P> {
                 | PublishErrorKind::Marker(crate::publish::SaveError::Conflict) => {
                     FileCheck::InProgress
                 }
-                _ if e.retryable() => FileCheck::Unchecked(e.kind.to_string()),
+                _ if e.retryable() => FileCheck::Unchecked {
+                    error: e.kind.to_string(),
+                    retryable: true,
+                },
                 kind => FileCheck::Missing(kind.to_string()),
             },
         }
@@ -208,6 +216,7 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Verifier<'_, S, M, P> {
             Err(e) => {
                 return ChainCheck::Unchecked {
                     previous: previous.object.clone(),
+                    retryable: matches!(&e, VerifyErrorKind::Read(c) if c.retryable),
                     error: e.to_string(),
                 }
             }

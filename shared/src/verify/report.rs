@@ -39,8 +39,9 @@ pub enum FileCheck {
     Tampered { found: ContentHash, counted: bool },
     /// Listed but cannot be published: deleted, unreadable, corrupt. Says why.
     Missing(String),
-    /// Could not be checked now (throttling, network): a later attempt may.
-    Unchecked(String),
+    /// Could not be checked. `retryable`: the cause was throttling or the network, and a later
+    /// attempt may succeed; otherwise (access denied) it will not without a change.
+    Unchecked { error: String, retryable: bool },
 }
 
 /// The link to the previous digest.
@@ -64,8 +65,12 @@ pub enum ChainCheck {
         from: UnixSeconds,
         to: UnixSeconds,
     },
-    /// The previous digest could not be read now.
-    Unchecked { previous: ObjectRef, error: String },
+    /// The previous digest could not be read. `retryable` as in [`FileCheck::Unchecked`].
+    Unchecked {
+        previous: ObjectRef,
+        error: String,
+        retryable: bool,
+    },
 }
 
 /// Counts over digests: the health metrics and the CLI's summary.
@@ -103,7 +108,7 @@ impl Tally {
                 FileCheck::Recovered { late: false, .. } => &mut self.files_recovered,
                 FileCheck::Tampered { .. } => &mut self.files_tampered,
                 FileCheck::Missing(_) => &mut self.files_missing,
-                FileCheck::Unchecked(_) => &mut self.files_unchecked,
+                FileCheck::Unchecked { .. } => &mut self.files_unchecked,
             };
             *n += 1;
         }
@@ -131,6 +136,26 @@ impl Tally {
 }
 
 impl DigestReport {
+    /// Whether something could not be checked for a reason a later attempt may not have.
+    pub fn retry_may_help(&self) -> bool {
+        let file = self.files.iter().any(|(_, c)| {
+            matches!(
+                c,
+                FileCheck::Unchecked {
+                    retryable: true,
+                    ..
+                }
+            )
+        });
+        file || matches!(
+            self.chain,
+            ChainCheck::Unchecked {
+                retryable: true,
+                ..
+            }
+        )
+    }
+
     /// One line per finding worth a person's attention, each naming its object; nothing when the
     /// digest, its chain and every file it lists are in order.
     pub fn findings(&self) -> Vec<String> {
@@ -171,7 +196,7 @@ impl FileCheck {
                 "TAMPERED: it now hashes to {found}, not to what the digest lists; not published"
             ),
             FileCheck::Missing(why) => format!("MISSING: listed in a digest but cannot be published: {why}"),
-            FileCheck::Unchecked(why) => format!("UNCHECKED: {why}"),
+            FileCheck::Unchecked { error, .. } => format!("UNCHECKED: {error}"),
         })
     }
 }
@@ -190,7 +215,9 @@ impl ChainCheck {
             ChainCheck::Gap { previous, from, to } => format!(
                 "DIGESTS MISSING: no digest covers {from} to {to} (the previous one, {previous}, ends there)"
             ),
-            ChainCheck::Unchecked { previous, error } => {
+            ChainCheck::Unchecked {
+                previous, error, ..
+            } => {
                 format!("UNCHECKED: the previous digest {previous}: {error}")
             }
         })
