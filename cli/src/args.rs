@@ -38,6 +38,11 @@ pub enum Command {
     /// Process the log files already in S3: a dry run unless --publish. Uses the same
     /// exactly-once markers as the trail-metrics function, so files it published are not counted again.
     Backfill(BackfillArgs),
+    /// Check, from CloudTrail's digest files, that every log file CloudTrail delivered in a range of
+    /// hours was published, unaltered: one line per gap or mismatch, exit status 1 when a file is
+    /// missing, not published or tampered with, or a digest is missing. --repair publishes what is
+    /// not published, through the function's markers.
+    Verify(VerifyArgs),
 }
 
 #[derive(Subcommand)]
@@ -97,6 +102,36 @@ pub struct BackfillArgs {
     pub dedup: DedupMode,
     #[command(flatten)]
     pub datums: DatumArgs,
+}
+
+#[derive(clap::Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// Where the trail's files are: s3://bucket/prefix (for example
+    /// s3://my-trail-bucket/AWSLogs/123456789012/CloudTrail-Digest/, or the trail's whole prefix).
+    pub uri: S3Uri,
+    /// Only digests that end from this date (YYYY-MM-DD, UTC, or an RFC 3339 time).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<Date>,
+    /// Only digests that end before the end of this date (or before this RFC 3339 time).
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<Date>,
+    /// Publish the listed files that are not published (with the rules given), through the markers.
+    /// Without it, nothing is written.
+    #[arg(long)]
+    pub repair: bool,
+    /// Where the exactly-once markers are: the deployed function's DEDUP setting (the stack's
+    /// s3://<StateBucket>/progress/, or tags). No default: checking another store than the function's
+    /// would report every file as not published.
+    #[arg(long, value_name = "MODE")]
+    pub dedup: DedupMode,
+    /// A file delivered less than this many seconds ago and not yet published is late, not lost.
+    #[arg(long, value_name = "SECONDS", default_value_t = 900)]
+    pub grace_seconds: u32,
+    /// Digests checked at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
 }
 
 /// How datums are read and shown: by `metrics`, and by a `backfill` dry run.

@@ -47,5 +47,11 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
                 .build()?;
             runtime.block_on(commands::backfill::run(args))
         }
+        Command::Verify(args) => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(commands::verify::run(args))
+        }
     }
 }

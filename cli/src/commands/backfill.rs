@@ -12,6 +12,7 @@ use trailwatch::metrics::{MetricDatum, MAX_AGE_SECONDS};
 use trailwatch::object_ref::ObjectRef;
 use trailwatch::publish::{
     publish_all, Attempt, CollectSink, Lease, Outcome, PublishError, Publisher, ReadOnly,
+    MAX_OWNER_CHARS,
 };
 use trailwatch::time::UnixSeconds;
 
@@ -92,6 +93,28 @@ fn progress_bar(total: usize) -> ProgressBar {
     bar
 }
 
+/// Who holds markers for this process: unique across hosts and processes (two laptops, or two
+/// containers with the same pid, must not take each other's leases for their own), and short enough
+/// for a marker ([`MAX_OWNER_CHARS`]).
+pub fn owner() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .unwrap_or_default();
+    let host: String = host
+        .trim()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.'))
+        .take(24)
+        .collect();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let owner = format!("trailwatch-cli-{host}-{}-{nanos:08x}", std::process::id());
+    owner.chars().take(MAX_OWNER_CHARS).collect()
+}
+
 /// The files a backfill processes, and what it processes them with.
 struct Files {
     objects: Vec<ObjectRef>,
@@ -108,7 +131,7 @@ impl Files {
     /// two minutes later.
     fn attempt() -> Attempt {
         Attempt {
-            owner: format!("trailwatch-backfill-{}", std::process::id()),
+            owner: owner(),
             lease: Lease::Seconds(120),
         }
     }

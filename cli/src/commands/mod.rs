@@ -4,3 +4,4 @@ pub mod alarm;
 pub mod backfill;
 pub mod metrics;
 pub mod rules;
+pub mod verify;

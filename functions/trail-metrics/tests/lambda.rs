@@ -149,58 +149,6 @@ async fn insights_and_test_events_publish_nothing() {
     assert_eq!(out.json()["objects"], json!([]));
 }
 
-fn gunzip(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(data), &mut out).unwrap();
-    out
-}
-
-fn sha256_hex(data: &[u8]) -> String {
-    use sha2::Digest as _;
-    sha2::Sha256::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// A digest in CloudTrail's documented format, delivered as `key`, ending at `end`, listing `files`
-/// (key, decompressed content as CloudTrail delivered it), after `previous` (key, decompressed).
-fn digest_json(
-    bucket: &str,
-    key: &str,
-    end: i64,
-    files: &[(&str, &[u8])],
-    previous: Option<(&str, &[u8])>,
-) -> Vec<u8> {
-    let logs: Vec<Value> = files
-        .iter()
-        .map(|(k, content)| {
-            json!({"s3Bucket": bucket, "s3Object": k, "hashValue": sha256_hex(content),
-                "hashAlgorithm": "SHA-256"})
-        })
-        .collect();
-    let link = |v: Value| if previous.is_some() { v } else { Value::Null };
-    json!({
-        "awsAccountId": "123456789012",
-        "digestStartTime": rfc3339(end - 3600),
-        "digestEndTime": rfc3339(end),
-        "digestS3Bucket": bucket,
-        "digestS3Object": key,
-        "digestPublicKeyFingerprint": "31e8b5433410dfb61a9dc45cc65b22ff",
-        "digestSignatureAlgorithm": "SHA256withRSA",
-        "newestEventTime": null,
-        "oldestEventTime": null,
-        "previousDigestS3Bucket": link(json!(bucket)),
-        "previousDigestS3Object": link(json!(previous.map(|p| p.0))),
-        "previousDigestHashValue": link(json!(previous.map(|p| sha256_hex(p.1)))),
-        "previousDigestHashAlgorithm": link(json!("SHA-256")),
-        "previousDigestSignature": link(json!("00ff")),
-        "logFiles": logs,
-    })
-    .to_string()
-    .into_bytes()
-}
-
 /// The digest the sample event names lists four log files: one its notification published, one
 /// whose notification never came, one overwritten since delivery, one deleted. The digest before it
 /// exists and links. The function publishes the unnotified one, counts nothing of the overwritten

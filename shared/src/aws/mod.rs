@@ -15,7 +15,7 @@ pub use cloudwatch::{sdk_datum, CloudWatchSink};
 pub use delivery_log::{DeliveryLogs, S3DeliveryLog};
 pub use progress_stores::{MarkerStore, ProgressStores, TagStore, PROGRESS_TAG};
 pub use rules::load_rules;
-pub use s3::{list_logs, read_text, Listing, S3Source};
+pub use s3::{list_keys, list_logs, read_text, Listing, S3Source};
 pub use secrets::AwsSecrets;
 pub use sns::SnsTopic;
 

@@ -95,9 +95,9 @@ pub(crate) async fn read_if_exists(
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Listing {
     pub objects: Vec<ObjectRef>,
-    /// Keys under the prefix that are not log files (digests, Insights, others).
+    /// Keys under the prefix of other kinds (for log files: digests, Insights, others).
     pub not_logs: u64,
-    /// Log files outside --since/--until.
+    /// Files outside --since/--until.
     pub outside_range: u64,
     pub list_requests: u64,
 }
@@ -112,8 +112,24 @@ pub async fn list_logs(
     since: Option<UnixSeconds>,
     until: Option<UnixSeconds>,
 ) -> Result<Listing, CallError> {
+    list_keys(s3, bucket, prefix, (since, until), KeyKind::Log).await
+}
+
+/// [`list_logs`] for files of another kind: digest files, under `CloudTrail-Digest/`.
+pub async fn list_keys(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+    (since, until): (Option<UnixSeconds>, Option<UnixSeconds>),
+    want: KeyKind,
+) -> Result<Listing, CallError> {
     let mut listing = Listing::default();
-    let prefixes = prefixes_to_list(s3, bucket, prefix, since, until, &mut listing).await?;
+    let folder = match want {
+        KeyKind::Digest => "CloudTrail-Digest",
+        _ => "CloudTrail",
+    };
+    let prefixes =
+        prefixes_to_list(s3, bucket, prefix, folder, (since, until), &mut listing).await?;
     for p in prefixes {
         let mut token = None;
         loop {
@@ -128,7 +144,7 @@ pub async fn list_logs(
             listing.list_requests += 1;
             for o in page.contents() {
                 let Some(key) = o.key() else { continue };
-                if classify_key(key) != KeyKind::Log {
+                if classify_key(key) != want {
                     listing.not_logs += 1;
                     continue;
                 }
@@ -156,23 +172,24 @@ pub async fn list_logs(
     Ok(listing)
 }
 
-/// The prefixes to list: only the day folders in range when the prefix is a trail's `CloudTrail/` folder
-/// (or a region in it) and a start date is given, else the prefix itself.
+/// The prefixes to list: only the day folders in range when the prefix is a trail's `folder`
+/// (`CloudTrail/`, `CloudTrail-Digest/`, or a region in it) and a start date is given, else the prefix
+/// itself.
 async fn prefixes_to_list(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
     prefix: &str,
-    since: Option<UnixSeconds>,
-    until: Option<UnixSeconds>,
+    folder: &str,
+    (since, until): (Option<UnixSeconds>, Option<UnixSeconds>),
     listing: &mut Listing,
 ) -> Result<Vec<String>, CallError> {
     let segments: Vec<&str> = prefix.trim_end_matches('/').split('/').collect();
     let last = segments.last().copied().unwrap_or("");
     let second_last = segments.iter().rev().nth(1).copied().unwrap_or("");
     Ok(match since {
-        Some(since) if last == "CloudTrail" || second_last == "CloudTrail" => {
+        Some(since) if last == folder || second_last == folder => {
             let base = format!("{}/", prefix.trim_end_matches('/'));
-            let regions = if last == "CloudTrail" {
+            let regions = if last == folder {
                 list_common_prefixes(s3, bucket, &base, listing).await?
             } else {
                 vec![base]

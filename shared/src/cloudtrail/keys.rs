@@ -61,32 +61,52 @@ pub fn classify_key(key: &str) -> KeyKind {
     }
 }
 
-/// The time in a CloudTrail log file's name (`…_20261125T0905Z_….json.gz`): the end of the delivery
-/// period it covers.
+/// The time in a CloudTrail file's name: a log file's `…_20261125T0905Z_….json.gz` (the end of the
+/// delivery period it covers, to the minute) or a digest's `…_20261125T091031Z.json.gz` (its
+/// `digestEndTime`, to the second).
 pub fn key_time(key: &str) -> Option<UnixSeconds> {
     let name = key.rsplit('/').next()?;
     name.split('_').find_map(|part| {
+        let part = part.strip_suffix(".json.gz").unwrap_or(part);
         let b = part.as_bytes();
-        if b.len() == 14
-            && b[8] == b'T'
-            && b[13] == b'Z'
-            && part[..8]
-                .bytes()
-                .chain(part[9..13].bytes())
-                .all(|c| c.is_ascii_digit())
-        {
-            UnixSeconds::parse_rfc3339(&format!(
-                "{}-{}-{}T{}:{}:00Z",
-                &part[0..4],
-                &part[4..6],
-                &part[6..8],
-                &part[9..11],
-                &part[11..13]
-            ))
-        } else {
-            None
+        let seconds = match b.len() {
+            14 => "00",
+            16 => part.get(13..15)?,
+            _ => return None,
+        };
+        let digits = |r: std::ops::Range<usize>| part[r].bytes().all(|c| c.is_ascii_digit());
+        if b[8] != b'T' || b[b.len() - 1] != b'Z' || !digits(0..8) || !digits(9..b.len() - 1) {
+            return None;
         }
+        UnixSeconds::parse_rfc3339(&format!(
+            "{}-{}-{}T{}:{}:{seconds}Z",
+            &part[0..4],
+            &part[4..6],
+            &part[6..8],
+            &part[9..11],
+            &part[11..13]
+        ))
     })
+}
+
+/// Which chain a digest file belongs to: its key without the date folders and the end time, so
+/// every digest of one trail, account and region (standard or backfill) has the same. `None` for a
+/// key that is not a digest's.
+pub fn digest_chain(key: &str) -> Option<String> {
+    if classify_key(key) != KeyKind::Digest {
+        return None;
+    }
+    let (dir, name) = key.rsplit_once('/')?;
+    let stamp = name.split('_').find(|p| key_time(p).is_some())?;
+    let (head, tail) = name.split_once(stamp)?;
+    // `…/CloudTrail-Digest/<region>/YYYY/MM/DD`: keep up to the region.
+    let dir = dir.rsplitn(4, '/').nth(3).unwrap_or(dir);
+    let backfill = if tail.starts_with("_backfill") {
+        " (backfill)"
+    } else {
+        ""
+    };
+    Some(format!("{dir}/{}{backfill}", head.trim_end_matches('_')))
 }
 
 /// The day folders (`YYYY/MM/DD/`) from `since`'s day up to `until`: CloudTrail's layout below a region.
@@ -156,5 +176,42 @@ mod tests {
             ["2026/02/27/"]
         );
         assert!(day_folders(at("2026-02-27T00:00:00Z"), at("2026-02-27T00:00:00Z")).is_empty());
+    }
+
+    #[test]
+    fn digest_names_carry_their_end_time_to_the_second() {
+        let digest = "AWSLogs/111122223333/CloudTrail-Digest/us-east-2/2015/08/17/111122223333_CloudTrail-Digest_us-east-2_your-trail-name_us-east-2_20150817T150131Z.json.gz";
+        assert_eq!(
+            key_time(digest),
+            UnixSeconds::parse_rfc3339("2015-08-17T15:01:31Z")
+        );
+        let backfill = digest.replace("Z.json.gz", "Z_backfill.json.gz");
+        assert_eq!(
+            key_time(&backfill),
+            UnixSeconds::parse_rfc3339("2015-08-17T15:01:31Z")
+        );
+        assert_eq!(key_time(&digest.replace("T150131Z", "T150131X")), None);
+        assert_eq!(key_time(&digest.replace("T150131Z", "T15013aZ")), None);
+    }
+
+    #[test]
+    fn digests_of_one_trail_and_region_share_a_chain() {
+        let at = |time: &str, day: &str| {
+            format!("o/AWSLogs/o-a1/111122223333/CloudTrail-Digest/us-east-2/2026/11/{day}/111122223333_CloudTrail-Digest_us-east-2_main_us-east-1_{time}.json.gz")
+        };
+        let chain = digest_chain(&at("20261124T230131Z", "24")).unwrap();
+        assert_eq!(
+            chain,
+            "o/AWSLogs/o-a1/111122223333/CloudTrail-Digest/us-east-2/111122223333_CloudTrail-Digest_us-east-2_main_us-east-1"
+        );
+        assert_eq!(
+            digest_chain(&at("20261125T000131Z", "25")).as_ref(),
+            Some(&chain)
+        );
+        let backfill = at("20261125T000131Z", "25").replace(".json.gz", "_backfill.json.gz");
+        assert_eq!(digest_chain(&backfill), Some(format!("{chain} (backfill)")));
+        let other_region = at("20261125T000131Z", "25").replace("us-east-2", "eu-west-1");
+        assert_ne!(digest_chain(&other_region).as_ref(), Some(&chain));
+        assert_eq!(digest_chain(KEY), None, "a log file is no digest");
     }
 }

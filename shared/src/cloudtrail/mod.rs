@@ -17,7 +17,7 @@ pub use content_hash::ContentHash;
 pub use digest::{Digest, DigestError, ListedLogFile, PreviousDigest, MAX_DIGEST_BYTES};
 pub use error::ReadError;
 pub use frame::value_len;
-pub use keys::{classify_key, day_folders, key_time, KeyKind};
+pub use keys::{classify_key, day_folders, digest_chain, key_time, KeyKind};
 pub use limits::{
     ReadLimits, DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_RECORD_BYTES, DEFAULT_WINDOW_BYTES,
 };

@@ -20,7 +20,7 @@ pub struct Progress {
     pub total: usize,
     /// Until when (Unix seconds) the owner may still be publishing; 0 when nobody is.
     pub lease: i64,
-    /// Who holds the lease: a Lambda request ID, or `trailwatch-backfill-…`; at most
+    /// Who holds the lease: a Lambda request ID, or `trailwatch-cli-<host>-<pid>-<nonce>`; at most
     /// [`MAX_OWNER_CHARS`], so that a marker fits an S3 tag value (256 characters).
     pub owner: String,
     /// What was read: the decompressed content's SHA-256, which CloudTrail's digest files list.

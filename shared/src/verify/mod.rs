@@ -15,7 +15,7 @@
 
 mod report;
 
-pub use report::{ChainCheck, DigestReport, FileCheck, Tally};
+pub use report::{silent_chains, ChainCheck, DigestReport, FileCheck, Tally, SILENCE_SECONDS};
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 

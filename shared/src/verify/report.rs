@@ -2,7 +2,9 @@
 
 use std::fmt;
 
-use crate::cloudtrail::ContentHash;
+use std::collections::BTreeMap;
+
+use crate::cloudtrail::{digest_chain, ContentHash};
 use crate::object_ref::ObjectRef;
 use crate::time::UnixSeconds;
 
@@ -243,4 +245,34 @@ impl fmt::Display for Tally {
             self.digests_altered,
         )
     }
+}
+
+/// How long after the newest digest of a chain the next one must have ended: digests are hourly,
+/// and arrive some minutes after the hour they cover.
+pub const SILENCE_SECONDS: i64 = 2 * 3600;
+
+/// For each chain among `reports` whose newest digest ends more than [`SILENCE_SECONDS`] before
+/// `until`: a finding naming it. Digests stopped there (logging or validation stopped, the trail
+/// deleted, or digests deleted since), or they no longer reach trailwatch.
+pub fn silent_chains(reports: &[DigestReport], until: UnixSeconds) -> Vec<String> {
+    let mut newest: BTreeMap<String, &DigestReport> = BTreeMap::new();
+    for r in reports {
+        let Some(chain) = digest_chain(&r.digest.key) else {
+            continue;
+        };
+        let entry = newest.entry(chain).or_insert(r);
+        if r.end.0 > entry.end.0 {
+            *entry = r;
+        }
+    }
+    newest
+        .values()
+        .filter(|r| until.0 - r.end.0 > SILENCE_SECONDS)
+        .map(|r| {
+            format!(
+                "{}: DIGESTS MISSING: the newest digest of its chain ends {}; none follows up to {until}",
+                r.digest, r.end
+            )
+        })
+        .collect()
 }

@@ -516,3 +516,28 @@ async fn a_digest_cannot_be_checked_without_markers_or_when_it_is_not_one() {
         "{err}"
     );
 }
+
+#[test]
+fn a_chain_whose_newest_digest_is_old_is_silent() {
+    let report = |end: &str| DigestReport {
+        digest: ObjectRef::new(BUCKET, digest_key(&compact(end))),
+        moved_from: None,
+        start: UnixSeconds(t(end).0 - 3600),
+        end: t(end),
+        files: Vec::new(),
+        chain: ChainCheck::Linked,
+    };
+    let reports = [
+        report("2026-11-25T09:01:31Z"),
+        report("2026-11-25T10:01:31Z"),
+    ];
+    // Two hours after the newest: still in time.
+    assert!(silent_chains(&reports, t("2026-11-25T12:01:31Z")).is_empty());
+    let silent = silent_chains(&reports, t("2026-11-25T12:01:32Z"));
+    assert_eq!(silent.len(), 1, "one line per chain: {silent:?}");
+    assert!(
+        silent[0].contains("_20261125T100131Z.json.gz: DIGESTS MISSING")
+            && silent[0].contains("ends 2026-11-25T10:01:31Z"),
+        "{silent:?}"
+    );
+}
