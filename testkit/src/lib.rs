@@ -689,3 +689,66 @@ pub fn digest_json(
     .to_string()
     .into_bytes()
 }
+
+/// `event` with the ETag of every object it names (S3 records, EventBridge's `detail`, inside SNS
+/// messages and SQS bodies) set to the object's real one, read from the emulator: trail-metrics reads
+/// an object only if it is still the version its notification announced (If-Match), and the sample
+/// events' ETags are examples.
+pub async fn with_real_etags(s3: &aws_sdk_s3::Client, mut event: Value) -> Value {
+    let mut named = Vec::new();
+    walk_objects(&mut event, &mut |bucket, key, _| {
+        named.push((bucket.to_owned(), key.to_owned()))
+    });
+    let mut etags = std::collections::HashMap::new();
+    for (bucket, key) in named {
+        let decoded = trailwatch::text::url_decode(&key).unwrap_or_else(|_| key.clone());
+        if let Ok(head) = s3.head_object().bucket(&bucket).key(&decoded).send().await {
+            if let Some(etag) = head.e_tag() {
+                etags.insert((bucket, key), etag.trim_matches('"').to_owned());
+            }
+        }
+    }
+    walk_objects(&mut event, &mut |bucket, key, etag| {
+        if let Some(real) = etags.get(&(bucket.to_owned(), key.to_owned())) {
+            *etag = json!(real);
+        }
+    });
+    event
+}
+
+/// Calls `visit(bucket, key, etag slot)` for every object `v` names with an ETag, looking into JSON
+/// strings (SNS messages, SQS bodies) and writing them back.
+fn walk_objects(v: &mut Value, visit: &mut dyn FnMut(&str, &str, &mut Value)) {
+    let named = |v: &Value, holder: &str| -> Option<(String, String, &'static str)> {
+        let bucket = v
+            .pointer(&format!("/{holder}bucket/name"))?
+            .as_str()?
+            .to_owned();
+        let key = v
+            .pointer(&format!("/{holder}object/key"))?
+            .as_str()?
+            .to_owned();
+        let field = ["eTag", "etag"]
+            .into_iter()
+            .find(|f| v.pointer(&format!("/{holder}object/{f}")).is_some())?;
+        Some((bucket, key, field))
+    };
+    for holder in ["s3/", "detail/"] {
+        if let Some((bucket, key, field)) = named(v, holder) {
+            if let Some(slot) = v.pointer_mut(&format!("/{holder}object/{field}")) {
+                visit(&bucket, &key, slot);
+            }
+        }
+    }
+    match v {
+        Value::Object(map) => map.values_mut().for_each(|x| walk_objects(x, visit)),
+        Value::Array(items) => items.iter_mut().for_each(|x| walk_objects(x, visit)),
+        Value::String(text) if text.trim_start().starts_with('{') => {
+            if let Ok(mut inner) = serde_json::from_str::<Value>(text) {
+                walk_objects(&mut inner, visit);
+                *text = inner.to_string();
+            }
+        }
+        _ => {}
+    }
+}

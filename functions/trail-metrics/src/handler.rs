@@ -426,8 +426,7 @@ mod tests {
                 (k, body)
             })
             .collect();
-        let files: Vec<(&str, Vec<u8>)> =
-            files.iter().map(|(k, b)| (k.as_str(), b.clone())).collect();
+        let source = announced_source(event, files);
         Handler {
             publisher: Publisher {
                 engine: Arc::new(
@@ -437,7 +436,7 @@ mod tests {
                     )
                     .with_content_hash(true),
                 ),
-                source: MemorySource::of(&files),
+                source,
                 sink,
                 store: CasStore::default(),
                 now,
@@ -445,6 +444,30 @@ mod tests {
             },
             digests: None,
         }
+    }
+
+    /// `files` in a source, each with the ETag `event` announces for it (as a real notification's
+    /// would), or `etag-<key>` when it names none.
+    fn announced_source(event: &str, files: Vec<(String, Vec<u8>)>) -> MemorySource {
+        let announced: std::collections::HashMap<String, String> =
+            Invocation::from_event(&serde_json::from_str(event).unwrap())
+                .map(|i| {
+                    i.units
+                        .into_iter()
+                        .flat_map(|u| u.objects.unwrap_or_default())
+                        .filter_map(|o| Some((o.key, o.etag?)))
+                        .collect()
+                })
+                .unwrap_or_default();
+        MemorySource(
+            files
+                .into_iter()
+                .map(|(k, b)| {
+                    let etag = announced.get(&k).cloned().unwrap_or(format!("etag-{k}"));
+                    (k, (b, etag))
+                })
+                .collect(),
+        )
     }
 
     fn attempt() -> Attempt {
@@ -631,12 +654,12 @@ mod tests {
             "logFiles": [{"s3Bucket": "example-cloudtrail-bucket", "s3Object": log_key,
                 "hashValue": hash, "hashAlgorithm": "SHA-256"}],
         });
-        let mut files = vec![(digest_key.as_str(), digest.to_string().into_bytes())];
+        let mut files = vec![(digest_key.clone(), digest.to_string().into_bytes())];
         if let Some(stored) = stored {
-            files.push((log_key.as_str(), stored.to_vec()));
+            files.push((log_key, stored.to_vec()));
         }
         let mut h = handler(DIGEST, &[0], &[], RecordingSink::default());
-        h.publisher.source = MemorySource::of(&files);
+        h.publisher.source = announced_source(DIGEST, files);
         h.digests = Some(DigestCheck { grace_seconds: 900 });
         h
     }
@@ -700,7 +723,10 @@ mod tests {
     #[tokio::test]
     async fn a_digest_that_cannot_be_read_fails_with_its_name() {
         let mut h = digest_handler(LOG.as_bytes(), None);
-        h.publisher.source = MemorySource::of(&[(&keys(DIGEST)[0], b"{\"Records\":[]}".to_vec())]);
+        h.publisher.source = announced_source(
+            DIGEST,
+            vec![(keys(DIGEST)[0].clone(), br#"{"Records":[]}"#.to_vec())],
+        );
         let err = answer(&h, DIGEST).await.0.unwrap_err();
         assert_eq!(err.error_type(), "Permanent.InvalidDigest");
         assert!(

@@ -80,7 +80,7 @@ async fn every_trigger_shape_publishes_each_object_once() {
         }
     }
     for shape in SHAPES {
-        let out = invoke_event_file(shape);
+        let out = invoke(&with_real_etags(&s3, event_file(shape)).await);
         assert!(out.ok, "{shape}: {out:?}");
         let answer = out.json();
         match *shape {
@@ -102,7 +102,7 @@ async fn every_trigger_shape_publishes_each_object_once() {
     }
     // The same notifications again, as S3's at-least-once delivery or a re-run would send them.
     for shape in SHAPES {
-        let out = invoke_event_file(shape);
+        let out = invoke(&with_real_etags(&s3, event_file(shape)).await);
         assert!(out.ok, "{shape}: {out:?}");
         if shape.starts_with('s') && !shape.starts_with("sqs") {
             assert!(
@@ -209,9 +209,10 @@ async fn a_digest_recovers_a_lost_log_file_and_names_tampered_and_deleted_ones()
     let mut notified = event_file("s3-put.json");
     notified["Records"][0]["s3"]["bucket"]["name"] = json!(bucket);
     notified["Records"][0]["s3"]["object"]["key"] = json!(keys[0]);
-    assert!(invoke(&notified).ok);
+    assert!(invoke(&with_real_etags(&s3, notified).await).ok);
 
-    let out = invoke_event_file("s3-put-digest.json");
+    let digest_event = with_real_etags(&s3, event_file("s3-put-digest.json")).await;
+    let out = invoke(&digest_event);
     assert!(out.ok, "{out:?}");
     let summary = out.json()["objects"][0].as_str().unwrap().to_owned();
     // The lost file was written seconds ago (its S3 Last-Modified), inside the grace period: it is
@@ -242,7 +243,7 @@ async fn a_digest_recovers_a_lost_log_file_and_names_tampered_and_deleted_ones()
         "health metrics in the log"
     );
 
-    let again = invoke_event_file("s3-put-digest.json");
+    let again = invoke(&digest_event);
     assert!(again.ok, "{again:?}");
     let summary = again.json()["objects"][0].as_str().unwrap().to_owned();
     assert!(summary.contains("2 published, 0 recovered"), "{summary}");
@@ -266,7 +267,7 @@ async fn a_corrupt_object_fails_naming_it_and_publishes_nothing() {
     let mut event = event_file("s3-put.json");
     event["Records"][0]["s3"]["bucket"]["name"] = json!("corrupt-bucket");
     event["Records"][0]["s3"]["object"]["key"] = json!(key);
-    let out = invoke(&event);
+    let out = invoke(&with_real_etags(&s3, event.clone()).await);
     assert!(!out.ok, "{out:?}");
     // cargo lambda invoke wraps the message in a box: compare without the wrapping.
     let text: String = format!("{}{}", out.stdout, out.stderr)
@@ -297,7 +298,7 @@ async fn a_corrupt_object_fails_naming_it_and_publishes_nothing() {
     let mut sqs = event_file("sqs-s3-event.json");
     sqs["Records"][0]["body"] = json!(good.to_string());
     sqs["Records"][1]["body"] = json!(event.to_string());
-    let out = invoke(&sqs);
+    let out = invoke(&with_real_etags(&s3, sqs.clone()).await);
     assert!(out.ok, "{out:?}");
     let failed_id = sqs["Records"][1]["messageId"].clone();
     assert_eq!(
@@ -308,6 +309,54 @@ async fn a_corrupt_object_fails_naming_it_and_publishes_nothing() {
         start_instances(&cw, "sqsbatch-user0", time + 600).await,
         1.0
     );
+}
+
+/// A notification names the version it announces (its ETag). When the object was overwritten since,
+/// that version is gone: the read is refused (If-Match), nothing is counted, and the error says so.
+/// The new version's own notification publishes it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_notification_for_an_overwritten_object_counts_nothing() {
+    let _shared = FAULTS.read().await;
+    let (s3, cw) = clients().await;
+    ensure_bucket(&s3, STATE_BUCKET).await;
+    ensure_bucket(&s3, "pinned-bucket").await;
+    let time = (now() - 4 * 86_400) / 60 * 60 + 1800;
+    let key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/25/123456789012_CloudTrail_us-east-1_20261125T0950Z_Overwritten01.json.gz";
+    let first = put_object(
+        &s3,
+        "pinned-bucket",
+        key,
+        start_instances_log(&users_for("pinned-first", 1), time),
+    )
+    .await;
+    let second = put_object(
+        &s3,
+        "pinned-bucket",
+        key,
+        start_instances_log(&users_for("pinned-second", 1), time),
+    )
+    .await;
+    assert_ne!(first, second);
+    let mut event = event_file("s3-put.json");
+    event["Records"][0]["s3"]["bucket"]["name"] = json!("pinned-bucket");
+    event["Records"][0]["s3"]["object"]["key"] = json!(key);
+    event["Records"][0]["s3"]["object"]["eTag"] = json!(first);
+    let out = invoke(&event);
+    assert!(!out.ok, "{out:?}");
+    let text = error_text(&out);
+    assert!(text.contains("Permanent.Superseded"), "{text}");
+    // The answer is boxed and wrapped: compare without spaces.
+    assert!(
+        text.replace(' ', "")
+            .contains("overwrittenafteritsnotification"),
+        "{text}"
+    );
+    assert_eq!(start_instances(&cw, "pinned-first-user0", time).await, 0.0);
+    assert_eq!(start_instances(&cw, "pinned-second-user0", time).await, 0.0);
+    event["Records"][0]["s3"]["object"]["eTag"] = json!(second);
+    let out = invoke(&event);
+    assert!(out.ok, "{out:?}");
+    assert_eq!(start_instances(&cw, "pinned-second-user0", time).await, 1.0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -352,7 +401,7 @@ async fn a_retry_after_a_failed_publish_sends_only_what_was_not_accepted() {
     event["Records"][0]["s3"]["object"]["key"] = json!(key);
 
     set_faults(json!([{"action": "PutMetricData", "pass": 1, "fail": 1000, "status": 503}]));
-    let out = invoke(&event);
+    let out = invoke(&with_real_etags(&s3, event.clone()).await);
     set_faults(json!([]));
     assert!(!out.ok, "{out:?}");
     let text = format!("{}{}", out.stdout, out.stderr);
@@ -362,7 +411,7 @@ async fn a_retry_after_a_failed_publish_sends_only_what_was_not_accepted() {
     );
 
     // Lambda's retry.
-    let out = invoke(&event);
+    let out = invoke(&with_real_etags(&s3, event.clone()).await);
     assert!(out.ok, "{out:?}");
     let answer = out.json().to_string();
     assert!(
@@ -370,7 +419,7 @@ async fn a_retry_after_a_failed_publish_sends_only_what_was_not_accepted() {
         "{answer}"
     );
     // And a duplicate notification after that.
-    let out = invoke(&event);
+    let out = invoke(&with_real_etags(&s3, event.clone()).await);
     assert!(out.stdout.contains("already published"), "{out:?}");
 
     for i in [0, 999, 1000, 1999, 2000, 2499] {
@@ -410,7 +459,7 @@ async fn a_real_log_is_counted_as_an_independent_count_says() {
     let mut event = event_file("s3-put.json");
     event["Records"][0]["s3"]["bucket"]["name"] = json!("real-bucket");
     event["Records"][0]["s3"]["object"]["key"] = json!(key);
-    let out = invoke(&event);
+    let out = invoke(&with_real_etags(&s3, event.clone()).await);
     assert!(out.ok, "{out:?}");
     let got = statistic(
         &cw,
@@ -473,7 +522,7 @@ async fn a_50_mb_gzipped_log_is_published_within_a_256_mb_memory_budget() {
     let mut event = event_file("s3-put.json");
     event["Records"][0]["s3"]["bucket"]["name"] = json!("big-bucket");
     event["Records"][0]["s3"]["object"]["key"] = json!(key);
-    let out = invoke(&event);
+    let out = invoke(&with_real_etags(&s3, event.clone()).await);
     assert!(out.ok, "{out:?}");
     let peak = function_peak_rss();
     println!(

@@ -21,12 +21,21 @@ impl ObjectSource for S3Source {
     type Body = Pin<Box<dyn AsyncRead + Send>>;
 
     async fn open(&self, object: &ObjectRef) -> Result<Opened<Self::Body>, CallError> {
+        // Pinned to what the notification announced: its version, or else its ETag (If-Match), so
+        // that an object overwritten since is refused (412), not counted as the bytes found now.
         let response = self
             .client
             .get_object()
             .bucket(&object.bucket)
             .key(&object.key)
             .set_version_id(object.version_id.clone())
+            .set_if_match(
+                object
+                    .etag
+                    .as_ref()
+                    .filter(|_| object.version_id.is_none())
+                    .map(|e| format!("\"{e}\"")),
+            )
             .send()
             .await
             .map_err(|e| classify("GetObject", e))?;

@@ -40,6 +40,13 @@ impl ObjectSource for MemorySource {
 
     async fn open(&self, o: &ObjectRef) -> Result<Opened<Self::Body>, CallError> {
         match self.0.get(&o.key) {
+            // As S3 answers a GetObject with If-Match on another ETag.
+            Some((_, etag)) if o.etag.as_ref().is_some_and(|e| e != etag) => Err(CallError {
+                operation: "GetObject",
+                code: "PreconditionFailed".into(),
+                message: "At least one of the pre-conditions you specified did not hold".into(),
+                retryable: false,
+            }),
             Some((bytes, etag)) => Ok(Opened {
                 body: std::io::Cursor::new(bytes.clone()),
                 etag: etag.clone(),

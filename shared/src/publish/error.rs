@@ -19,6 +19,9 @@ pub enum PublishErrorKind {
         listed: ContentHash,
         found: ContentHash,
     },
+    /// The object was overwritten after the notification: the version it announced is gone.
+    #[error("it was overwritten after its notification (ETag {notified} announced, another found): nothing counted; the new content comes with its own notification, and the trail's digest says whether it is CloudTrail's")]
+    Superseded { notified: String },
     #[error("another invocation ({owner}) is publishing it, lease until {until}: try again later")]
     InProgress { owner: String, until: UnixSeconds },
     #[error("{0}")]
@@ -70,7 +73,8 @@ impl PublishError {
             }
             PublishErrorKind::Corrupt { .. }
             | PublishErrorKind::RulesChanged { .. }
-            | PublishErrorKind::Tampered { .. } => false,
+            | PublishErrorKind::Tampered { .. }
+            | PublishErrorKind::Superseded { .. } => false,
             PublishErrorKind::Internal { .. } => true,
         }
     }
@@ -81,6 +85,7 @@ impl PublishError {
             (PublishErrorKind::Corrupt { .. }, _) => "Permanent.CorruptObject",
             (PublishErrorKind::RulesChanged { .. }, _) => "Permanent.RulesChanged",
             (PublishErrorKind::Tampered { .. }, _) => "Permanent.Tampered",
+            (PublishErrorKind::Superseded { .. }, _) => "Permanent.Superseded",
             (
                 PublishErrorKind::InProgress { .. } | PublishErrorKind::Marker(SaveError::Conflict),
                 _,

@@ -121,11 +121,16 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Publisher<S, M, P> {
                 });
             }
         }
-        let opened = self
-            .source
-            .open(object)
-            .await
-            .map_err(PublishErrorKind::Read)?;
+        let opened =
+            self.source
+                .open(object)
+                .await
+                .map_err(|e| match (&object.etag, e.code.as_str()) {
+                    (Some(notified), "PreconditionFailed") => PublishErrorKind::Superseded {
+                        notified: notified.clone(),
+                    },
+                    _ => PublishErrorKind::Read(e),
+                })?;
         let etag = opened.etag.clone();
         let delivered = opened.last_modified;
         if let Err(outcome) = self.check(stored.as_ref(), &etag, attempt) {

@@ -588,3 +588,38 @@ async fn a_listed_log_whose_bytes_are_not_the_listed_ones_is_tampered_and_nothin
     assert_eq!(start_counts(&ing.sink).len(), 2);
     assert_eq!(marker(&ing, KEY).unwrap().content, Some(sha256(&data)));
 }
+
+#[tokio::test]
+async fn a_notification_for_a_version_since_overwritten_publishes_nothing() {
+    let ing = ingest(&[(KEY, log(2, "2026-11-25T08:55:10Z"))], vec![]);
+    let announced = ObjectRef {
+        etag: Some("etag-of-an-earlier-version".into()),
+        ..object(KEY)
+    };
+    let err = ing
+        .publish_object(&announced, &attempt("r1"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err.kind, PublishErrorKind::Superseded { notified } if notified == "etag-of-an-earlier-version"),
+        "{err}"
+    );
+    assert!(!err.retryable());
+    assert_eq!(err.error_type(), "Permanent.Superseded");
+    assert!(
+        err.to_string()
+            .contains("overwritten after its notification"),
+        "{err}"
+    );
+    assert!(ing.sink.accepted.lock().unwrap().is_empty());
+    assert_eq!(marker(&ing, KEY), None);
+    // The version the source holds is read when it is the one announced.
+    let current = ObjectRef {
+        etag: Some(format!("etag-{KEY}")),
+        ..object(KEY)
+    };
+    assert!(matches!(
+        ing.publish_object(&current, &attempt("r2")).await,
+        Ok(Outcome::Published(_))
+    ));
+}
