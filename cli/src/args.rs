@@ -96,9 +96,10 @@ pub struct BackfillArgs {
     /// Files processed at once.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
-    /// Where exactly-once markers live: tags, off, or s3://bucket/prefix/. Use the function's DEDUP
-    /// setting, so the two share them.
-    #[arg(long, default_value = "tags", value_name = "MODE")]
+    /// Where exactly-once markers live: the deployed function's DEDUP setting (the stack's
+    /// s3://<StateBucket>/progress/, or tags), so the two share them; or off, to count every file. No
+    /// default: with another store than the function's, every file it published would count again.
+    #[arg(long, value_name = "MODE")]
     pub dedup: DedupMode,
     #[command(flatten)]
     pub datums: DatumArgs,

@@ -145,7 +145,11 @@ async fn bad_arguments_are_explained() {
     let (ok, _, stderr) = backfill(&["s3://b/p", "--since", "last week"]);
     assert!(!ok);
     assert!(stderr.contains("not a date (YYYY-MM-DD)"), "{stderr}");
-    let (ok, _, stderr) = backfill(&["s3://no-such-bucket-anywhere/AWSLogs/"]);
+    // The marker store is never guessed: the wrong one would count the function's files again.
+    let (ok, _, stderr) = backfill(&["s3://b/p", "--publish"]);
+    assert!(!ok);
+    assert!(stderr.contains("--dedup <MODE>"), "{stderr}");
+    let (ok, _, stderr) = backfill(&["s3://no-such-bucket-anywhere/AWSLogs/", "--dedup", "off"]);
     assert!(!ok);
     assert!(
         stderr.contains("ListObjectsV2") && stderr.contains("NoSuchBucket"),

@@ -9,8 +9,9 @@ standard input closes, so it never outlives the test process that started it.
 The proxy forwards every request to moto unchanged, except those a fault rule matches. Rules are set
 with `POST /__faults` on the proxy port, a JSON list of
 `{"action": "PutMetricData", "pass": 1, "fail": 100, "status": 503}`: let `pass` matching requests
-through, then answer the next `fail` ones with `status` and an AWS-shaped error. `POST /__faults` with
-`[]` clears them. `GET /__faults` returns the rules with their counters.
+through, then answer the next `fail` ones with `status` and an AWS-shaped error; with `"hang": SECONDS`,
+hold each of those requests that long without answering, then drop it unforwarded (a stalled
+connection: the caller must give up and try again). `POST /__faults` with `[]` clears them. `GET /__faults` returns the rules with their counters.
 """
 
 import argparse
@@ -21,6 +22,7 @@ import json
 import socket
 import sys
 import threading
+import time
 import urllib.parse
 
 from moto.server import ThreadedMotoServer
@@ -79,6 +81,7 @@ def make_proxy(moto_port):
                     self.reply(200, json.dumps(RULES).encode())
                 return
             action = action_of(self.headers, body)
+            hang = 0
             with LOCK:
                 for rule in RULES:
                     if rule["action"] != action:
@@ -86,6 +89,9 @@ def make_proxy(moto_port):
                     rule["seen"] += 1
                     if rule["seen"] > rule.get("pass", 0) and rule["failed"] < rule.get("fail", 1):
                         rule["failed"] += 1
+                        if "hang" in rule:
+                            hang = rule["hang"]
+                            break
                         status = rule.get("status", 503)
                         code = "Throttling" if status == 400 else "InternalFailure"
                         err = (
@@ -95,6 +101,10 @@ def make_proxy(moto_port):
                         ).encode()
                         self.reply(status, err, "text/xml")
                         return
+            if hang:
+                time.sleep(hang)
+                self.reply(503, b"", "text/plain")
+                return
             conn = http.client.HTTPConnection("127.0.0.1", moto_port, timeout=60)
             headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
             headers["Host"] = "127.0.0.1:%d" % moto_port

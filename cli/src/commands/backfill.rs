@@ -93,6 +93,11 @@ fn progress_bar(total: usize) -> ProgressBar {
     bar
 }
 
+/// How long a claim of the CLI's lasts after each marker write. It must outlive any one AWS call in
+/// flight, or another process could take the file while a PutMetricData of ours may still land: the
+/// SDK gives a call up after [`aws::CALL_TIMEOUT`], all attempts included.
+pub const LEASE_SECONDS: i64 = 120;
+
 /// Who holds markers for this process: unique across hosts and processes (two laptops, or two
 /// containers with the same pid, must not take each other's leases for their own), and short enough
 /// for a marker ([`MAX_OWNER_CHARS`]).
@@ -132,7 +137,7 @@ impl Files {
     fn attempt() -> Attempt {
         Attempt {
             owner: owner(),
-            lease: Lease::Seconds(120),
+            lease: Lease::Seconds(LEASE_SECONDS),
         }
     }
 
@@ -277,4 +282,23 @@ impl Tally {
 /// every skip and failure is printed, wherever stderr goes.
 fn say(bar: &ProgressBar, line: String) {
     bar.suspend(|| eprintln!("{line}"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_claim_outlives_any_call_in_flight_twice_over() {
+        assert!(LEASE_SECONDS as u64 >= 2 * aws::CALL_TIMEOUT.as_secs());
+    }
+
+    #[test]
+    fn the_owner_names_host_and_process_and_fits_a_marker() {
+        let a = owner();
+        assert!(a.starts_with("trailwatch-cli-"), "{a}");
+        assert!(a.contains(&format!("-{}-", std::process::id())), "{a}");
+        assert!(a.len() <= MAX_OWNER_CHARS, "{a}");
+        assert!(a.bytes().all(|b| b.is_ascii_graphic()), "{a}");
+    }
 }

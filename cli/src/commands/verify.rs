@@ -110,7 +110,7 @@ impl Check {
         };
         let attempt = Attempt {
             owner: crate::commands::backfill::owner(),
-            lease: Lease::Seconds(120),
+            lease: Lease::Seconds(crate::commands::backfill::LEASE_SECONDS),
         };
         let bar = progress_bar(self.digests.len());
         let mut checked = Vec::with_capacity(self.digests.len());

@@ -428,6 +428,39 @@ async fn a_retry_after_a_failed_publish_sends_only_what_was_not_accepted() {
     }
 }
 
+/// A PutMetricData that stalls (the connection accepts and never answers) is given up after the
+/// SDK's attempt timeout and tried again, well inside the invocation: the file is published once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stalled_call_is_abandoned_and_retried_within_the_invocation() {
+    let _alone = FAULTS.write().await;
+    let (s3, cw) = clients().await;
+    ensure_bucket(&s3, STATE_BUCKET).await;
+    let time = (now() - 3 * 86_400) / 60 * 60 + 300;
+    let key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/25/123456789012_CloudTrail_us-east-1_20261125T1005Z_StalledCall001.json.gz";
+    put(
+        &s3,
+        "stall-bucket",
+        key,
+        start_instances_log(&users_for("stalled", 1), time),
+    )
+    .await;
+    let mut event = event_file("s3-put.json");
+    event["Records"][0]["s3"]["bucket"]["name"] = json!("stall-bucket");
+    event["Records"][0]["s3"]["object"]["key"] = json!(key);
+    let hang = trailwatch::aws::ATTEMPT_TIMEOUT.as_secs() + 20;
+    set_faults(json!([{"action": "PutMetricData", "fail": 1, "hang": hang}]));
+    let started = std::time::Instant::now();
+    let out = invoke(&with_real_etags(&s3, event).await);
+    let took = started.elapsed();
+    set_faults(json!([]));
+    assert!(out.ok, "{out:?}");
+    assert!(
+        took.as_secs() < hang,
+        "the stalled attempt was waited out: {took:?}"
+    );
+    assert_eq!(start_instances(&cw, "stalled-user0", time).await, 1.0);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_real_log_is_counted_as_an_independent_count_says() {
     let _shared = FAULTS.read().await;

@@ -34,10 +34,27 @@ pub async fn clients(
     )
 }
 
-/// The SDK configuration from the standard chain, with the standard retry mode at `max_attempts`.
+/// How long one attempt at an AWS call may take before the SDK gives it up and retries: a call that
+/// hangs (a connection that accepts and never answers) must end well inside an invocation's deadline
+/// and a backfill's lease. A streamed body (GetObject) is read after the attempt, so this does not
+/// bound reading a large log file.
+pub const ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// All attempts at one call, backoff included.
+pub const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(45);
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// The SDK configuration from the standard chain, with the standard retry mode at `max_attempts` and
+/// the timeouts above.
 pub async fn sdk_config(max_attempts: u32) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(max_attempts))
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                .operation_timeout(CALL_TIMEOUT)
+                .build(),
+        )
         .load()
         .await
 }
