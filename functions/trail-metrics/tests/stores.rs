@@ -25,6 +25,7 @@ fn progress(done: usize, owner: &str) -> Progress {
         lease: 1_900_000_000,
         owner: owner.into(),
         content: None,
+        earlier: Vec::new(),
     }
 }
 
@@ -122,6 +123,23 @@ async fn tags_keep_the_objects_other_tags() {
     let mut keys: Vec<&str> = tags.tag_set().iter().map(|t| t.key()).collect();
     keys.sort();
     assert_eq!(keys, ["owner", PROGRESS_TAG]);
+
+    // A tag value holds 256 characters: a marker that remembers many earlier versions keeps the
+    // newest that fit.
+    let long = Progress {
+        earlier: (0..8).map(|i| format!("{i:0>32}-2")).collect(),
+        ..progress(3, "r1")
+    };
+    assert!(long.encode().len() > 256);
+    store.save(&o, &long, None).await.unwrap();
+    let kept = store.load(&o).await.unwrap().unwrap().progress;
+    assert!(kept.encode().len() <= 256, "{}", kept.encode());
+    assert!(
+        !kept.earlier.is_empty() && kept.earlier.len() < 8,
+        "{:?}",
+        kept.earlier
+    );
+    assert_eq!(kept.earlier.last(), long.earlier.last(), "the newest kept");
 }
 
 #[tokio::test(flavor = "multi_thread")]

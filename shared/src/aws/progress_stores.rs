@@ -69,9 +69,15 @@ impl ProgressStore for TagStore {
             .into_iter()
             .filter(|t| t.key != PROGRESS_TAG)
             .collect();
+        // A tag value holds 256 characters: the oldest earlier versions go first. (Tags are per
+        // version in a versioned bucket, and an overwrite in one that is not drops them anyway.)
+        let mut fitted = progress.clone();
+        while fitted.encode().len() > 256 && !fitted.earlier.is_empty() {
+            fitted.earlier.remove(0);
+        }
         let tag = aws_sdk_s3::types::Tag::builder()
             .key(PROGRESS_TAG)
-            .value(progress.encode())
+            .value(fitted.encode())
             .build()
             .map_err(|e| bad_marker("PutObjectTagging", e.to_string()))?;
         tags.push(tag);

@@ -32,7 +32,7 @@ pub use error::{PublishError, PublishErrorKind};
 pub use many::publish_all;
 pub use outcome::{Attempt, Lease, Outcome, Published};
 pub use ports::{MetricSink, ObjectSource, Opened, ProgressStore, SaveError, Stored};
-pub use progress::{Progress, ProgressError, MAX_OWNER_CHARS};
+pub use progress::{Progress, ProgressError, MAX_EARLIER_ETAGS, MAX_OWNER_CHARS};
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -115,9 +115,13 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Publisher<S, M, P> {
             .map_err(PublishErrorKind::MarkerLoad)?;
         // A duplicate notification that carries the ETag is settled without reading the object.
         if let (Some(s), Some(etag)) = (&stored, &object.etag) {
-            if s.progress.etag == *etag && s.progress.is_complete() {
+            if s.progress.published(etag) {
                 return Ok(Outcome::AlreadyPublished {
-                    requests: s.progress.total,
+                    requests: if s.progress.etag == *etag {
+                        s.progress.total
+                    } else {
+                        0
+                    },
                 });
             }
         }
@@ -236,6 +240,7 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Publisher<S, M, P> {
             Some(p) => p.done,
             None => 0,
         };
+        let earlier = earlier_versions(stored.as_ref().map(|s| &s.progress), &etag);
         let progress = Progress {
             etag,
             rules,
@@ -249,6 +254,7 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Publisher<S, M, P> {
             },
             owner: attempt.owner.clone(),
             content,
+            earlier,
         };
         let token = self
             .store
@@ -322,6 +328,12 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Publisher<S, M, P> {
         etag: &str,
         attempt: &Attempt,
     ) -> Result<(), Result<Outcome, PublishErrorKind>> {
+        if let Some(p) = stored.map(|s| &s.progress) {
+            if p.etag != etag && p.published(etag) {
+                // An earlier version, published in full before the object changed.
+                return Err(Ok(Outcome::AlreadyPublished { requests: 0 }));
+            }
+        }
         let Some(p) = stored.map(|s| &s.progress).filter(|p| p.etag == etag) else {
             return Ok(());
         };
@@ -401,6 +413,21 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Publisher<S, M, P> {
             }
         }
     }
+}
+
+/// The earlier versions a new marker for `etag` remembers: those the stored marker remembers, and the
+/// version it was for when that was published in full.
+fn earlier_versions(stored: Option<&Progress>, etag: &str) -> Vec<String> {
+    let Some(p) = stored else {
+        return Vec::new();
+    };
+    let mut earlier = p.earlier.clone();
+    if p.etag != etag && p.is_complete() && !earlier.contains(&p.etag) {
+        earlier.push(p.etag.clone());
+    }
+    let excess = earlier.len().saturating_sub(MAX_EARLIER_ETAGS);
+    earlier.drain(..excess);
+    earlier
 }
 
 /// What the read of an object found, for its marker.

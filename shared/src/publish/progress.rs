@@ -25,11 +25,23 @@ pub struct Progress {
     pub owner: String,
     /// What was read: the decompressed content's SHA-256, which CloudTrail's digest files list.
     pub content: Option<ContentHash>,
+    /// ETags of earlier versions of the object that were published in full, oldest first (at most
+    /// [`MAX_EARLIER_ETAGS`]): a late notification for one of them is a duplicate, even when a
+    /// versioned bucket still serves that version.
+    pub earlier: Vec<String>,
 }
+
+/// Earlier versions a marker remembers.
+pub const MAX_EARLIER_ETAGS: usize = 8;
 
 impl Progress {
     pub fn is_complete(&self) -> bool {
         self.done >= self.total
+    }
+
+    /// Whether the version with `etag` was published in full: the current one, or an earlier one.
+    pub fn published(&self, etag: &str) -> bool {
+        (self.etag == etag && self.is_complete()) || self.earlier.iter().any(|e| e == etag)
     }
 
     pub fn encode(&self) -> String {
@@ -39,6 +51,10 @@ impl Progress {
         );
         if let Some(hash) = self.content {
             text.push_str(&format!(" sha256={hash}"));
+        }
+        if !self.earlier.is_empty() {
+            // `:`, not `,`: S3 tag values allow letters, digits, spaces and `_.:/=+-@` only.
+            text.push_str(&format!(" earlier={}", self.earlier.join(":")));
         }
         text
     }
@@ -56,6 +72,7 @@ impl Progress {
             lease: 0,
             owner: String::new(),
             content: None,
+            earlier: Vec::new(),
         };
         let mut seen = 0;
         for field in fields {
@@ -83,6 +100,14 @@ impl Progress {
                 }
                 "lease" => p.lease = number(v)?,
                 "owner" => p.owner = v.to_owned(),
+                "earlier" => {
+                    p.earlier = v
+                        .split(':')
+                        .filter(|e| !e.is_empty())
+                        .map(str::to_owned)
+                        .collect();
+                    continue;
+                }
                 "sha256" => {
                     p.content = Some(
                         ContentHash::from_hex(v)

@@ -208,6 +208,7 @@ async fn a_live_lease_of_another_invocation_is_retryable() {
         lease: now().0 + 60,
         owner: "other".into(),
         content: None,
+        earlier: Vec::new(),
     };
     ing.store
         .markers
@@ -256,6 +257,7 @@ async fn a_marker_changed_since_it_was_read_stops_the_claim() {
                 lease: 0,
                 owner: "o".into(),
                 content: None,
+                earlier: Vec::new(),
             };
             store.put_marker(&o.key, p, 7);
             None
@@ -291,6 +293,7 @@ async fn a_store_without_compare_and_swap_looks_again_before_claiming() {
                         lease: now().0 + 300,
                         owner: "other".into(),
                         content: None,
+                        earlier: Vec::new(),
                     },
                     token: None,
                 }))
@@ -403,6 +406,7 @@ async fn a_partial_publish_with_other_rules_is_refused() {
         lease: 0,
         owner: "old".into(),
         content: None,
+        earlier: Vec::new(),
     };
     ing.store.markers.lock().unwrap().insert(KEY.into(), (p, 1));
     let err = ing
@@ -430,6 +434,7 @@ async fn a_new_version_of_an_object_is_published_again() {
         lease: 0,
         owner: "old".into(),
         content: None,
+        earlier: Vec::new(),
     };
     ing.store.markers.lock().unwrap().insert(KEY.into(), (p, 1));
     assert!(matches!(
@@ -484,6 +489,7 @@ fn progress_round_trips_and_rejects_garbage() {
         lease: 17,
         owner: "req-1".into(),
         content: None,
+        earlier: Vec::new(),
     };
     assert_eq!(Progress::parse(&p.encode()), Ok(p.clone()));
     // The content hash, when known, round-trips; the longest marker fits an S3 tag value (256).
@@ -496,6 +502,7 @@ fn progress_round_trips_and_rejects_garbage() {
         lease: 9_999_999_999,
         owner: "o".repeat(MAX_OWNER_CHARS),
         content: ContentHash::from_hex(hash),
+        earlier: Vec::new(),
     };
     let text = hashed.encode();
     assert!(text.ends_with(&format!(" sha256={hash}")), "{text}");
@@ -622,4 +629,55 @@ async fn a_notification_for_a_version_since_overwritten_publishes_nothing() {
         ing.publish_object(&current, &attempt("r2")).await,
         Ok(Outcome::Published(_))
     ));
+}
+
+#[tokio::test]
+async fn a_late_notification_for_an_earlier_version_counts_nothing_again() {
+    let mut ing = ingest(&[(KEY, log(2, "2026-11-25T08:55:10Z"))], vec![]);
+    let first = format!("etag-{KEY}");
+    published(&ing, KEY, "r1").await;
+    // Overwritten: a second version, with its own notification.
+    ing.source.0.insert(
+        KEY.into(),
+        (log(3, "2026-11-25T08:56:10Z"), "etag-v2".into()),
+    );
+    let v2 = ObjectRef {
+        etag: Some("etag-v2".into()),
+        ..object(KEY)
+    };
+    assert!(matches!(
+        ing.publish_object(&v2, &attempt("r2")).await,
+        Ok(Outcome::Published(_))
+    ));
+    let m = marker(&ing, KEY).unwrap();
+    assert_eq!(
+        (m.etag.as_str(), m.earlier.clone()),
+        ("etag-v2", vec![first.clone()])
+    );
+    let requests = ing.sink.accepted.lock().unwrap().len();
+    // The first version's notification again (a versioned bucket still serves that version).
+    let v1 = ObjectRef {
+        etag: Some(first.clone()),
+        ..object(KEY)
+    };
+    assert_eq!(
+        ing.publish_object(&v1, &attempt("r3")).await.unwrap(),
+        Outcome::AlreadyPublished { requests: 0 }
+    );
+    assert_eq!(ing.sink.accepted.lock().unwrap().len(), requests);
+    // Remembered through the marker's text, and bounded.
+    assert_eq!(Progress::parse(&m.encode()), Ok(m.clone()));
+    let many = Progress {
+        earlier: (0..20).map(|i| format!("e{i}")).collect(),
+        ..m.clone()
+    };
+    assert_eq!(Progress::parse(&many.encode()), Ok(many.clone()));
+    let kept = super::earlier_versions(Some(&many), "next");
+    assert_eq!(kept.len(), MAX_EARLIER_ETAGS);
+    assert_eq!(
+        kept.last().map(String::as_str),
+        Some("etag-v2"),
+        "the newest kept"
+    );
+    assert!(!kept.contains(&"e0".to_owned()), "the oldest dropped");
 }

@@ -399,6 +399,7 @@ async fn a_file_another_invocation_is_publishing_is_in_progress() {
             lease: now().0 + 60,
             owner: "notified".into(),
             content: None,
+            earlier: Vec::new(),
         },
         1,
     );
