@@ -357,3 +357,70 @@ class Built(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class NothingSilent(unittest.TestCase):
+    """Issue 15, part 2: the deployed stack raises the alarm itself when it goes quiet, and keeps the
+    evidence."""
+
+    def setUp(self):
+        self.template, self.live = deployed({})
+
+    def test_silence_is_an_alarm_with_missing_data_breaching(self):
+        a = self.live["TrailMetricsHeartbeatAlarm"]["Properties"]
+        self.assertEqual(a["TreatMissingData"], "breaching")
+        self.assertEqual(a["ComparisonOperator"], "LessThanThreshold")
+        self.assertEqual(a["EvaluationPeriods"], {"Ref": "HeartbeatMinutes"})
+        text = json.dumps(a["Metrics"])
+        for metric in ["FilesProcessed", "FilesDuplicate", "DigestsChecked"]:
+            self.assertIn(metric, text)
+        self.assertEqual(self.template["Parameters"]["HeartbeatMinutes"]["Default"], 60)
+        self.assertIn({"Ref": "EmailTopic"}, a["AlarmActions"])
+
+    def test_lambda_dropping_or_delaying_events_is_alarmed_for_both_functions(self):
+        alarms = of_type(self.live, "AWS::CloudWatch::Alarm").values()
+        for logical in FUNCTIONS:
+            dims = [{"Name": "FunctionName", "Value": {"Ref": logical}}]
+            got = {a["Properties"].get("MetricName") for a in alarms
+                   if a["Properties"].get("Namespace") == "AWS/Lambda" and a["Properties"].get("Dimensions") == dims}
+            self.assertTrue({"AsyncEventsDropped", "AsyncEventAge", "Errors"} <= got, f"{logical}: {got}")
+
+    def test_evidence_outlives_the_stack(self):
+        for logical in ["TrailMetricsLogGroup", "AlarmNotifierLogGroup", "FailedEventsQueue", "TrailBucket",
+                        "TrailAccessLogBucket"]:
+            self.assertEqual(self.live[logical].get("DeletionPolicy"), "Retain", logical)
+            self.assertEqual(self.live[logical].get("UpdateReplacePolicy"), "Retain", logical)
+
+    def test_the_trail_bucket_is_versioned_logged_and_written_by_cloudtrail_only(self):
+        bucket = self.live["TrailBucket"]["Properties"]
+        self.assertEqual(bucket["VersioningConfiguration"], {"Status": "Enabled"})
+        self.assertEqual(bucket["LoggingConfiguration"]["DestinationBucketName"], {"Ref": "TrailAccessLogBucket"})
+        policy = self.live["TrailBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        (deny,) = [s for s in policy if s.get("Sid") == "OnlyCloudTrailWrites"]
+        self.assertEqual(deny["Effect"], "Deny")
+        self.assertTrue({"s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"} <= set(deny["Action"]))
+        self.assertEqual(deny["Condition"]["Bool"], {"aws:PrincipalIsAWSService": "false"})
+        self.assertIn("BreakGlassRoleName", json.dumps(deny["Condition"]["ArnNotLike"]))
+        logs = self.live["TrailAccessLogBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        self.assertTrue(any(s.get("Principal") == {"Service": "logging.s3.amazonaws.com"} for s in logs))
+
+    def test_both_functions_reserve_concurrency_unless_told_not_to(self):
+        for logical, parameter in [("TrailMetricsFunction", "TrailMetricsReservedConcurrency"),
+                                   ("AlarmNotifierFunction", "AlarmNotifierReservedConcurrency")]:
+            props = self.live[logical]["Properties"]
+            self.assertEqual(props["ReservedConcurrentExecutions"]["Fn::If"][1], {"Ref": parameter}, logical)
+            self.assertFalse(evaluate({"Condition": props["ReservedConcurrentExecutions"]["Fn::If"][0]},
+                                      self.template, {parameter: "0"}), logical)
+
+    def test_a_created_trail_key_encrypts_the_trail_and_is_decrypted_through_s3_only(self):
+        self.assertNotIn("TrailKey", self.live)
+        _, live = deployed({"TrailKmsKey": "create"})
+        key = live["TrailKey"]["Properties"]
+        self.assertTrue(key["EnableKeyRotation"])
+        text = json.dumps(key["KeyPolicy"])
+        self.assertIn("kms:GenerateDataKey*", text)
+        self.assertIn("kms:EncryptionContext:aws:cloudtrail:arn", text)
+        self.assertEqual(live["Trail"]["Properties"]["KMSKeyId"]["Fn::If"][1], {"Ref": "TrailKey"})
+        role = live["TrailMetricsFunctionRole"]
+        (decrypt,) = [s for s in statements(role) if s.get("Sid") == "DecryptTrailLogs"]
+        self.assertIn("kms:ViaService", json.dumps(decrypt["Condition"]))
