@@ -227,6 +227,16 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Handler<S, M, P> {
         health.evidence += p.evidence as u64;
         health.dimension_values_encoded += p.dimension_values_encoded;
         health.dimension_values_folded += p.dimension_values_folded;
+        health.matches_dropped += p.matches_dropped;
+        health.records_unusable += p.records_unusable;
+        if p.matches_dropped + p.records_unusable > 0 {
+            tracing::warn!(
+                object,
+                matches = p.matches_dropped,
+                records = p.records_unusable,
+                "rule matches without a numeric metricValue or a dimension the event lacks give no datum, and records with no valid eventTime are no event: both counted in MatchesDropped and RecordsUnusable"
+            );
+        }
         if p.dimension_values_folded > 0 {
             tracing::warn!(
                 object,

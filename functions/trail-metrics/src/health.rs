@@ -17,6 +17,9 @@ pub struct Health {
     pub evidence: u64,
     pub dimension_values_encoded: u64,
     pub dimension_values_folded: u64,
+    /// Matches that gave no datum, and records that are no usable event ([`trailwatch::publish::Published`]).
+    pub matches_dropped: u64,
+    pub records_unusable: u64,
     /// Now − newest eventTime, the largest over the files read.
     pub delivery_lag: Option<i64>,
     /// Digest checks ([`trailwatch::verify`]): log files listed, and what was found of them.
@@ -71,6 +74,8 @@ impl Health {
                 "Count",
                 self.dimension_values_folded as f64,
             ),
+            ("MatchesDropped", "Count", self.matches_dropped as f64),
+            ("RecordsUnusable", "Count", self.records_unusable as f64),
         ];
         if let Some(lag) = self.delivery_lag {
             metrics.push(("DeliveryLag", "Seconds", lag as f64));

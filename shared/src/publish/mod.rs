@@ -138,7 +138,7 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Publisher<S, M, P> {
         let etag = opened.etag.clone();
         let delivered = opened.last_modified;
         if let Err(outcome) = self.check(stored.as_ref(), &etag, attempt) {
-            return outcome;
+            return *outcome;
         }
         let report = self.read(object, opened.body).await?;
         if let (Some(listed), Some(found)) = (listed, report.content_hash) {
@@ -161,6 +161,9 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Publisher<S, M, P> {
             evidence_dropped: report.evidence_dropped,
             dimension_values_encoded: report.counts.encoded_dimension_value,
             dimension_values_folded: report.counts.folded_dimension_value,
+            matches_dropped: report.counts.no_metric_value + report.counts.no_dimension_value,
+            records_unusable: report.counts.skipped_not_object
+                + report.counts.skipped_no_event_time,
             ..Published::default()
         };
         // A file with nothing to publish gets a marker too: a digest check then finds it published.
@@ -218,7 +221,7 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Publisher<S, M, P> {
                 .await
                 .map_err(PublishErrorKind::MarkerLoad)?;
             if let Err(outcome) = self.check(again.as_ref(), &etag, attempt) {
-                return outcome.map(Claim::Settled);
+                return (*outcome).map(Claim::Settled);
             }
             again
         };
@@ -327,24 +330,26 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Publisher<S, M, P> {
         stored: Option<&Stored>,
         etag: &str,
         attempt: &Attempt,
-    ) -> Result<(), Result<Outcome, PublishErrorKind>> {
+    ) -> Result<(), Box<Result<Outcome, PublishErrorKind>>> {
         if let Some(p) = stored.map(|s| &s.progress) {
             if p.etag != etag && p.published(etag) {
                 // An earlier version, published in full before the object changed.
-                return Err(Ok(Outcome::AlreadyPublished { requests: 0 }));
+                return Err(Box::new(Ok(Outcome::AlreadyPublished { requests: 0 })));
             }
         }
         let Some(p) = stored.map(|s| &s.progress).filter(|p| p.etag == etag) else {
             return Ok(());
         };
         if p.is_complete() {
-            return Err(Ok(Outcome::AlreadyPublished { requests: p.total }));
+            return Err(Box::new(Ok(Outcome::AlreadyPublished {
+                requests: p.total,
+            })));
         }
         if p.lease > (self.now)().0 && p.owner != attempt.owner {
-            return Err(Err(PublishErrorKind::InProgress {
+            return Err(Box::new(Err(PublishErrorKind::InProgress {
                 owner: p.owner.clone(),
                 until: UnixSeconds(p.lease),
-            }));
+            })));
         }
         Ok(())
     }

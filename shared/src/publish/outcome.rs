@@ -53,6 +53,11 @@ pub struct Published {
     /// guard ([`crate::engine::RecordCounts`]).
     pub dimension_values_encoded: u64,
     pub dimension_values_folded: u64,
+    /// Rule matches that gave no datum: a `metricValue` that is not a number, or a dimension the
+    /// event lacks (as CloudWatch Logs does).
+    pub matches_dropped: u64,
+    /// Records that are no usable event: not an object, or no valid `eventTime`.
+    pub records_unusable: u64,
 }
 
 /// Who is processing objects, and how long a claim lasts.

@@ -681,3 +681,14 @@ async fn a_late_notification_for_an_earlier_version_counts_nothing_again() {
     );
     assert!(!kept.contains(&"e0".to_owned()), "the oldest dropped");
 }
+
+#[tokio::test]
+async fn what_gives_no_datum_is_counted_not_lost() {
+    // Not an object; no eventTime; a StartInstances with no one behind it (no dimension value).
+    let data = br#"{"Records":[5,{"eventName":"StartInstances"},{"eventTime":"2026-11-25T08:55:10Z","eventName":"StartInstances","eventSource":"ec2.amazonaws.com","eventID":"anon"}]}"#;
+    let ing = ingest(&[(KEY, data.to_vec())], vec![]);
+    let p = published(&ing, KEY, "r1").await;
+    assert_eq!(p.records_unusable, 2, "{p:?}");
+    assert_eq!(p.matches_dropped, 1, "{p:?}");
+    assert_eq!(p.records, 3);
+}
