@@ -254,6 +254,52 @@ async fn a_digest_recovers_a_lost_log_file_and_names_tampered_and_deleted_ones()
     );
 }
 
+/// An organization trail's digest (`AWSLogs/o-…/<account>/CloudTrail-Digest/…`) whose previous digest was
+/// deleted: its file is published, and the broken chain is counted and named.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_organization_digest_after_a_deleted_one_reports_the_gap() {
+    let _shared = FAULTS.read().await;
+    let (s3, _) = clients().await;
+    ensure_bucket(&s3, STATE_BUCKET).await;
+    let bucket = "org-trail-bucket";
+    let time = (now() - 3 * 86_400) / 60 * 60;
+    let base = "AWSLogs/o-a1b2c3d4e5/123456789012";
+    let log_key = format!("{base}/CloudTrail/eu-west-1/2026/11/25/123456789012_CloudTrail_eu-west-1_20261125T0905Z_OrgDigest0001.json.gz");
+    let log = start_instances_log(&users_for("OrgDigest", 1), time);
+    put(&s3, bucket, &log_key, log.clone()).await;
+    let digest_key = |stamp: &str| {
+        format!("{base}/CloudTrail-Digest/eu-west-1/2026/11/25/123456789012_CloudTrail-Digest_eu-west-1_org-trail_us-east-1_{stamp}.json.gz")
+    };
+    let (gone, here) = (
+        digest_key("20261125T081031Z"),
+        digest_key("20261125T091031Z"),
+    );
+    let deleted = digest_json(bucket, &gone, parse_time("2026-11-25T08:10:31Z"), &[], None);
+    let body = digest_json(
+        bucket,
+        &here,
+        parse_time("2026-11-25T09:10:31Z"),
+        &[(&log_key, &gunzip(&log))],
+        Some((&gone, &deleted)),
+    );
+    put(&s3, bucket, &here, gzip(&body)).await;
+    let mut event = event_file("s3-put-digest.json");
+    event["Records"][0]["s3"]["bucket"]["name"] = json!(bucket);
+    event["Records"][0]["s3"]["object"]["key"] = json!(here);
+    let out = invoke(&with_real_etags(&s3, event).await);
+    assert!(out.ok, "{out:?}");
+    let summary = out.json()["objects"][0].as_str().unwrap().to_owned();
+    assert!(
+        summary.contains("1 log files listed: 0 published, 0 recovered, 1 late"),
+        "{summary}"
+    );
+    assert!(summary.contains("1 digests missing"), "{summary}");
+    assert!(
+        watch().log().contains(&format!("s3://{bucket}/{here}: DIGEST MISSING: the previous digest s3://{bucket}/{gone} is gone")),
+        "the gap named in the log"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_corrupt_object_fails_naming_it_and_publishes_nothing() {
     let _shared = FAULTS.read().await;
