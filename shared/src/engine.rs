@@ -156,8 +156,8 @@ impl Engine {
     }
 
     /// Also hash each file's decompressed bytes ([`FileReport::content_hash`]), for the progress
-    /// markers that CloudTrail's digest files are checked against. About 1 CPU-second per 1.5 GB of
-    /// JSON with SHA extensions; off where nothing keeps the hash.
+    /// markers that CloudTrail's digest files are checked against. One SHA-256 pass over the JSON (its
+    /// cost is measured in docs/completeness.md); off where nothing keeps the hash.
     pub fn with_content_hash(mut self, on: bool) -> Engine {
         self.content_hash = on;
         self
