@@ -1,7 +1,9 @@
 //! Writing to the terminal: stdout that reports a closed pipe instead of panicking, datums as a table or
 //! as JSON lines, and the error type of commands.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+
+use indicatif::{ProgressBar, ProgressStyle};
 
 use trailwatch::metrics::MetricDatum;
 use trailwatch::time::UnixSeconds;
@@ -40,4 +42,17 @@ pub fn print_datums(
         }
     }
     out.flush()
+}
+
+/// A progress bar of `total` in `template`'s style, on a terminal; hidden otherwise (a pipe or a log
+/// gets the lines a command prints, not redraws).
+pub fn progress_bar(total: u64, template: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total);
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style);
+    }
+    bar
 }

@@ -4,7 +4,6 @@
 
 use std::process::Command;
 
-use aws_sdk_cloudwatch::types::Statistic;
 use serde_json::json;
 use trailwatch_testkit::*;
 
@@ -41,18 +40,6 @@ fn digest_key(end: i64) -> String {
     let stamp = t.replace(['-', ':'], "");
     format!("AWSLogs/{ACCOUNT}/CloudTrail-Digest/us-east-1/{y}/{m}/{d}/{ACCOUNT}_CloudTrail-Digest_us-east-1_main_us-east-1_{stamp}")
         + ".json.gz"
-}
-
-async fn users(cw: &aws_sdk_cloudwatch::Client, user: &str, time: i64) -> f64 {
-    statistic(
-        cw,
-        "StartInstances",
-        &[("UserName", user)],
-        time - 120,
-        time + 120,
-        Statistic::SampleCount,
-    )
-    .await
 }
 
 /// Two digests of one chain: the first lists a file the function published; the second a file
@@ -147,7 +134,7 @@ async fn verify_reports_every_gap_and_repair_publishes_what_is_missing() {
         "{stderr}"
     );
     assert_eq!(
-        users(&cw, "VerifyLost01-user", times[1]).await,
+        start_instances(&cw, "VerifyLost01-user", times[1]).await,
         0.0,
         "nothing written without --repair"
     );
@@ -169,14 +156,23 @@ async fn verify_reports_every_gap_and_repair_publishes_what_is_missing() {
         stdout.contains(&line(&keys[3], "MISSING")) && stdout.contains("NoSuchKey"),
         "{stdout}"
     );
-    assert_eq!(users(&cw, "VerifyLost01-user", times[1]).await, 1.0);
-    assert_eq!(users(&cw, "VerifyMallory-user", times[2]).await, 0.0);
+    assert_eq!(
+        start_instances(&cw, "VerifyLost01-user", times[1]).await,
+        1.0
+    );
+    assert_eq!(
+        start_instances(&cw, "VerifyMallory-user", times[2]).await,
+        0.0
+    );
 
     // Again: the recovered file is published now, and counted once.
     let (code, stdout, _) = verify(&repair);
     assert_eq!(code, Some(1));
     assert!(!stdout.contains("RECOVERED"), "{stdout}");
-    assert_eq!(users(&cw, "VerifyLost01-user", times[1]).await, 1.0);
+    assert_eq!(
+        start_instances(&cw, "VerifyLost01-user", times[1]).await,
+        1.0
+    );
 
     // The first hour alone is complete: exit 0.
     let first_only = rfc3339(first_end + 60);

@@ -606,6 +606,19 @@ pub async fn statistic(
         .sum()
 }
 
+/// StartInstances calls counted for `user` within two minutes of `time`, read back from the emulator.
+pub async fn start_instances(cw: &aws_sdk_cloudwatch::Client, user: &str, time: i64) -> f64 {
+    statistic(
+        cw,
+        "StartInstances",
+        &[("UserName", user)],
+        time - 120,
+        time + 120,
+        Statistic::SampleCount,
+    )
+    .await
+}
+
 pub fn gzip(data: &[u8]) -> Vec<u8> {
     use flate2::write::GzEncoder;
     let mut enc = GzEncoder::new(Vec::new(), flate2::Compression::default());

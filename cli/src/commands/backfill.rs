@@ -1,10 +1,9 @@
 //! `trailwatch backfill`: the log files already in S3, through the function's exactly-once markers.
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use trailwatch::aws::{self, CloudWatchSink, ProgressStores, S3Source};
 use trailwatch::cloudtrail::ReadLimits;
 use trailwatch::engine::Engine;
@@ -18,7 +17,7 @@ use trailwatch::time::UnixSeconds;
 
 use crate::args::{BackfillArgs, Date, S3Uri};
 use crate::commands::rules::load_rules;
-use crate::output::{print_datums, Fatal};
+use crate::output::{print_datums, progress_bar, Fatal};
 
 /// `trailwatch backfill`.
 pub async fn run(args: BackfillArgs) -> Result<ExitCode, Fatal> {
@@ -45,7 +44,11 @@ pub async fn run(args: BackfillArgs) -> Result<ExitCode, Fatal> {
         "{}: {} log files to process ({} list requests; {} other keys and {} files outside the dates left out)",
         args.uri, listing.objects.len(), listing.list_requests, listing.not_logs, listing.outside_range
     );
-    let bar = progress_bar(listing.objects.len());
+    // On a terminal only; each skip and failure is printed either way.
+    let bar = progress_bar(
+        listing.objects.len() as u64,
+        "{bar:40} {pos}/{len} files {per_sec} eta {eta} {msg}",
+    );
     let mut tally = Tally::default();
     let mut on_done = |object: ObjectRef, result| {
         tally.add(&object, result, &bar);
@@ -77,20 +80,6 @@ pub async fn run(args: BackfillArgs) -> Result<ExitCode, Fatal> {
     } else {
         ExitCode::FAILURE
     })
-}
-
-/// A bar of files done, on a terminal; none otherwise (each skip and failure is still printed).
-fn progress_bar(total: usize) -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(total as u64);
-    if let Ok(style) =
-        ProgressStyle::with_template("{bar:40} {pos}/{len} files {per_sec} eta {eta} {msg}")
-    {
-        bar.set_style(style);
-    }
-    bar
 }
 
 /// How long a claim of the CLI's lasts after each marker write. It must outlive any one AWS call in

@@ -1,9 +1,8 @@
 //! `trailwatch metrics`: the datums that local log files yield.
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use trailwatch::cloudtrail::ReadLimits;
 use trailwatch::engine::Engine;
 use trailwatch::time::UnixSeconds;
@@ -11,7 +10,7 @@ use trailwatch::time::UnixSeconds;
 use crate::args::MetricsArgs;
 use crate::commands::rules::load_rules;
 use crate::files::{collect_files, process_files};
-use crate::output::{print_datums, Fatal};
+use crate::output::{print_datums, progress_bar, Fatal};
 use crate::report;
 
 /// `trailwatch metrics`.
@@ -32,14 +31,11 @@ pub fn run(args: MetricsArgs) -> Result<ExitCode, Fatal> {
         .sum();
     // Measured in file bytes as stored (gzip-compressed, mostly): 8 MiB of them is about a second's
     // work, often ten times that much JSON.
-    let bar = if std::io::stderr().is_terminal() && total_bytes > 8 << 20 {
-        let bar = ProgressBar::new(total_bytes);
-        if let Ok(style) = ProgressStyle::with_template(
+    let bar = if total_bytes > 8 << 20 {
+        progress_bar(
+            total_bytes,
             "{bar:40} {bytes}/{total_bytes} of files read {bytes_per_sec} eta {eta}",
-        ) {
-            bar.set_style(style);
-        }
-        bar
+        )
     } else {
         ProgressBar::hidden()
     };

@@ -1,11 +1,10 @@
 //! `trailwatch verify`: CloudTrail's digest files over a range of hours, checked against the
 //! function's exactly-once markers, as trail-metrics checks each digest it is sent.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use trailwatch::aws::{self, CloudWatchSink, ProgressStores, S3Source};
 use trailwatch::cloudtrail::{KeyKind, ReadLimits};
 use trailwatch::engine::Engine;
@@ -18,7 +17,7 @@ use trailwatch::verify::{silent_chains, DigestReport, Tally, Verifier};
 
 use crate::args::{Date, S3Uri, VerifyArgs};
 use crate::commands::rules::load_rules;
-use crate::output::Fatal;
+use crate::output::{progress_bar, Fatal};
 
 /// `trailwatch verify`.
 pub async fn run(args: VerifyArgs) -> Result<ExitCode, Fatal> {
@@ -112,7 +111,10 @@ impl Check {
             owner: crate::commands::backfill::owner(),
             lease: Lease::Seconds(crate::commands::backfill::LEASE_SECONDS),
         };
-        let bar = progress_bar(self.digests.len());
+        let bar = progress_bar(
+            self.digests.len() as u64,
+            "{bar:40} {pos}/{len} digests {per_sec} eta {eta}",
+        );
         let mut checked = Vec::with_capacity(self.digests.len());
         for chunk in self.digests.chunks(self.concurrency.max(1)) {
             let results = futures_util::future::join_all(chunk.iter().map(|digest| {
@@ -153,17 +155,13 @@ fn print_findings(result: &Checked) {
 fn report(checked: &[Checked], until: UnixSeconds) -> std::io::Result<ExitCode> {
     let mut tally = Tally::default();
     let mut unreadable = 0;
-    let mut reports = Vec::new();
     for c in checked {
         match c {
-            Ok(r) => {
-                tally.add(r);
-                reports.push(r.clone());
-            }
+            Ok(r) => tally.add(r),
             Err(_) => unreadable += 1,
         }
     }
-    let silent = silent_chains(&reports, until);
+    let silent = silent_chains(checked.iter().filter_map(|c| c.as_ref().ok()), until);
     let mut out = std::io::stdout().lock();
     for line in &silent {
         writeln!(out, "{line}")?;
@@ -180,18 +178,4 @@ fn report(checked: &[Checked], until: UnixSeconds) -> std::io::Result<ExitCode> 
     } else {
         ExitCode::FAILURE
     })
-}
-
-/// A bar of digests done, on a terminal.
-fn progress_bar(total: usize) -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(total as u64);
-    if let Ok(style) =
-        ProgressStyle::with_template("{bar:40} {pos}/{len} digests {per_sec} eta {eta}")
-    {
-        bar.set_style(style);
-    }
-    bar
 }

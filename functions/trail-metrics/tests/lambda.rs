@@ -36,18 +36,6 @@ fn users_for(tag: &str, n: usize) -> Vec<(String, usize)> {
     (0..n).map(|i| (format!("{tag}-user{i}"), i + 1)).collect()
 }
 
-async fn start_instances(cw: &aws_sdk_cloudwatch::Client, user: &str, time: i64) -> f64 {
-    statistic(
-        cw,
-        "StartInstances",
-        &[("UserName", user)],
-        time - 120,
-        time + 120,
-        Statistic::SampleCount,
-    )
-    .await
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn every_trigger_shape_publishes_each_object_once() {
     let _shared = FAULTS.read().await;

@@ -254,7 +254,10 @@ pub const SILENCE_SECONDS: i64 = 2 * 3600;
 /// For each chain among `reports` whose newest digest ends more than [`SILENCE_SECONDS`] before
 /// `until`: a finding naming it. Digests stopped there (logging or validation stopped, the trail
 /// deleted, or digests deleted since), or they no longer reach trailwatch.
-pub fn silent_chains(reports: &[DigestReport], until: UnixSeconds) -> Vec<String> {
+pub fn silent_chains<'r>(
+    reports: impl IntoIterator<Item = &'r DigestReport>,
+    until: UnixSeconds,
+) -> Vec<String> {
     let mut newest: BTreeMap<String, &DigestReport> = BTreeMap::new();
     for r in reports {
         let Some(chain) = digest_chain(&r.digest.key) else {
