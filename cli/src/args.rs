@@ -133,6 +133,10 @@ pub struct VerifyArgs {
     /// Digests checked at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
+    /// Also check CloudTrail's RSA signature on each digest, with the public keys CloudTrail's
+    /// ListPublicKeys gives for each digest's region (needs cloudtrail:ListPublicKeys).
+    #[arg(long)]
+    pub signatures: bool,
 }
 
 /// How datums are read and shown: by `metrics`, and by a `backfill` dry run.

@@ -11,10 +11,15 @@ const BUCKET: &str = "verify-trail";
 const ACCOUNT: &str = "123456789012";
 
 fn verify(args: &[&str]) -> (Option<i32>, String, String) {
+    verify_at(&emulator().moto, args)
+}
+
+/// `trailwatch verify` against `endpoint`: moto, or the proxy in front of it.
+fn verify_at(endpoint: &str, args: &[&str]) -> (Option<i32>, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_trailwatch"))
         .arg("verify")
         .args(args)
-        .env("AWS_ENDPOINT_URL", &emulator().moto)
+        .env("AWS_ENDPOINT_URL", endpoint)
         .env("AWS_REGION", "us-east-1")
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
@@ -35,10 +40,14 @@ fn log_key(time: i64, tag: &str) -> String {
 }
 
 fn digest_key(end: i64) -> String {
+    region_digest_key("us-east-1", end)
+}
+
+fn region_digest_key(region: &str, end: i64) -> String {
     let t = rfc3339(end);
     let (y, m, d) = (&t[0..4], &t[5..7], &t[8..10]);
     let stamp = t.replace(['-', ':'], "");
-    format!("AWSLogs/{ACCOUNT}/CloudTrail-Digest/us-east-1/{y}/{m}/{d}/{ACCOUNT}_CloudTrail-Digest_us-east-1_main_us-east-1_{stamp}")
+    format!("AWSLogs/{ACCOUNT}/CloudTrail-Digest/{region}/{y}/{m}/{d}/{ACCOUNT}_CloudTrail-Digest_{region}_main_us-east-1_{stamp}")
         + ".json.gz"
 }
 
@@ -203,6 +212,109 @@ async fn verify_reports_every_gap_and_repair_publishes_what_is_missing() {
         stdout.contains(&line(&second_key, "DIGESTS MISSING")),
         "{stdout}"
     );
+}
+
+/// `--signatures`: CloudTrail's public keys come from ListPublicKeys (moto does not serve it; the
+/// proxy answers it with the test key), the signatures from each digest object's metadata. A digest
+/// changed after CloudTrail signed it passes every other check, and fails this one.
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_signatures_proves_digests_cloudtrails_and_finds_a_rewritten_one() {
+    const SIGNED: &str = "verify-signed-trail";
+    let (s3, _) = clients().await;
+    ensure_bucket(&s3, STATE_BUCKET).await;
+    let hour = (now() / 3600 - 30) * 3600;
+    let (first_end, second_end) = (hour + 91, hour + 3691);
+    let first_key = digest_key(first_end);
+    let first = digest_json(SIGNED, &first_key, first_end, &[], None);
+    put_signed_digest(&s3, SIGNED, &first_key, gzip(&first), &sign_digest(&first)).await;
+    // The second as CloudTrail signed it, then rewritten: an hour that had activity made quiet.
+    let second_key = digest_key(second_end);
+    let second = digest_json(
+        SIGNED,
+        &second_key,
+        second_end,
+        &[],
+        Some((&first_key, &first)),
+    );
+    let rewritten = String::from_utf8(second.clone())
+        .unwrap()
+        .replace(&rfc3339(second_end - 3600), &rfc3339(second_end - 3599));
+    put_signed_digest(
+        &s3,
+        SIGNED,
+        &second_key,
+        gzip(rewritten.as_bytes()),
+        &sign_digest(&second),
+    )
+    .await;
+    // Another region's chain, copied without its metadata.
+    let copied_key = region_digest_key("eu-west-1", first_end);
+    let copied = digest_json(SIGNED, &copied_key, first_end, &[], None);
+    put(&s3, SIGNED, &copied_key, gzip(&copied)).await;
+
+    let timestamp = |t: i64| json!(t as f64);
+    set_faults(
+        json!([{"action": "ListPublicKeys", "fail": 1000, "answer": {"PublicKeyList": [{
+            "Value": aws_smithy_types::base64::encode(TEST_PUBLIC_KEY),
+            "ValidityStartTime": timestamp(hour - 86400),
+            "ValidityEndTime": timestamp(hour + 86400),
+            "Fingerprint": TEST_KEY_FINGERPRINT,
+        }]}}]),
+    );
+    let uri = format!("s3://{SIGNED}/AWSLogs/{ACCOUNT}/CloudTrail-Digest/");
+    let dedup = format!("s3://{STATE_BUCKET}/progress/");
+    let until = rfc3339(second_end + 600);
+    let args = |until: &str, signatures: bool| {
+        let mut a = vec![
+            uri.clone(),
+            "--until".into(),
+            until.into(),
+            "--dedup".into(),
+            dedup.clone(),
+        ];
+        if signatures {
+            a.push("--signatures".into());
+        }
+        a
+    };
+    let run = |args: Vec<String>| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        verify_at(&emulator().proxy, &args)
+    };
+    let line = |key: &str, what: &str| format!("s3://{SIGNED}/{key}: {what}");
+
+    let (code, stdout, stderr) = run(args(&until, false));
+    assert_eq!(
+        code,
+        Some(0),
+        "without signatures, nothing is amiss: {stdout}\n{stderr}"
+    );
+    assert!(!stdout.contains("SIGNATURE"), "{stdout}");
+
+    let (code, stdout, stderr) = run(args(&until, true));
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(&line(
+            &second_key,
+            "SIGNATURE INVALID: the signature does not match"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&line(&copied_key, "SIGNATURE MISSING")),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(&line(&first_key, "SIGNATURE")), "{stdout}");
+    assert!(stderr.contains("; 1 signatures valid, 2 not"), "{stderr}");
+    let calls = faults()[0]["seen"].as_u64();
+    assert_eq!(calls, Some(2), "ListPublicKeys once in each region");
+
+    // The first hour alone holds: signed by CloudTrail's key, linked to nothing before.
+    // The first hour: the first digest holds, the copy (of the same hour) does not.
+    let (code, stdout, stderr) = run(args(&rfc3339(first_end + 60), true));
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    assert!(stderr.contains("; 1 signatures valid, 1 not"), "{stderr}");
+    set_faults(json!([]));
 }
 
 #[test]

@@ -11,7 +11,9 @@ with `POST /__faults` on the proxy port, a JSON list of
 `{"action": "PutMetricData", "pass": 1, "fail": 100, "status": 503}`: let `pass` matching requests
 through, then answer the next `fail` ones with `status` and an AWS-shaped error; with `"hang": SECONDS`,
 hold each of those requests that long without answering, then drop it unforwarded (a stalled
-connection: the caller must give up and try again). `POST /__faults` with `[]` clears them. `GET /__faults` returns the rules with their counters.
+connection: the caller must give up and try again); with `"answer": JSON`, answer those requests with
+that JSON and status 200 instead (an AWS JSON-protocol operation moto does not serve, such as
+CloudTrail's ListPublicKeys). `POST /__faults` with `[]` clears them. `GET /__faults` returns the rules with their counters.
 """
 
 import argparse
@@ -92,6 +94,9 @@ def make_proxy(moto_port):
                         if "hang" in rule:
                             hang = rule["hang"]
                             break
+                        if "answer" in rule:
+                            self.reply(200, json.dumps(rule["answer"]).encode(), "application/x-amz-json-1.1")
+                            return
                         status = rule.get("status", 503)
                         code = "Throttling" if status == 400 else "InternalFailure"
                         err = (

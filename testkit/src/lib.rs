@@ -126,13 +126,21 @@ pub fn emulator() -> &'static Emulator {
 
 /// Sets the proxy's fault rules (see scripts/testing/emulator.py).
 pub fn set_faults(rules: Value) {
+    proxy_faults("POST", &rules.to_string());
+}
+
+/// The proxy's fault rules, each with `seen` (requests it matched) and `failed` (those it answered).
+pub fn faults() -> Value {
+    proxy_faults("GET", "")
+}
+
+fn proxy_faults(method: &str, body: &str) -> Value {
     use std::io::Read;
     let addr = emulator().proxy.trim_start_matches("http://").to_owned();
-    let body = rules.to_string();
     let mut stream = std::net::TcpStream::connect(&addr).unwrap();
     write!(
         stream,
-        "POST /__faults HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} /__faults HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
@@ -140,8 +148,10 @@ pub fn set_faults(rules: Value) {
     stream.read_to_string(&mut answer).unwrap();
     assert!(
         answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200"),
-        "setting faults failed: {answer}"
+        "{method} /__faults failed: {answer}"
     );
+    let (_, rules) = answer.split_once("\r\n\r\n").unwrap_or_default();
+    serde_json::from_str(rules).unwrap()
 }
 
 /// Test-side SDK clients, straight to moto.
@@ -688,7 +698,7 @@ pub fn digest_json(
         "digestEndTime": rfc3339(end),
         "digestS3Bucket": bucket,
         "digestS3Object": key,
-        "digestPublicKeyFingerprint": "31e8b5433410dfb61a9dc45cc65b22ff",
+        "digestPublicKeyFingerprint": TEST_KEY_FINGERPRINT,
         "digestSignatureAlgorithm": "SHA256withRSA",
         "newestEventTime": null,
         "oldestEventTime": null,
@@ -701,6 +711,65 @@ pub fn digest_json(
     })
     .to_string()
     .into_bytes()
+}
+
+/// The public half (SubjectPublicKeyInfo DER) of the key [`sign_digest`] signs with; its private half
+/// is `tests/data/digest/signature/test-signing-key.pk8.der`, made with OpenSSL for tests only.
+pub const TEST_PUBLIC_KEY: &[u8] =
+    include_bytes!("../../tests/data/digest/signature/test-signing-key.spki.der");
+
+/// [`TEST_PUBLIC_KEY`]'s fingerprint as CloudTrail names keys: the MD5 of its DER bytes (`md5sum`).
+pub const TEST_KEY_FINGERPRINT: &str = "da227787130aa42e306692589f9adf8e";
+
+/// CloudTrail's signature (hex, as its `x-amz-meta-signature` holds it) on `digest`, a decompressed
+/// digest file such as [`digest_json`] makes, made with the test key: RSA PKCS #1 v1.5 with SHA-256
+/// over `digestEndTime \n digestS3Bucket/digestS3Object \n hex(SHA-256(digest)) \n
+/// previousDigestSignature` (`null` when there is none), as AWS documents it.
+pub fn sign_digest(digest: &[u8]) -> String {
+    use rsa::pkcs8::DecodePrivateKey;
+    use rsa::signature::{SignatureEncoding, Signer};
+    let fields: Value = serde_json::from_slice(digest).unwrap();
+    let text = |name: &str| fields[name].as_str().unwrap_or("null").to_owned();
+    let signed = format!(
+        "{}\n{}/{}\n{}\n{}",
+        text("digestEndTime"),
+        text("digestS3Bucket"),
+        text("digestS3Object"),
+        sha256_hex(digest),
+        text("previousDigestSignature"),
+    );
+    let key = rsa::PrivateKey::from_pkcs8_der(include_bytes!(
+        "../../tests/data/digest/signature/test-signing-key.pk8.der"
+    ))
+    .unwrap();
+    let signature =
+        rsa::pkcs1v15::SigningKey::<rsa::sha2::Sha256>::new(key).sign(signed.as_bytes());
+    signature
+        .to_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Puts `body` with the user metadata CloudTrail puts on a digest it delivers: its `signature` and
+/// `signature-algorithm`.
+pub async fn put_signed_digest(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    body: Vec<u8>,
+    signature: &str,
+) {
+    ensure_bucket(s3, bucket).await;
+    s3.put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(body.into())
+        .metadata("signature", signature)
+        .metadata("signature-algorithm", "SHA256withRSA")
+        .send()
+        .await
+        .unwrap();
 }
 
 /// `event` with the ETag of every object it names (S3 records, EventBridge's `detail`, inside SNS

@@ -1,19 +1,22 @@
 //! `trailwatch verify`: CloudTrail's digest files over a range of hours, checked against the
 //! function's exactly-once markers, as trail-metrics checks each digest it is sent.
 
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use trailwatch::aws::{self, CloudWatchSink, ProgressStores, S3Source};
-use trailwatch::cloudtrail::{KeyKind, ReadLimits};
+use trailwatch::cloudtrail::{digest_region, key_time, KeyKind, ReadLimits};
 use trailwatch::engine::Engine;
 use trailwatch::object_ref::ObjectRef;
 use trailwatch::publish::{
     Attempt, CollectSink, Lease, MetricSink, ObjectSource, ProgressStore, Publisher, ReadOnly,
 };
 use trailwatch::time::UnixSeconds;
-use trailwatch::verify::{silent_chains, DigestReport, Tally, Verifier};
+use trailwatch::verify::{
+    silent_chains, DigestReport, PublicKeys, SignatureChecker, Tally, Verifier,
+};
 
 use crate::args::{Date, S3Uri, VerifyArgs};
 use crate::commands::rules::load_rules;
@@ -41,16 +44,16 @@ pub async fn run(args: VerifyArgs) -> Result<ExitCode, Fatal> {
     let engine = Arc::new(
         Engine::new(load_rules(&args.rules)?, ReadLimits::default()).with_content_hash(true),
     );
-    let store = ProgressStores::for_mode(&args.dedup, &s3);
-    if !store.keeps_markers() {
-        return Err(
-            "--dedup off keeps no markers: there is nothing to check digests against".into(),
-        );
-    }
+    let keys = if args.signatures {
+        Some(public_keys(&listing.objects).await?)
+    } else {
+        None
+    };
     let check = Check {
         digests: listing.objects,
         concurrency: usize::from(args.concurrency),
         grace_seconds: i64::from(args.grace_seconds),
+        signatures: keys.as_ref().map(|k| k as &dyn SignatureChecker),
     };
     let source = S3Source { client: s3 };
     let reports = if args.repair {
@@ -69,6 +72,35 @@ pub async fn run(args: VerifyArgs) -> Result<ExitCode, Fatal> {
     };
     let until = until.map_or(UnixSeconds::now(), |u| u.min(UnixSeconds::now()));
     Ok(report(&reports, until)?)
+}
+
+/// CloudTrail's public keys for the regions and times of `digests`: from an hour before the oldest
+/// begins (a digest covers the hour before its name's time) to two hours after the newest ends, as
+/// `aws cloudtrail validate-logs` asks, so that a key rotated near an end is included.
+async fn public_keys(digests: &[ObjectRef]) -> Result<PublicKeys, Fatal> {
+    let regions: BTreeSet<&str> = digests
+        .iter()
+        .filter_map(|d| digest_region(&d.key))
+        .collect();
+    let times = || digests.iter().filter_map(|d| key_time(&d.key));
+    let (Some(oldest), Some(newest)) = (times().min(), times().max()) else {
+        return Ok(PublicKeys::default());
+    };
+    let range = (
+        UnixSeconds(oldest.0 - 2 * 3600),
+        UnixSeconds(newest.0 + 2 * 3600),
+    );
+    let config = aws::sdk_config(5).await;
+    let keys = aws::public_keys(&config, regions.iter().copied(), range).await?;
+    if keys.is_empty() {
+        eprintln!(
+            "CloudTrail gave no public keys for {} from {} to {}: no signature can be verified",
+            regions.iter().copied().collect::<Vec<_>>().join(", "),
+            range.0,
+            range.1
+        );
+    }
+    Ok(keys)
 }
 
 fn publisher<M: MetricSink, P: ProgressStore>(
@@ -90,13 +122,14 @@ fn publisher<M: MetricSink, P: ProgressStore>(
 /// What was found of each digest: a report, or why it could not be read.
 type Checked = Result<DigestReport, (ObjectRef, String)>;
 
-struct Check {
+struct Check<'k> {
     digests: Vec<ObjectRef>,
     concurrency: usize,
     grace_seconds: i64,
+    signatures: Option<&'k dyn SignatureChecker>,
 }
 
-impl Check {
+impl Check<'_> {
     async fn run<S: ObjectSource, M: MetricSink, P: ProgressStore>(
         self,
         publisher: &Publisher<S, M, P>,
@@ -106,6 +139,7 @@ impl Check {
             publisher,
             grace_seconds: self.grace_seconds,
             repair,
+            signatures: self.signatures,
         };
         let attempt = Attempt {
             owner: crate::commands::backfill::owner(),

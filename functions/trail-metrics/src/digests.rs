@@ -58,6 +58,8 @@ impl DigestCheck {
             publisher,
             grace_seconds: self.grace_seconds,
             repair: true,
+            // The functions do not build the RSA check: `trailwatch verify --signatures` does it.
+            signatures: None,
         };
         let report = verifier.verify(digest, attempt).await.inspect_err(|e| {
             tracing::error!(digest = %digest, error = %e, error_type = e.error_type(), "digest not checked");

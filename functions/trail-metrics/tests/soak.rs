@@ -213,7 +213,7 @@ fn log_key(seq: usize, time: i64, folder: &str) -> String {
     let t = rfc3339(time); // 2026-11-25T09:10:00Z
     let (y, m, d) = (&t[0..4], &t[5..7], &t[8..10]);
     let hm = format!("{}{}", &t[11..13], &t[14..16]);
-    let prefix = if seq % 5 == 0 {
+    let prefix = if seq.is_multiple_of(5) {
         "soak logs (prod)/"
     } else {
         ""
@@ -356,7 +356,7 @@ impl Plan {
                 for _ in 0..n {
                     self.seq += 1;
                     self.objects_good += 1;
-                    let large = self.objects_good % 50 == 0;
+                    let large = self.objects_good.is_multiple_of(50);
                     let records = good_log(&mut self.rng, self.window, large, &mut self.expected);
                     let key = log_key(self.seq, to, "CloudTrail");
                     let body = gzip(json!({ "Records": records }).to_string().as_bytes());

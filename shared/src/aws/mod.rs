@@ -5,6 +5,8 @@ mod classify;
 mod cloudwatch;
 mod delivery_log;
 mod progress_stores;
+#[cfg(feature = "signatures")]
+mod public_keys;
 mod rules;
 mod s3;
 mod secrets;
@@ -14,6 +16,8 @@ pub use classify::{classify, HasStatus};
 pub use cloudwatch::{sdk_datum, CloudWatchSink};
 pub use delivery_log::{DeliveryLogs, S3DeliveryLog};
 pub use progress_stores::{MarkerStore, ProgressStores, TagStore, PROGRESS_TAG};
+#[cfg(feature = "signatures")]
+pub use public_keys::{public_keys, PublicKeysError};
 pub use rules::load_rules;
 pub use s3::{list_keys, list_logs, read_text, Listing, S3Source};
 pub use secrets::AwsSecrets;

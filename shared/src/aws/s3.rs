@@ -41,10 +41,15 @@ impl ObjectSource for S3Source {
             .map_err(|e| classify("GetObject", e))?;
         let etag = etag_unquote(response.e_tag().unwrap_or_default());
         let last_modified = response.last_modified().map(|t| UnixSeconds(t.secs()));
+        let signature = response
+            .metadata()
+            .and_then(|m| m.get("signature"))
+            .cloned();
         Ok(Opened {
             body: Box::pin(response.body.into_async_read()),
             etag,
             last_modified,
+            signature,
         })
     }
 }

@@ -25,6 +25,8 @@ pub struct Digest {
     /// delivered late, in a backfill digest).
     pub start: UnixSeconds,
     pub end: UnixSeconds,
+    /// `digestEndTime` as written: the signature covers the text, not the instant.
+    pub end_text: String,
     /// Where CloudTrail says it put this digest (`digestS3Bucket`, `digestS3Object`).
     pub location: ObjectRef,
     /// The digest before it in the chain; `None` in a starting digest (validation or logging was
@@ -34,6 +36,11 @@ pub struct Digest {
     /// SHA-256 of this digest's decompressed bytes: what the next digest's `previousDigestHashValue`
     /// must be.
     pub content_hash: ContentHash,
+    /// `digestPublicKeyFingerprint`: which of CloudTrail's public keys (of the digest's region)
+    /// verifies its signature.
+    pub key_fingerprint: Option<String>,
+    /// `digestSignatureAlgorithm` (`SHA256withRSA`).
+    pub signature_algorithm: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +48,8 @@ pub struct PreviousDigest {
     pub object: ObjectRef,
     /// SHA-256 of its decompressed bytes.
     pub hash: ContentHash,
+    /// Its signature (hex), as its own S3 metadata held it: `previousDigestSignature`.
+    pub signature: Option<String>,
 }
 
 /// A log file a digest lists.
@@ -88,6 +97,9 @@ struct Raw {
     previous_digest_s3_object: Option<String>,
     previous_digest_hash_value: Option<String>,
     previous_digest_hash_algorithm: Option<String>,
+    previous_digest_signature: Option<String>,
+    digest_public_key_fingerprint: Option<String>,
+    digest_signature_algorithm: Option<String>,
     log_files: Vec<RawLogFile>,
 }
 
@@ -139,6 +151,7 @@ impl Digest {
                 Some(PreviousDigest {
                     object: ObjectRef::new(bucket, key),
                     hash: hash_field("previousDigestHashValue", &hash)?,
+                    signature: raw.previous_digest_signature.clone(),
                 })
             }
             _ => return Err(DigestError::IncompletePrevious),
@@ -162,10 +175,13 @@ impl Digest {
             account: raw.aws_account_id,
             start: time_field("digestStartTime", &raw.digest_start_time)?,
             end: time_field("digestEndTime", &raw.digest_end_time)?,
+            end_text: raw.digest_end_time.clone(),
             location: ObjectRef::new(raw.digest_s3_bucket, raw.digest_s3_object),
             previous,
             log_files,
             content_hash: ContentHash(Sha256::digest(data).into()),
+            key_fingerprint: raw.digest_public_key_fingerprint,
+            signature_algorithm: raw.digest_signature_algorithm,
         })
     }
 }

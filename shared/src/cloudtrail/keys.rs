@@ -92,6 +92,16 @@ pub fn key_time(key: &str) -> Option<UnixSeconds> {
 /// Which chain a digest file belongs to: its key without the date folders and the end time, so
 /// every digest of one trail, account and region (standard or backfill) has the same. `None` for a
 /// key that is not a digest's.
+/// The region a digest key was delivered from (`…/CloudTrail-Digest/<region>/…`): CloudTrail signs
+/// each region's digests with that region's key.
+pub fn digest_region(key: &str) -> Option<&str> {
+    if classify_key(key) != KeyKind::Digest {
+        return None;
+    }
+    let (_, after) = key.split_once("/CloudTrail-Digest/")?;
+    after.split('/').next().filter(|r| !r.is_empty())
+}
+
 pub fn digest_chain(key: &str) -> Option<String> {
     if classify_key(key) != KeyKind::Digest {
         return None;
@@ -213,5 +223,8 @@ mod tests {
         let other_region = at("20261125T000131Z", "25").replace("us-east-2", "eu-west-1");
         assert_ne!(digest_chain(&other_region).as_ref(), Some(&chain));
         assert_eq!(digest_chain(KEY), None, "a log file is no digest");
+        assert_eq!(digest_region(&backfill), Some("us-east-2"));
+        assert_eq!(digest_region(&other_region), Some("eu-west-1"));
+        assert_eq!(digest_region(KEY), None);
     }
 }

@@ -7,6 +7,8 @@
 
 mod content_hash;
 mod digest;
+#[cfg(feature = "signatures")]
+pub mod digest_signature;
 mod error;
 mod frame;
 mod keys;
@@ -17,7 +19,7 @@ pub use content_hash::ContentHash;
 pub use digest::{Digest, DigestError, ListedLogFile, PreviousDigest, MAX_DIGEST_BYTES};
 pub use error::ReadError;
 pub use frame::value_len;
-pub use keys::{classify_key, day_folders, digest_chain, key_time, KeyKind};
+pub use keys::{classify_key, day_folders, digest_chain, digest_region, key_time, KeyKind};
 pub use limits::{
     ReadLimits, DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_RECORD_BYTES, DEFAULT_WINDOW_BYTES,
 };

@@ -51,6 +51,7 @@ impl ObjectSource for MemorySource {
                 body: std::io::Cursor::new(bytes.clone()),
                 etag: etag.clone(),
                 last_modified: None,
+                signature: None,
             }),
             None => Err(CallError {
                 operation: "GetObject",

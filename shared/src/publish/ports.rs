@@ -19,6 +19,9 @@ pub struct Opened<B> {
     /// When the object was written (S3's `Last-Modified`): for a CloudTrail log file, when it was
     /// delivered. `None` where the source does not say.
     pub last_modified: Option<UnixSeconds>,
+    /// The object's `signature` user metadata (`x-amz-meta-signature`): CloudTrail's signature on a
+    /// digest file, in hex. `None` on log files, and where the source keeps no metadata.
+    pub signature: Option<String>,
 }
 
 /// Where log objects are read from (S3).

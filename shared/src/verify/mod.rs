@@ -12,10 +12,19 @@
 //!    it, a notification was lost (`recovered`).
 //! 4. Follow the chain one link back: the previous digest must exist, hash to what this one says, and
 //!    end where this one starts. A starting digest (validation or logging was restarted) has no link.
+//! 5. When asked, check CloudTrail's signature on the digest ([`SignatureChecker`]). The signature
+//!    covers the digest's bytes, and through `previousDigestHashValue` the previous digest's: a valid
+//!    signature and unbroken hash links prove every digest back to the chain's start CloudTrail's.
 
 mod report;
+#[cfg(feature = "signatures")]
+mod signatures;
 
-pub use report::{silent_chains, ChainCheck, DigestReport, FileCheck, Tally, SILENCE_SECONDS};
+pub use report::{
+    silent_chains, ChainCheck, DigestReport, FileCheck, SignatureCheck, Tally, SILENCE_SECONDS,
+};
+#[cfg(feature = "signatures")]
+pub use signatures::PublicKeys;
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 
@@ -42,6 +51,14 @@ pub struct Verifier<'p, S, M, P> {
     pub grace_seconds: i64,
     /// Publish listed files that are not published. Off, they are only reported.
     pub repair: bool,
+    /// Checks CloudTrail's signature on each digest; `None` leaves it unchecked.
+    pub signatures: Option<&'p dyn SignatureChecker>,
+}
+
+/// Checks CloudTrail's signature on a digest, given the signature its object carries (`None` when it
+/// carries none). `PublicKeys` (feature `signatures`) checks it with CloudTrail's public keys.
+pub trait SignatureChecker: Send + Sync {
+    fn check(&self, digest: &Digest, signature: Option<&str>) -> SignatureCheck;
 }
 
 /// A digest that could not be checked at all.
@@ -98,7 +115,7 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Verifier<'_, S, M, P> {
                 self.publisher.store.describe(),
             )));
         }
-        let digest = self.read_digest(digest_object).await.map_err(fail)?;
+        let (digest, signature) = self.read_digest(digest_object).await.map_err(fail)?;
         let now = (self.publisher.now)();
         let mut files = Vec::with_capacity(digest.log_files.len());
         for listed in &digest.log_files {
@@ -106,6 +123,9 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Verifier<'_, S, M, P> {
             files.push((listed.object.clone(), check));
         }
         let chain = self.check_chain(&digest).await;
+        let signature = self.signatures.map_or(SignatureCheck::NotChecked, |keys| {
+            keys.check(&digest, signature.as_deref())
+        });
         let moved = digest.location.bucket != digest_object.bucket
             || digest.location.key != digest_object.key;
         Ok(DigestReport {
@@ -115,10 +135,15 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Verifier<'_, S, M, P> {
             end: digest.end,
             files,
             chain,
+            signature,
         })
     }
 
-    async fn read_digest(&self, object: &ObjectRef) -> Result<Digest, VerifyErrorKind> {
+    /// The digest, and the signature its object carries.
+    async fn read_digest(
+        &self,
+        object: &ObjectRef,
+    ) -> Result<(Digest, Option<String>), VerifyErrorKind> {
         let opened = self
             .publisher
             .source
@@ -128,7 +153,8 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Verifier<'_, S, M, P> {
         let bytes = read_capped(opened.body)
             .await
             .map_err(|e| VerifyErrorKind::Digest(DigestError::Io(e)))?;
-        Digest::read(&bytes[..]).map_err(VerifyErrorKind::Digest)
+        let digest = Digest::read(&bytes[..]).map_err(VerifyErrorKind::Digest)?;
+        Ok((digest, opened.signature))
     }
 
     /// What one listed file's marker says, and what publishing it now did when it said nothing.
@@ -209,7 +235,7 @@ impl<S: ObjectSource, M: MetricSink, P: ProgressStore> Verifier<'_, S, M, P> {
             return ChainCheck::Start;
         };
         let read = match self.read_digest(&previous.object).await {
-            Ok(d) => d,
+            Ok((d, _)) => d,
             Err(VerifyErrorKind::Read(e)) if e.code == "NoSuchKey" => {
                 return ChainCheck::PreviousMissing(previous.object.clone())
             }

@@ -19,6 +19,22 @@ pub struct DigestReport {
     pub end: UnixSeconds,
     pub files: Vec<(ObjectRef, FileCheck)>,
     pub chain: ChainCheck,
+    pub signature: SignatureCheck,
+}
+
+/// CloudTrail's signature on the digest (checked only when asked: `verify --signatures`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignatureCheck {
+    NotChecked,
+    /// Made by CloudTrail's key of that region over this digest's bytes, place and predecessor.
+    Valid,
+    /// The object carries no `signature` metadata (CloudTrail puts it on every digest it writes; a
+    /// copy made without its metadata loses it).
+    Unsigned,
+    /// None of CloudTrail's public keys for that region and time has this fingerprint.
+    UnknownKey(String),
+    /// The signature does not hold, or cannot be checked as written. Says why.
+    Invalid(String),
 }
 
 /// One listed log file.
@@ -94,6 +110,9 @@ pub struct Tally {
     pub digests_altered: u64,
     pub chain_starts: u64,
     pub chains_unchecked: u64,
+    pub signatures_valid: u64,
+    /// Digests whose signature was checked and does not hold: unsigned, an unknown key, invalid.
+    pub signatures_failed: u64,
 }
 
 impl Tally {
@@ -124,6 +143,13 @@ impl Tally {
         if report.moved_from.is_some() {
             self.digests_altered += 1;
         }
+        match &report.signature {
+            SignatureCheck::NotChecked => {}
+            SignatureCheck::Valid => self.signatures_valid += 1,
+            SignatureCheck::Unsigned
+            | SignatureCheck::UnknownKey(_)
+            | SignatureCheck::Invalid(_) => self.signatures_failed += 1,
+        }
     }
 
     /// Something is wrong that no retry will change: a file lost or altered, a digest gone.
@@ -133,6 +159,7 @@ impl Tally {
             + self.files_unpublished
             + self.digests_missing
             + self.digests_altered
+            + self.signatures_failed
             > 0
     }
 }
@@ -174,6 +201,9 @@ impl DigestReport {
             }
         }
         if let Some(text) = self.chain.finding() {
+            lines.push(format!("{}: {text}", self.digest));
+        }
+        if let Some(text) = self.signature.finding() {
             lines.push(format!("{}: {text}", self.digest));
         }
         lines
@@ -226,6 +256,19 @@ impl ChainCheck {
     }
 }
 
+impl SignatureCheck {
+    fn finding(&self) -> Option<String> {
+        Some(match self {
+            SignatureCheck::NotChecked | SignatureCheck::Valid => return None,
+            SignatureCheck::Unsigned => "SIGNATURE MISSING: the object has no signature metadata, as every digest CloudTrail writes has".into(),
+            SignatureCheck::UnknownKey(fingerprint) => format!(
+                "SIGNATURE UNVERIFIED: none of CloudTrail's public keys for its region and time has the fingerprint {fingerprint}"
+            ),
+            SignatureCheck::Invalid(why) => format!("SIGNATURE INVALID: {why}"),
+        })
+    }
+}
+
 impl fmt::Display for Tally {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -243,7 +286,15 @@ impl fmt::Display for Tally {
             self.files_unchecked,
             self.digests_missing,
             self.digests_altered,
-        )
+        )?;
+        if self.signatures_valid + self.signatures_failed > 0 {
+            write!(
+                f,
+                "; {} signatures valid, {} not",
+                self.signatures_valid, self.signatures_failed
+            )?;
+        }
+        Ok(())
     }
 }
 

@@ -137,6 +137,7 @@ impl World {
             publisher: &self.publisher,
             grace_seconds: DEFAULT_GRACE_SECONDS,
             repair,
+            signatures: None,
         }
     }
 
@@ -491,6 +492,7 @@ async fn a_digest_cannot_be_checked_without_markers_or_when_it_is_not_one() {
         publisher: &off,
         grace_seconds: 0,
         repair: true,
+        signatures: None,
     }
     .verify(&ObjectRef::new(BUCKET, &c.second_key), &attempt("d"))
     .await
@@ -527,6 +529,7 @@ fn a_chain_whose_newest_digest_is_old_is_silent() {
         end: t(end),
         files: Vec::new(),
         chain: ChainCheck::Linked,
+        signature: SignatureCheck::NotChecked,
     };
     let reports = [
         report("2026-11-25T09:01:31Z"),
@@ -541,4 +544,89 @@ fn a_chain_whose_newest_digest_is_old_is_silent() {
             && silent[0].contains("ends 2026-11-25T10:01:31Z"),
         "{silent:?}"
     );
+}
+
+/// Says a digest's signature is valid when it ends at `valid_end`, and records what it was given.
+struct FakeKeys {
+    valid_end: UnixSeconds,
+    seen: std::sync::Mutex<Vec<(String, Option<String>)>>,
+}
+
+impl SignatureChecker for FakeKeys {
+    fn check(&self, digest: &Digest, signature: Option<&str>) -> SignatureCheck {
+        self.seen
+            .lock()
+            .unwrap()
+            .push((digest.location.key.clone(), signature.map(str::to_owned)));
+        if digest.end == self.valid_end {
+            SignatureCheck::Valid
+        } else {
+            SignatureCheck::Invalid("made by another key".into())
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_signature_is_checked_only_when_asked_and_a_bad_one_alarms() {
+    let c = chain();
+    let w = c.world(Some(&c.b.1));
+    w.publish(&c.a.0).await;
+    w.publish(&c.b.0).await;
+    assert_eq!(
+        w.verify(&c.second_key, false).await.signature,
+        SignatureCheck::NotChecked
+    );
+    let keys = FakeKeys {
+        valid_end: t("2026-11-25T10:01:31Z"),
+        seen: Default::default(),
+    };
+    let verifier = Verifier {
+        signatures: Some(&keys),
+        ..w.verifier(false)
+    };
+    let mut tally = Tally::default();
+    for key in [&c.second_key, &c.first_key] {
+        let report = verifier
+            .verify(&ObjectRef::new(BUCKET, key), &attempt("d"))
+            .await
+            .unwrap();
+        tally.add(&report);
+        if key == &c.second_key {
+            assert_eq!(report.signature, SignatureCheck::Valid);
+            assert_eq!(report.findings(), Vec::<String>::new());
+        } else {
+            assert_eq!(
+                report.findings(),
+                [
+                    format!("s3://{BUCKET}/{}: CHAIN START: no digest before this one (log file validation or logging was started or restarted here)", c.first_key),
+                    format!("s3://{BUCKET}/{}: SIGNATURE INVALID: made by another key", c.first_key),
+                ]
+            );
+        }
+    }
+    // The digest read, not its predecessor read for the chain; with the signature its object
+    // carries (the in-memory source keeps none).
+    assert_eq!(
+        *keys.seen.lock().unwrap(),
+        [(c.second_key.clone(), None), (c.first_key.clone(), None)]
+    );
+    assert_eq!((tally.signatures_valid, tally.signatures_failed), (1, 1));
+    assert!(tally.alarming());
+    assert!(
+        tally.to_string().ends_with("; 1 signatures valid, 1 not"),
+        "{tally}"
+    );
+    let mut unsigned = Tally::default();
+    unsigned.add(&DigestReport {
+        signature: SignatureCheck::Unsigned,
+        ..w.verify(&c.second_key, false).await
+    });
+    assert!(unsigned.alarming());
+    assert!(unsigned
+        .to_string()
+        .ends_with("; 0 signatures valid, 1 not"));
+    let mut unchecked = Tally::default();
+    unchecked.add(&w.verify(&c.second_key, false).await);
+    assert!(!unchecked.alarming());
+    assert!(!unchecked.to_string().contains("signatures"), "{unchecked}");
 }
