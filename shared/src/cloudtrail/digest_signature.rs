@@ -151,5 +151,13 @@ mod tests {
         // `md5sum` of the two files.
         assert_eq!(fingerprint(SPKI), "f345db7910eac1d8ad603d04507c2d14");
         assert_eq!(fingerprint(PKCS1), "6133fac4020e585b417a54c90292f46b");
+        // A key and its fingerprint as CloudTrail's ListPublicKeys returned them (aws-cli's example):
+        // a PKCS #1 key, which parses (the signature is another key's, so it does not match).
+        let aws = include_bytes!("../../../tests/data/digest/signature/aws-cli-example-key.der");
+        assert_eq!(fingerprint(aws), "7f3f401420072e50a65a141430817ab3");
+        assert_eq!(
+            verify(aws, "text", SIGNATURE),
+            Err(SignatureError::Mismatch)
+        );
     }
 }
