@@ -630,3 +630,406 @@ async fn a_signature_is_checked_only_when_asked_and_a_bad_one_alarms() {
     assert!(!unchecked.alarming());
     assert!(!unchecked.to_string().contains("signatures"), "{unchecked}");
 }
+
+/// The in-memory source, but reading `failing` answers `error`.
+struct Failing {
+    inner: MemorySource,
+    failing: String,
+    error: CallError,
+}
+
+impl ObjectSource for Failing {
+    type Body = std::io::Cursor<Vec<u8>>;
+
+    async fn open(
+        &self,
+        object: &ObjectRef,
+    ) -> Result<crate::publish::Opened<Self::Body>, CallError> {
+        if object.key == self.failing {
+            return Err(self.error.clone());
+        }
+        self.inner.open(object).await
+    }
+}
+
+fn call_error(code: &str, retryable: bool) -> CallError {
+    CallError {
+        operation: "GetObject",
+        code: code.into(),
+        message: "injected".into(),
+        retryable,
+    }
+}
+
+/// `world`'s publisher, reading through [`Failing`].
+fn failing(
+    world: &World,
+    failing: &str,
+    error: CallError,
+) -> Publisher<Failing, RecordingSink, CasStore> {
+    Publisher {
+        engine: Arc::clone(&world.publisher.engine),
+        source: Failing {
+            inner: MemorySource(world.publisher.source.0.clone()),
+            failing: failing.into(),
+            error,
+        },
+        sink: RecordingSink::default(),
+        store: CasStore::default(),
+        now,
+        evidence: None,
+    }
+}
+
+#[tokio::test]
+async fn a_previous_digest_that_cannot_be_read_is_unchecked_not_missing() {
+    let c = chain();
+    let w = c.world(Some(&c.b.1));
+    for (code, retryable) in [("AccessDenied", false), ("SlowDown", true)] {
+        let publisher = failing(&w, &c.first_key, call_error(code, retryable));
+        let report = Verifier {
+            publisher: &publisher,
+            grace_seconds: DEFAULT_GRACE_SECONDS,
+            repair: false,
+            signatures: None,
+        }
+        .verify(&ObjectRef::new(BUCKET, &c.second_key), &attempt("d"))
+        .await
+        .unwrap();
+        match &report.chain {
+            ChainCheck::Unchecked {
+                previous,
+                error,
+                retryable: r,
+            } => {
+                assert_eq!(previous.key, c.first_key);
+                assert!(error.contains(code), "{error}");
+                assert_eq!(*r, retryable, "{code}");
+            }
+            other => panic!("{code}: {other:?}"),
+        }
+        assert_eq!(report.retry_may_help(), retryable, "{code}");
+        let mut tally = Tally::default();
+        tally.add(&report);
+        assert_eq!((tally.chains_unchecked, tally.digests_missing), (1, 0));
+    }
+}
+
+#[tokio::test]
+async fn a_digest_that_cannot_be_read_says_whether_a_retry_may_help() {
+    let c = chain();
+    let w = c.world(Some(&c.b.1));
+    for (code, retryable, kind) in [
+        ("AccessDenied", false, "Permanent.Aws"),
+        ("SlowDown", true, "Retryable.Aws"),
+    ] {
+        let publisher = failing(&w, &c.second_key, call_error(code, retryable));
+        let err = Verifier {
+            publisher: &publisher,
+            grace_seconds: DEFAULT_GRACE_SECONDS,
+            repair: false,
+            signatures: None,
+        }
+        .verify(&ObjectRef::new(BUCKET, &c.second_key), &attempt("d"))
+        .await
+        .unwrap_err();
+        assert_eq!(err.retryable(), retryable, "{err}");
+        assert_eq!(err.error_type(), kind, "{err}");
+    }
+}
+
+#[tokio::test]
+async fn a_file_that_cannot_be_published_for_now_is_unchecked_and_may_be_retried() {
+    let c = chain();
+    let mut w = c.world(Some(&c.b.1));
+    w.publish(&c.a.0).await;
+    w.publisher.sink.fail_with = Some(CallError {
+        operation: "PutMetricData",
+        code: "Throttling".into(),
+        message: "Rate exceeded".into(),
+        retryable: true,
+    });
+    let report = w.verify(&c.second_key, true).await;
+    assert!(
+        matches!(&report.files[1].1, FileCheck::Unchecked { retryable: true, error } if error.contains("Throttling")),
+        "{:?}",
+        report.files[1]
+    );
+    assert!(report.retry_may_help());
+    let mut tally = Tally::default();
+    tally.add(&report);
+    assert_eq!((tally.files_unchecked, tally.files_missing), (1, 0));
+    assert!(!tally.alarming(), "a retry may still publish it");
+}
+
+#[tokio::test]
+async fn a_marker_taken_between_the_check_and_the_publish_is_in_progress() {
+    let c = chain();
+    let mut w = c.world(Some(&c.b.1));
+    w.publish(&c.a.0).await;
+    let b = c.b.0.clone();
+    // The verifier's load finds nothing; by the publisher's, another invocation holds it.
+    let etag = format!("etag-{}", gzip(&c.b.1).len());
+    let taken = std::sync::atomic::AtomicBool::new(false);
+    w.publisher.store.after_load = Some(Box::new(move |store, object, _| {
+        if object.key != b || taken.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return None;
+        }
+        store.put_marker(
+            &object.key,
+            Progress {
+                etag: etag.clone(),
+                rules: "r".into(),
+                done: 0,
+                total: 2,
+                lease: now().0 + 60,
+                owner: "notified".into(),
+                content: None,
+                earlier: Vec::new(),
+            },
+            1,
+        );
+        Some(Ok(None))
+    }));
+    let report = w.verify(&c.second_key, true).await;
+    assert_eq!(report.files[1].1, FileCheck::InProgress);
+}
+
+#[tokio::test]
+async fn a_lease_that_has_ended_or_is_ours_is_no_other_invocation_at_work() {
+    let c = chain();
+    for (lease, owner) in [(now().0, "notified"), (now().0 + 60, "digest")] {
+        let w = c.world(Some(&c.b.1));
+        w.publish(&c.a.0).await;
+        w.publisher.store.put_marker(
+            &c.b.0,
+            Progress {
+                etag: format!("etag-{}", gzip(&c.b.1).len()),
+                rules: "r".into(),
+                done: 0,
+                total: 2,
+                lease,
+                owner: owner.into(),
+                content: None,
+                earlier: Vec::new(),
+            },
+            1,
+        );
+        let report = w.verify(&c.second_key, false).await;
+        assert_eq!(report.files[1].1, FileCheck::Unpublished, "{owner} {lease}");
+    }
+}
+
+#[tokio::test]
+async fn late_is_strictly_within_the_grace_period() {
+    let c = chain();
+    // The in-memory source has no Last-Modified: the digest's end stands for the delivery.
+    let since_end = now().0 - t("2026-11-25T10:01:31Z").0;
+    for (grace, late) in [(since_end, false), (since_end + 1, true)] {
+        let w = c.world(Some(&c.b.1));
+        w.publish(&c.a.0).await;
+        let report = Verifier {
+            grace_seconds: grace,
+            ..w.verifier(true)
+        }
+        .verify(&ObjectRef::new(BUCKET, &c.second_key), &attempt("d"))
+        .await
+        .unwrap();
+        assert_eq!(
+            report.files[1].1,
+            FileCheck::Recovered { late, requests: 1 },
+            "grace {grace}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_chain_may_slip_five_minutes_and_no_more() {
+    let first = digest("2026-11-25T09:01:31Z", &[], None);
+    let first_key = digest_key("20261125T090131Z");
+    // Each next digest starts an hour before it ends: 300 and 301 seconds after the first ends.
+    for (end, linked) in [
+        ("2026-11-25T10:06:31Z", true),
+        ("2026-11-25T10:06:32Z", false),
+    ] {
+        let next = digest(end, &[], Some((&first_key, &first)));
+        let next_key = digest_key(&compact(end));
+        let w = World::new(&[(&first_key, gzip(&first)), (&next_key, gzip(&next))]);
+        let report = w.verify(&next_key, false).await;
+        assert_eq!(
+            report.chain == ChainCheck::Linked,
+            linked,
+            "{end}: {:?}",
+            report.chain
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_digest_is_read_up_to_its_size_limit_and_refused_past_it() {
+    let c = chain();
+    let padded = |size: u64| {
+        let mut bytes = c.first.clone();
+        bytes.resize(size as usize, b' ');
+        bytes
+    };
+    let w = World::new(&[
+        ("at-limit", padded(MAX_DIGEST_BYTES)),
+        ("past-limit", padded(MAX_DIGEST_BYTES + 1)),
+    ]);
+    let report = w.verify("at-limit", false).await;
+    assert_eq!(report.chain, ChainCheck::Start);
+    let err = w
+        .verifier(false)
+        .verify(&ObjectRef::new(BUCKET, "past-limit"), &attempt("d"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.kind, VerifyErrorKind::Digest(DigestError::TooLarge)),
+        "{err}"
+    );
+}
+
+/// A report with `chain`, `moved` or not, and one file per check in `files`.
+fn report_with(chain: ChainCheck, moved: bool, files: Vec<FileCheck>) -> DigestReport {
+    DigestReport {
+        digest: ObjectRef::new(BUCKET, "d"),
+        moved_from: moved.then(|| ObjectRef::new(BUCKET, "elsewhere")),
+        start: t("2026-11-25T09:01:31Z"),
+        end: t("2026-11-25T10:01:31Z"),
+        files: files
+            .into_iter()
+            .enumerate()
+            .map(|(i, f)| (ObjectRef::new(BUCKET, format!("f{i}")), f))
+            .collect(),
+        chain,
+        signature: SignatureCheck::NotChecked,
+    }
+}
+
+#[test]
+fn the_tally_counts_each_finding_once_and_says_what_alarms() {
+    let previous = ObjectRef::new(BUCKET, "p");
+    let found = sha256(b"other");
+    type Counter = fn(&Tally) -> u64;
+    let cases: [(ChainCheck, bool, Counter, bool); 7] = [
+        (ChainCheck::Linked, false, |t| t.digests, false),
+        (ChainCheck::Start, false, |t| t.chain_starts, false),
+        (
+            ChainCheck::PreviousMissing(previous.clone()),
+            false,
+            |t| t.digests_missing,
+            true,
+        ),
+        (
+            ChainCheck::Gap {
+                previous: previous.clone(),
+                from: t("2026-11-25T06:00:00Z"),
+                to: t("2026-11-25T09:00:00Z"),
+            },
+            false,
+            |t| t.digests_missing,
+            true,
+        ),
+        (
+            ChainCheck::PreviousAltered {
+                previous: previous.clone(),
+                found,
+            },
+            false,
+            |t| t.digests_altered,
+            true,
+        ),
+        (
+            ChainCheck::Unchecked {
+                previous: previous.clone(),
+                error: "x".into(),
+                retryable: false,
+            },
+            false,
+            |t| t.chains_unchecked,
+            false,
+        ),
+        (ChainCheck::Linked, true, |t| t.digests_altered, true),
+    ];
+    for (chain, moved, counter, alarming) in cases {
+        let report = report_with(chain.clone(), moved, Vec::new());
+        let mut tally = Tally::default();
+        tally.add(&report);
+        tally.add(&report);
+        assert_eq!(counter(&tally), 2, "{chain:?} moved {moved}");
+        assert_eq!(tally.digests, 2);
+        assert_eq!(tally.alarming(), alarming, "{chain:?} moved {moved}");
+    }
+    let files = vec![
+        FileCheck::Published,
+        FileCheck::PublishedUnhashed,
+        FileCheck::InProgress,
+        FileCheck::Unpublished,
+        FileCheck::Recovered {
+            late: true,
+            requests: 1,
+        },
+        FileCheck::Recovered {
+            late: false,
+            requests: 1,
+        },
+        FileCheck::Tampered {
+            found,
+            counted: true,
+        },
+        FileCheck::Missing("gone".into()),
+        FileCheck::Unchecked {
+            error: "x".into(),
+            retryable: true,
+        },
+    ];
+    let mut tally = Tally::default();
+    tally.add(&report_with(ChainCheck::Linked, false, files));
+    assert_eq!(
+        tally.to_string(),
+        "1 digests, 9 log files listed: 2 published, 1 recovered, 1 late, 1 tampered, 1 missing, 1 not published, 1 in progress, 1 unchecked; 0 digests missing, 0 altered"
+    );
+    // Each alarming file count alone alarms.
+    for file in [
+        FileCheck::Unpublished,
+        FileCheck::Tampered {
+            found,
+            counted: false,
+        },
+        FileCheck::Missing("gone".into()),
+    ] {
+        let mut tally = Tally::default();
+        tally.add(&report_with(ChainCheck::Linked, false, vec![file.clone()]));
+        assert!(tally.alarming(), "{file:?}");
+    }
+}
+
+#[test]
+fn a_retry_may_help_only_where_a_check_failed_for_a_passing_reason() {
+    let unchecked_file = |retryable| FileCheck::Unchecked {
+        error: "x".into(),
+        retryable,
+    };
+    let unchecked_chain = |retryable| ChainCheck::Unchecked {
+        previous: ObjectRef::new(BUCKET, "p"),
+        error: "x".into(),
+        retryable,
+    };
+    let cases = [
+        (ChainCheck::Linked, vec![FileCheck::Published], false),
+        (ChainCheck::Linked, vec![unchecked_file(false)], false),
+        (
+            ChainCheck::Linked,
+            vec![FileCheck::Published, unchecked_file(true)],
+            true,
+        ),
+        (unchecked_chain(false), vec![FileCheck::Published], false),
+        (unchecked_chain(true), vec![FileCheck::Published], true),
+        (unchecked_chain(true), vec![unchecked_file(true)], true),
+    ];
+    for (chain, files, expected) in cases {
+        let report = report_with(chain.clone(), false, files.clone());
+        assert_eq!(report.retry_may_help(), expected, "{chain:?} {files:?}");
+    }
+}
