@@ -645,6 +645,37 @@ async fn a_50_mb_gzipped_log_is_published_within_a_256_mb_memory_budget() {
     assert_eq!(active as f64, expected("principals"));
     let root = statistic(&cw, "RootAccountUsage", &[], from, to, Statistic::Sum).await;
     assert_eq!(root, expected("root_usage"));
+
+    // The content hash the marker keeps, as a digest would list it, against Python's hashlib
+    // (OpenSSL's SHA-256) over the decompressed bytes.
+    let hashed = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import gzip, hashlib, sys\nh = hashlib.sha256()\nwith gzip.open(sys.argv[1]) as f:\n    for chunk in iter(lambda: f.read(1 << 20), b''):\n        h.update(chunk)\nprint(h.hexdigest())",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(hashed.status.success(), "{hashed:?}");
+    let independent = String::from_utf8(hashed.stdout).unwrap().trim().to_owned();
+    assert_eq!(independent.len(), 64, "{independent}");
+    let marker = s3
+        .get_object()
+        .bucket(STATE_BUCKET)
+        .key(format!("progress/big-bucket/{key}"))
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes();
+    let marker = String::from_utf8_lossy(&marker).into_owned();
+    assert!(
+        marker.contains(&format!(" sha256={independent}")),
+        "the marker of a {size}-byte gzipped log: {marker}"
+    );
 }
 
 #[test]
