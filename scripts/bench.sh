@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Benchmark: trailwatch against `gzip -dc` and the straightforward Python version, on one large
-# synthetic CloudTrail log file.
+# synthetic CloudTrail log file; and what hashing the content as the function does (for CloudTrail's
+# digests: `trailwatch metrics --sha256`) adds to trailwatch's own pass.
 #
 #   scripts/bench.sh [RECORDS]        (default 220000 records, about 260 MB of JSON)
 #
-# The file is generated once into ${TRAILWATCH_BENCH_DIR:-target/bench} and reused. The three commands
+# The file is generated once into ${TRAILWATCH_BENCH_DIR:-target/bench} and reused. The four commands
 # run in turn, ${TRAILWATCH_BENCH_ROUNDS:-3} rounds, each after an untimed `cat` that puts the file in the
 # page cache, under GNU time; each command's figures are those of its median-CPU round, so a change in
-# the machine's speed during the run moves all three alike. It is a report, not a test: it exits 0
+# the machine's speed during the run moves all four alike. It is a report, not a test: it exits 0
 # whether the targets are met or not.
 set -euo pipefail
 
@@ -65,14 +66,15 @@ measure() {
     tail -n 1 "$tmp/$name.time" >>"$tmp/$name.runs"
 }
 
-echo "== measuring ($rounds rounds of the three commands in turn, warm page cache)" >&2
+echo "== measuring ($rounds rounds of the four commands in turn, warm page cache)" >&2
 for ((round = 1; round <= rounds; round++)); do
     measure trailwatch sh -c 'exec "$0" metrics --format json "$1" >/dev/null 2>"$2"' "$bin" "$file" "$tmp/trailwatch.stderr"
+    measure hashed sh -c 'exec "$0" metrics --sha256 --format json "$1" >/dev/null 2>"$2"' "$bin" "$file" "$tmp/hashed.stderr"
     measure gzip sh -c 'exec gzip -dc "$0" >/dev/null' "$file"
     measure python sh -c 'exec python3 scripts/reference_count.py "$0" >"$1"' "$file" "$tmp/python.stdout"
 done
 # The median round by CPU time (user + sys); its line is the command's figures.
-for name in trailwatch gzip python; do
+for name in trailwatch hashed gzip python; do
     awk '{ print $2 + $3, $0 }' "$tmp/$name.runs" | sort -g | cut -d' ' -f2- \
         | sed -n "$(((rounds + 1) / 2))p" >"$tmp/$name"
     echo "$name: CPU s per round: $(awk '{ printf "%.2f ", $2 + $3 }' "$tmp/$name.runs")" >&2
@@ -83,7 +85,7 @@ decompressed=$(gzip -dc "$file" | wc -c)
 
 echo
 echo "file: $file"
-echo "rounds: $rounds, the three commands in turn; each command's median-CPU round is shown"
+echo "rounds: $rounds, the four commands in turn; each command's median-CPU round is shown"
 echo "host: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//')"
 awk -v c="$compressed" -v d="$decompressed" -v n="$records" 'BEGIN {
     printf "size: %d records, %.1f MB compressed, %.1f MB decompressed (%.0f B/record, ratio %.1f)\n",
@@ -92,16 +94,18 @@ awk -v c="$compressed" -v d="$decompressed" -v n="$records" 'BEGIN {
 echo
 
 awk -v tw="$(cat "$tmp/trailwatch")" -v gz="$(cat "$tmp/gzip")" -v py="$(cat "$tmp/python")" \
-    -v d="$decompressed" 'BEGIN {
-    split(tw, t, " "); split(gz, g, " "); split(py, p, " ")
+    -v hs="$(cat "$tmp/hashed")" -v d="$decompressed" 'BEGIN {
+    split(tw, t, " "); split(gz, g, " "); split(py, p, " "); split(hs, h, " ")
     name[1] = "trailwatch metrics --format json"
     name[2] = "gzip -dc"
     name[3] = "python3 scripts/reference_count.py"
+    name[4] = "trailwatch metrics --sha256 ..."
     printf "%-36s %8s %8s %10s %10s\n", "command", "wall s", "CPU s", "peak MiB", "MB/s wall"
-    for (i = 1; i <= 3; i++) {
+    for (i = 1; i <= 4; i++) {
         if (i == 1) { w = t[1]; cpu = t[2] + t[3]; rss = t[4] }
         if (i == 2) { w = g[1]; cpu = g[2] + g[3]; rss = g[4] }
         if (i == 3) { w = p[1]; cpu = p[2] + p[3]; rss = p[4] }
+        if (i == 4) { w = h[1]; cpu = h[2] + h[3]; rss = h[4] }
         printf "%-36s %8.2f %8.2f %10.1f %10s\n", name[i], w, cpu, rss / 1024,
             (w > 0 ? sprintf("%.0f", d / 1e6 / w) : "n/a")
     }
@@ -117,6 +121,12 @@ awk -v tw="$(cat "$tmp/trailwatch")" -v gz="$(cat "$tmp/gzip")" -v py="$(cat "$t
     ratio("python CPU / trailwatch CPU", py_cpu, tw_cpu, ">=", 12, ">= 12x (12x less CPU)")
     printf "%-36s %8.1f   %-22s %s\n", "trailwatch peak RSS (MiB)", tw_rss, "<= 64 MiB",
         (tw_rss <= 64 ? "met" : "MISSED")
+    hs_cpu = h[2] + h[3]
+    if (tw_cpu > 0) {
+        printf "%-36s %8.2f   %-22s %s\n", "with --sha256 CPU / trailwatch CPU", hs_cpu / tw_cpu,
+            "(no target)", sprintf("hashing adds %.2f CPU s, %.0f MB/s", hs_cpu - tw_cpu,
+            (hs_cpu > tw_cpu ? d / 1e6 / (hs_cpu - tw_cpu) : 0))
+    }
 }
 function ratio(label, num, den, op, target, shown,    v, ok) {
     if (den <= 0) {

@@ -172,6 +172,10 @@ pub struct MetricsArgs {
     pub rules: RuleArgs,
     #[command(flatten)]
     pub datums: DatumArgs,
+    /// Also print each file's SHA-256 on stderr, over its decompressed bytes as a CloudTrail digest
+    /// lists it, in `sha256sum`'s format.
+    #[arg(long)]
+    pub sha256: bool,
     /// CloudTrail log files or directories (read recursively); gzip or plain.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,

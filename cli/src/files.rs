@@ -141,6 +141,8 @@ pub struct RunSummary {
     /// Percent-encoded dimension values, published form to original (at most
     /// [`trailwatch::engine::MAX_ENCODED_SHOWN`]).
     pub encoded_values: std::collections::BTreeMap<String, String>,
+    /// Each file's content hash, when the engine hashes.
+    pub hashes: Vec<(String, trailwatch::cloudtrail::ContentHash)>,
 }
 
 /// Processes `files` one after another, merging the aggregation of each file that succeeds.
@@ -182,6 +184,9 @@ pub fn process_files(
         summary.files_read += 1;
         match result {
             Ok(report) => {
+                if let Some(hash) = report.content_hash {
+                    summary.hashes.push((name.clone(), hash));
+                }
                 summary.counts.add(&report.counts);
                 for (sum, n) in summary.rule_matches.iter_mut().zip(&report.rule_matches) {
                     *sum += n;

@@ -34,6 +34,31 @@ fn metrics_on_the_sample_logs_prints_a_table_and_a_summary() {
 }
 
 #[test]
+fn sha256_prints_what_a_digest_lists_for_each_file_in_sha256sums_format() {
+    let files = [
+        "events/cloudtrail/123456789012_CloudTrail_us-east-1_20261125T0905Z_TrailwatchSample.json.gz",
+        "events/cloudtrail/218007301253_CloudTrail_us-east-1_20230710T1200Z_iLj9fb7yyUG9X4Bf.json",
+    ];
+    let mut args = vec!["metrics", "--sha256"];
+    args.extend(files);
+    let out = trailwatch(&args);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    for file in files {
+        let bytes = std::fs::read(root().join(file)).unwrap();
+        let content = if file.ends_with(".gz") {
+            trailwatch_testkit::gunzip(&bytes)
+        } else {
+            bytes
+        };
+        let line = format!("{}  {file}", trailwatch_testkit::sha256_hex(&content));
+        assert!(stderr.lines().any(|l| l == line), "{line}\n{stderr}");
+    }
+    let plain = trailwatch(&["metrics", files[1]]);
+    assert!(!text(&plain.stderr).contains(files[1]), "only when asked");
+}
+
+#[test]
 fn json_format_prints_one_aws_shaped_datum_per_line() {
     let out = trailwatch(&[
         "metrics",

@@ -21,7 +21,8 @@ pub fn run(args: MetricsArgs) -> Result<ExitCode, Fatal> {
             max_decompressed_bytes: args.datums.max_decompressed_bytes,
             ..ReadLimits::default()
         },
-    );
+    )
+    .with_content_hash(args.sha256);
     let list = collect_files(&args.paths)?;
     let files = list.files;
     let total_bytes: u64 = files
@@ -45,6 +46,9 @@ pub fn run(args: MetricsArgs) -> Result<ExitCode, Fatal> {
     let datums = aggregation.into_datums();
     let now = UnixSeconds::now();
     print_datums(&datums, args.datums.format, args.datums.zeros, now)?;
+    for (file, hash) in &summary.hashes {
+        eprintln!("{hash}  {file}");
+    }
     eprint!("{}", report::run_summary(&summary, &datums, now));
     Ok(if summary.files_failed.is_empty() {
         ExitCode::SUCCESS
