@@ -91,24 +91,25 @@ fn colour(state: &State) -> (&'static str, u32, &'static str) {
 pub fn slack(view: &View) -> Value {
     let a = &view.alarm;
     let mut blocks = vec![
-        json!({"type": "header", "text": {"type": "plain_text", "text": truncate(&view.title, 150), "emoji": true}}),
+        // plain_text: Slack parses no mention or link in it.
+        json!({"type": "header", "text": {"type": "plain_text", "text": truncate(&plain(&view.title), 150), "emoji": true}}),
         json!({"type": "section", "fields": [
             {"type": "mrkdwn", "text": format!("*State*\n{}", view.transition)},
-            {"type": "mrkdwn", "text": format!("*When*\n{}", a.time.as_deref().unwrap_or("unknown"))},
-            {"type": "mrkdwn", "text": format!("*Account*\n{}", a.account.as_deref().unwrap_or("unknown"))},
-            {"type": "mrkdwn", "text": format!("*Region*\n{}", a.region.as_deref().unwrap_or("unknown"))},
+            {"type": "mrkdwn", "text": format!("*When*\n{}", slack_text(a.time.as_deref().unwrap_or("unknown")))},
+            {"type": "mrkdwn", "text": format!("*Account*\n{}", slack_text(a.account.as_deref().unwrap_or("unknown")))},
+            {"type": "mrkdwn", "text": format!("*Region*\n{}", slack_text(a.region.as_deref().unwrap_or("unknown")))},
         ]}),
     ];
     if let Some(d) = &a.description {
-        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": truncate(&slack_escape(d), 3000)}}));
+        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": truncate(&slack_text(d), 3000)}}));
     }
     if let Some(r) = &a.reason {
-        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": truncate(&format!("*Why*\n{}", slack_escape(r)), 3000)}}));
+        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": truncate(&format!("*Why*\n{}", slack_text(r)), 3000)}}));
     }
     let watches = view
         .watches
         .iter()
-        .map(|w| format!("• {}", slack_escape(w)))
+        .map(|w| format!("• {}", slack_text(w)))
         .collect::<Vec<_>>()
         .join("\n");
     blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": truncate(&format!("*Watches*\n{watches}"), 3000)}}));
@@ -116,11 +117,11 @@ pub fn slack(view: &View) -> Value {
     if let Some(rule) = &view.rule {
         let mut t = format!(
             "*trailwatch rule {}*\n`{}`",
-            rule.name,
-            slack_escape(&rule.pattern)
+            slack_text(&rule.name),
+            slack_text(&rule.pattern)
         );
         if let Some(d) = &rule.description {
-            t.push_str(&format!("\n{}", slack_escape(d)));
+            t.push_str(&format!("\n{}", slack_text(d)));
         }
         blocks.push(
             json!({"type": "section", "text": {"type": "mrkdwn", "text": truncate(&t, 3000)}}),
@@ -136,43 +137,101 @@ pub fn slack(view: &View) -> Value {
         blocks.push(json!({"type": "actions", "elements": buttons}));
     }
     json!({
-        "text": format!("{} ({}, {})", view.title, view.transition, view.where_),
+        // The notification's text and the fallback: Slack parses mentions here too.
+        "text": format!("{} ({}, {})", slack_text(&view.title), view.transition, slack_text(&view.where_)),
         "attachments": [{"color": colour(&a.new_state).0, "blocks": blocks}],
     })
 }
 
-fn slack_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
+/// Text for Slack's `text` and mrkdwn: `&`, `<` and `>` escaped as Slack asks, so that nothing an
+/// alarm's author wrote becomes a mention (`<!channel>`, `<@U…>`) or a link whose label hides where it
+/// goes (`<https://…|label>`).
+fn slack_text(s: &str) -> String {
+    plain(s)
+        .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+}
+
+/// Text for Teams' and Discord's markdown: a link `[label](url)` is written out as `label (url)`, so a
+/// message shows where each link goes. Again until none is left: writing one out can close another
+/// around it (`[[a](b)](c)`).
+pub(super) fn markdown_text(s: &str) -> String {
+    let mut text = plain(s);
+    loop {
+        let next = unlink_once(&text);
+        if next == text {
+            return text;
+        }
+        text = next;
+    }
+}
+
+fn unlink_once(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(open) = rest.find('[') {
+        let after = &rest[open + 1..];
+        let link = after.find(']').and_then(|close| {
+            let tail = after[close + 1..].strip_prefix('(')?;
+            let end = tail.find(')')?;
+            Some((&after[..close], &tail[..end], &tail[end + 1..]))
+        });
+        match link {
+            Some((label, url, next)) => {
+                let url = url.trim().trim_start_matches('<').trim_end_matches('>');
+                out.push_str(&rest[..open]);
+                out.push_str(&format!("{label} ({url})"));
+                rest = next;
+            }
+            None => {
+                out.push_str(&rest[..=open]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `s` with the Unicode controls that reorder text (bidirectional embeddings, overrides and
+/// isolates) shown as U+FFFD: right-to-left letters stay, but a name cannot make the text after it
+/// read backwards.
+pub(super) fn plain(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => '\u{FFFD}',
+            c => c,
+        })
+        .collect()
 }
 
 /// Microsoft Teams, through a Workflows webhook: a message with an Adaptive Card.
 pub fn teams(view: &View) -> Value {
     let a = &view.alarm;
     let mut body = vec![
-        json!({"type": "TextBlock", "text": view.title, "weight": "Bolder", "size": "Large", "color": colour(&a.new_state).2, "wrap": true}),
+        json!({"type": "TextBlock", "text": markdown_text(&view.title), "weight": "Bolder", "size": "Large", "color": colour(&a.new_state).2, "wrap": true}),
         json!({"type": "FactSet", "facts": [
             {"title": "State", "value": view.transition},
-            {"title": "When", "value": a.time.as_deref().unwrap_or("unknown")},
-            {"title": "Account", "value": a.account.as_deref().unwrap_or("unknown")},
-            {"title": "Region", "value": a.region.as_deref().unwrap_or("unknown")},
+            {"title": "When", "value": markdown_text(a.time.as_deref().unwrap_or("unknown"))},
+            {"title": "Account", "value": markdown_text(a.account.as_deref().unwrap_or("unknown"))},
+            {"title": "Region", "value": markdown_text(a.region.as_deref().unwrap_or("unknown"))},
         ]}),
     ];
     if let Some(d) = &a.description {
-        body.push(json!({"type": "TextBlock", "text": d, "wrap": true}));
+        body.push(json!({"type": "TextBlock", "text": markdown_text(d), "wrap": true}));
     }
     if let Some(r) = &a.reason {
-        body.push(json!({"type": "TextBlock", "text": format!("**Why:** {r}"), "wrap": true}));
+        body.push(json!({"type": "TextBlock", "text": markdown_text(&format!("**Why:** {r}")), "wrap": true}));
     }
     body.push(json!({"type": "TextBlock", "text": "**Watches**", "wrap": true}));
-    body.push(json!({"type": "TextBlock", "text": view.watches.iter().map(|w| format!("- {w}")).collect::<Vec<_>>().join("\n"), "wrap": true}));
+    body.push(json!({"type": "TextBlock", "text": markdown_text(&view.watches.iter().map(|w| format!("- {w}")).collect::<Vec<_>>().join("\n")), "wrap": true}));
     let mut actions = Vec::new();
     if let Some(rule) = &view.rule {
-        body.push(json!({"type": "TextBlock", "text": format!("**trailwatch rule {}**", rule.name), "wrap": true}));
-        body.push(json!({"type": "TextBlock", "text": rule.pattern, "fontType": "Monospace", "wrap": true}));
+        body.push(json!({"type": "TextBlock", "text": markdown_text(&format!("**trailwatch rule {}**", rule.name)), "wrap": true}));
+        body.push(json!({"type": "TextBlock", "text": markdown_text(&rule.pattern), "fontType": "Monospace", "wrap": true}));
         if let Some(d) = &rule.description {
-            body.push(json!({"type": "TextBlock", "text": d, "wrap": true}));
+            body.push(json!({"type": "TextBlock", "text": markdown_text(d), "wrap": true}));
         }
         if let Some(u) = &rule.insights_url {
             actions.push(json!({"type": "Action.OpenUrl", "title": "CloudTrail events", "url": u}));
@@ -209,24 +268,27 @@ pub fn discord(view: &View) -> Value {
     if let Some(r) = &a.reason {
         description.push_str(&format!("**Why:** {r}"));
     }
+    // Written out after composing: pieces joined can make a link neither holds alone.
+    let description = markdown_text(&description);
     let mut fields = vec![
         json!({"name": "State", "value": view.transition, "inline": true}),
-        json!({"name": "Account", "value": a.account.as_deref().unwrap_or("unknown"), "inline": true}),
-        json!({"name": "Region", "value": a.region.as_deref().unwrap_or("unknown"), "inline": true}),
-        json!({"name": "Watches", "value": truncate(&view.watches.join("\n"), 1024), "inline": false}),
+        json!({"name": "Account", "value": markdown_text(a.account.as_deref().unwrap_or("unknown")), "inline": true}),
+        json!({"name": "Region", "value": markdown_text(a.region.as_deref().unwrap_or("unknown")), "inline": true}),
+        json!({"name": "Watches", "value": truncate(&markdown_text(&view.watches.join("\n")), 1024), "inline": false}),
     ];
     if let Some(rule) = &view.rule {
         let mut v = format!("`{}`", rule.pattern);
         if let Some(d) = &rule.description {
             v.push_str(&format!("\n{d}"));
         }
+        let mut v = markdown_text(&v);
         if let Some(u) = &rule.insights_url {
             v.push_str(&format!("\n[CloudTrail events]({u})"));
         }
-        fields.push(json!({"name": format!("trailwatch rule {}", rule.name), "value": truncate(&v, 1024), "inline": false}));
+        fields.push(json!({"name": truncate(&markdown_text(&format!("trailwatch rule {}", rule.name)), 256), "value": truncate(&v, 1024), "inline": false}));
     }
     let mut embed = json!({
-        "title": truncate(&view.title, 256),
+        "title": truncate(&markdown_text(&view.title), 256),
         "description": truncate(&description, 4096),
         "color": colour(&a.new_state).1,
         "fields": fields,
@@ -234,7 +296,12 @@ pub fn discord(view: &View) -> Value {
     if let Some(u) = &view.console_url {
         embed["url"] = json!(u);
     }
-    json!({"content": truncate(&format!("{} ({})", view.title, view.transition), 2000), "embeds": [embed]})
+    json!({
+        "content": truncate(&markdown_text(&format!("{} ({})", view.title, view.transition)), 2000),
+        "embeds": [embed],
+        // No mention in an alarm's name or description pings anyone (@everyone, <@id>, <@&role>).
+        "allowed_mentions": {"parse": []},
+    })
 }
 
 /// The normalised alarm, for a generic webhook.
@@ -293,11 +360,23 @@ pub fn json_alarm(view: &View) -> Value {
     })
 }
 
-fn truncate(s: &str, max_chars: usize) -> String {
-    if s.chars().count() <= max_chars {
+/// `s` cut to at most `max` UTF-16 code units, an ellipsis last when cut. Slack, Teams and Discord
+/// state their limits in characters, and some count UTF-16 units (an emoji outside the Basic
+/// Multilingual Plane is two); there are never fewer units than characters, so this keeps within
+/// either count.
+pub(super) fn truncate(s: &str, max: usize) -> String {
+    if s.encode_utf16().count() <= max {
         return s.to_owned();
     }
-    let mut t: String = s.chars().take(max_chars.saturating_sub(1)).collect();
+    let room = max.saturating_sub(1);
+    let mut units = 0;
+    let mut t: String = s
+        .chars()
+        .take_while(|c| {
+            units += c.len_utf16();
+            units <= room
+        })
+        .collect();
     t.push('…');
     t
 }

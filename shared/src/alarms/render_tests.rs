@@ -1,3 +1,4 @@
+use super::render::{markdown_text, plain, truncate};
 use super::view::period_text;
 use super::*;
 use crate::alarms::{Evaluation, State};
@@ -81,4 +82,154 @@ fn periods_read_naturally() {
     assert_eq!(period_text(300), "5 minutes");
     assert_eq!(period_text(86_400), "1 day");
     assert_eq!(period_text(10), "10 seconds");
+}
+
+/// Every string in `v` but the URLs trailwatch builds, with its JSON path.
+fn texts(v: &serde_json::Value, path: &str, out: &mut Vec<(String, String)>) {
+    match v {
+        serde_json::Value::String(s) if !path.ends_with(".url") => {
+            out.push((path.into(), s.clone()))
+        }
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                texts(item, &format!("{path}[{i}]"), out);
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for (k, item) in map {
+                texts(item, &format!("{path}.{k}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn units(s: &str) -> usize {
+    s.encode_utf16().count()
+}
+
+/// An alarm an author filled to CloudWatch's limits (a name of 255 characters, a description of
+/// 1024) with markup, mentions, links whose label hides their target, emoji outside the BMP,
+/// right-to-left text and a right-to-left override.
+fn hostile_view() -> View {
+    let piece = "<!channel> <@U024BE7LH> <https://evil.example|AWS console> [Open the console](https://evil.example/x) @everyone <@&123> **bold** _it_ 🚨🔥👩‍💻 שלום عالم \u{202E}exe.txt & ";
+    let fill = |n: usize| piece.chars().cycle().take(n).collect::<String>();
+    let mut a = alarm("aws", "eu-west-1");
+    a.name = fill(255);
+    a.description = Some(fill(1024));
+    a.reason = Some(fill(1024));
+    let mut view = View::new(
+        &a,
+        &RenderContext {
+            namespace: "CloudTrailMetrics".into(),
+            rules: None,
+            evidence_log_group: None,
+        },
+    );
+    view.watches = vec![fill(300), fill(300)];
+    view.rule = Some(RuleInfo {
+        name: fill(200),
+        description: Some(fill(500)),
+        pattern: "{ $.eventName = \"StartInstances\" }".into(),
+        insights_url: Some("https://eu-west-1.console.aws.amazon.com/cloudwatch/home".into()),
+    });
+    view
+}
+
+#[test]
+fn nothing_an_alarms_author_writes_pings_or_links_in_slack() {
+    let view = hostile_view();
+    let message = slack(&view);
+    let mut all = Vec::new();
+    texts(&message, "", &mut all);
+    for (path, text) in &all {
+        // The header is plain_text, in which Slack parses nothing.
+        if path != ".attachments[0].blocks[0].text.text" {
+            assert!(!text.contains('<') && !text.contains('>'), "{path}: {text}");
+        }
+        assert!(!text.contains('\u{202E}'), "{path}");
+    }
+    let text = message["text"].as_str().unwrap();
+    assert!(
+        text.contains(
+            ": &lt;!channel&gt; &lt;@U024BE7LH&gt; &lt;https://evil.example|AWS console&gt;"
+        ),
+        "{text}"
+    );
+    let blocks = &message["attachments"][0]["blocks"];
+    let header = blocks[0]["text"]["text"].as_str().unwrap();
+    assert_eq!(
+        blocks[0]["text"]["type"], "plain_text",
+        "Slack parses nothing in plain_text"
+    );
+    assert!(
+        units(header) <= 150 && header.ends_with('…'),
+        "{} units",
+        units(header)
+    );
+    for (path, text) in &all {
+        if path.contains(".blocks") && path.ends_with(".text") {
+            assert!(units(text) <= 3000, "{path}: {} units", units(text));
+        }
+    }
+}
+
+#[test]
+fn nothing_an_alarms_author_writes_pings_or_hides_a_link_in_discord_or_teams() {
+    let view = hostile_view();
+    let message = discord(&view);
+    assert_eq!(
+        message["allowed_mentions"],
+        serde_json::json!({"parse": []})
+    );
+    let embed = &message["embeds"][0];
+    assert!(units(message["content"].as_str().unwrap()) <= 2000);
+    assert!(units(embed["title"].as_str().unwrap()) <= 256);
+    assert!(units(embed["description"].as_str().unwrap()) <= 4096);
+    for field in embed["fields"].as_array().unwrap() {
+        assert!(units(field["name"].as_str().unwrap()) <= 256, "{field}");
+        assert!(units(field["value"].as_str().unwrap()) <= 1024, "{field}");
+    }
+    for (name, message) in [("discord", message.clone()), ("teams", teams(&view))] {
+        let mut all = Vec::new();
+        texts(&message, "", &mut all);
+        // trailwatch's own link to the evidence is the one link.
+        let own = "[CloudTrail events](https://eu-west-1.console.aws.amazon.com/cloudwatch/home)";
+        for (path, text) in &all {
+            // No whole link left to write out (a cut one, `[a](htt…`, is text).
+            let other = text.replace(own, "");
+            assert_eq!(markdown_text(&other), other, "{name} {path}");
+            assert!(!text.contains('\u{202E}'), "{name} {path}");
+        }
+        let shown = all.iter().map(|(_, t)| t.as_str()).collect::<String>();
+        assert!(
+            shown.contains("Open the console (https://evil.example/x)"),
+            "{name}: the link is written out"
+        );
+        assert!(
+            shown.contains("שלום عالم"),
+            "{name}: right-to-left text stays"
+        );
+        assert!(shown.contains("🚨🔥"), "{name}: emoji stay");
+    }
+}
+
+#[test]
+fn markdown_links_are_written_out_even_when_one_closes_another() {
+    assert_eq!(
+        markdown_text("see [docs](https://a.example)"),
+        "see docs (https://a.example)"
+    );
+    assert_eq!(markdown_text("[[a](b)](c)"), "a (b) (c)");
+    assert_eq!(
+        markdown_text("[x]( <https://a.example> )"),
+        "x (https://a.example)"
+    );
+    assert_eq!(
+        markdown_text("[not a link] (x) and [open"),
+        "[not a link] (x) and [open"
+    );
+    assert_eq!(plain("a\u{202E}b\u{2067}c"), "a\u{FFFD}b\u{FFFD}c");
+    assert_eq!(truncate("🚨🚨🚨", 5), "🚨🚨…", "two units an emoji");
+    assert_eq!(truncate("🚨🚨", 4), "🚨🚨");
 }
