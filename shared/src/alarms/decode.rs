@@ -175,8 +175,8 @@ fn sns_trigger(t: &Value) -> (Watches, Evaluation) {
                 dimensions: dimensions(t.get("Dimensions")),
             },
             statistic: non_empty(str_at(t, "ExtendedStatistic"))
-                .or_else(|| non_empty(str_at(t, "Statistic")).map(|s| title_case(&s))),
-            unit: non_empty(str_at(t, "Unit")),
+                .or_else(|| non_empty(str_at(t, "Statistic")).map(|s| statistic_name(&s))),
+            unit: shown_unit(str_at(t, "Unit")),
             period: t.get("Period").and_then(Value::as_u64),
         }
     } else {
@@ -276,10 +276,11 @@ fn alarm_data_watches(data: &Value, config: &Value) -> Watches {
             [only] if only.expression.is_none() && only.metric.is_some() => Watches::Metric {
                 metric: only.metric.clone().unwrap_or_default(),
                 statistic: only.stat.clone(),
-                unit: metrics[0]
-                    .pointer("/metricStat/unit")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
+                unit: shown_unit(
+                    metrics[0]
+                        .pointer("/metricStat/unit")
+                        .and_then(Value::as_str),
+                ),
                 period: only.period,
             },
             _ => Watches::Math { queries },
@@ -376,17 +377,24 @@ fn query(q: &Value, k: &QueryKeys) -> MetricQuery {
 }
 
 /// `AVERAGE` → `Average` (old SNS payloads shout).
-fn title_case(s: &str) -> String {
-    if s.chars().all(|c| c.is_ascii_uppercase()) {
-        let lower = s.to_ascii_lowercase();
-        let mut chars = lower.chars();
-        chars
-            .next()
-            .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
-            .unwrap_or_default()
-    } else {
-        s.to_owned()
+/// A statistic as CloudWatch's console and API name it: SNS notifications write `SAMPLE_COUNT`,
+/// `AVERAGE`…, the API `SampleCount`, `Average`. Percentiles and other extended statistics pass as
+/// written.
+fn statistic_name(s: &str) -> String {
+    match s.trim() {
+        "SAMPLE_COUNT" => "SampleCount",
+        "AVERAGE" => "Average",
+        "SUM" => "Sum",
+        "MINIMUM" => "Minimum",
+        "MAXIMUM" => "Maximum",
+        other => other,
     }
+    .to_owned()
+}
+
+/// A unit worth showing a person: not CloudWatch's `None` (no unit), and not a `null` written as text.
+fn shown_unit(unit: Option<&str>) -> Option<String> {
+    non_empty(unit).filter(|u| !matches!(u.as_str(), "None" | "null"))
 }
 
 fn str_at<'v>(v: &'v Value, key: &str) -> Option<&'v str> {

@@ -238,3 +238,46 @@ fn sns_alarm_messages_are_decoded_here_because_the_ecosystem_type_refuses_real_o
         assert!(alarms.iter().all(Result::is_ok), "{name}");
     }
 }
+
+#[test]
+fn statistics_are_named_as_cloudwatch_names_them_and_no_unit_is_not_a_unit() {
+    for (sns, shown) in [
+        ("SAMPLE_COUNT", "SampleCount"),
+        ("AVERAGE", "Average"),
+        ("SUM", "Sum"),
+        ("MINIMUM", "Minimum"),
+        ("MAXIMUM", "Maximum"),
+    ] {
+        let message = serde_json::json!({
+            "AlarmName": "errors", "NewStateValue": "ALARM", "OldStateValue": "OK",
+            "AlarmArn": "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:errors",
+            "Trigger": {"MetricName": "Errors", "Namespace": "AWS/Lambda", "Statistic": sns,
+                "Unit": "None", "Period": 300, "Dimensions": []},
+        });
+        let alarm = from_event(&message).unwrap().remove(0).unwrap();
+        let Watches::Metric {
+            statistic, unit, ..
+        } = &alarm.watches
+        else {
+            panic!("{:?}", alarm.watches)
+        };
+        assert_eq!(statistic.as_deref(), Some(shown));
+        assert_eq!(*unit, None, "CloudWatch's None is no unit");
+        let view = View::new(
+            &alarm,
+            &RenderContext {
+                namespace: "CloudTrailMetrics".into(),
+                rules: None,
+                evidence_log_group: None,
+            },
+        );
+        let text = render::text(&view);
+        assert!(
+            text.contains(&format!(
+                "AWS/Lambda/Errors (no dimensions), {shown} over 5 minutes"
+            )),
+            "{text}"
+        );
+        assert!(!text.contains("None") && !text.contains("null"), "{text}");
+    }
+}

@@ -272,6 +272,7 @@ pub fn discord(view: &View) -> Value {
     let description = markdown_text(&description);
     let mut fields = vec![
         json!({"name": "State", "value": view.transition, "inline": true}),
+        json!({"name": "When", "value": markdown_text(a.time.as_deref().unwrap_or("unknown")), "inline": true}),
         json!({"name": "Account", "value": markdown_text(a.account.as_deref().unwrap_or("unknown")), "inline": true}),
         json!({"name": "Region", "value": markdown_text(a.region.as_deref().unwrap_or("unknown")), "inline": true}),
         json!({"name": "Watches", "value": truncate(&markdown_text(&view.watches.join("\n")), 1024), "inline": false}),
@@ -295,6 +296,14 @@ pub fn discord(view: &View) -> Value {
     });
     if let Some(u) = &view.console_url {
         embed["url"] = json!(u);
+    }
+    // Discord shows it in each reader's time zone; it takes ISO 8601, and payloads write `+0000`.
+    if let Some(at) = a
+        .time
+        .as_deref()
+        .and_then(crate::time::UnixSeconds::parse_rfc3339)
+    {
+        embed["timestamp"] = json!(at.to_string());
     }
     json!({
         "content": truncate(&markdown_text(&format!("{} ({})", view.title, view.transition)), 2000),

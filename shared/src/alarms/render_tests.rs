@@ -233,3 +233,36 @@ fn markdown_links_are_written_out_even_when_one_closes_another() {
     assert_eq!(truncate("🚨🚨🚨", 5), "🚨🚨…", "two units an emoji");
     assert_eq!(truncate("🚨🚨", 4), "🚨🚨");
 }
+
+#[test]
+fn discord_shows_when_the_state_changed() {
+    let view = View::new(
+        &alarm("aws", "eu-west-1"),
+        &RenderContext {
+            namespace: "CloudTrailMetrics".into(),
+            rules: None,
+            evidence_log_group: None,
+        },
+    );
+    let embed = &discord(&view)["embeds"][0];
+    assert_eq!(
+        embed["timestamp"], "2026-11-25T09:12:30Z",
+        "ISO 8601 from +0000"
+    );
+    assert!(embed["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["name"] == "When" && f["value"] == "2026-11-25T09:12:30.833+0000"));
+    let mut untimed = alarm("aws", "eu-west-1");
+    untimed.time = None;
+    let view = View::new(
+        &untimed,
+        &RenderContext {
+            namespace: "CloudTrailMetrics".into(),
+            rules: None,
+            evidence_log_group: None,
+        },
+    );
+    assert!(discord(&view)["embeds"][0].get("timestamp").is_none());
+}
