@@ -2,6 +2,7 @@
 //! detected by shape.
 
 use super::arn::{alarm_name_from_arn, arn_parts, is_region_code};
+use super::regions::region_code;
 use super::{Alarm, Evaluation, MetricQuery, MetricRef, State, Watches};
 use crate::json_shape::{json_type, keys_of};
 use serde_json::Value;
@@ -54,6 +55,14 @@ pub fn from_event(event: &Value) -> Result<AlarmMessages, AlarmError> {
                             .pointer("/Sns/MessageId")
                             .and_then(Value::as_str)
                             .map(str::to_owned);
+                        if a.region.is_none() {
+                            // CloudWatch notifies topics in the alarm's own region.
+                            let topic = r.pointer("/Sns/TopicArn").and_then(Value::as_str);
+                            let (partition, region, _) = arn_parts(topic);
+                            if region.is_some() {
+                                (a.region, a.partition) = (region, partition);
+                            }
+                        }
                         a
                     }),
             );
@@ -138,7 +147,8 @@ fn from_sns_message(m: &Value, what: &str) -> Result<Alarm, AlarmError> {
         description: non_empty(str_at(m, "AlarmDescription")),
         arn: arn.map(str::to_owned),
         account: non_empty(str_at(m, "AWSAccountId")).or(arn_account),
-        region: arn_region,
+        // Old notifications have no AlarmArn: their region is named for people.
+        region: arn_region.or_else(|| str_at(m, "Region").and_then(region_code).map(str::to_owned)),
         partition,
         old_state: str_at(m, "OldStateValue").map(State::parse),
         new_state,

@@ -281,3 +281,34 @@ fn statistics_are_named_as_cloudwatch_names_them_and_no_unit_is_not_a_unit() {
         assert!(!text.contains("None") && !text.contains("null"), "{text}");
     }
 }
+
+#[test]
+fn a_notification_without_an_alarm_arn_takes_its_region_from_its_name_or_its_topic() {
+    let record = |region: &str, topic: &str| {
+        let message = serde_json::json!({
+            "AlarmName": "disk full", "NewStateValue": "ALARM", "OldStateValue": "OK",
+            "AWSAccountId": "123456789012", "Region": region,
+            "StateChangeTime": "2016-03-01T10:00:00.000+0000",
+        });
+        serde_json::json!({"Records": [{"EventSource": "aws:sns", "Sns": {
+            "TopicArn": topic, "MessageId": "m-1", "Message": message.to_string()}}]})
+    };
+    let decode = |event: Value| from_event(&event).unwrap().remove(0).unwrap();
+    let named = decode(record(
+        "EU (Ireland)",
+        "arn:aws:sns:us-west-2:123456789012:alarms",
+    ));
+    assert_eq!(named.region.as_deref(), Some("eu-west-1"), "the name first");
+    assert_eq!(
+        console_url(&named).as_deref(),
+        Some("https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#alarmsV2:alarm/disk%20full")
+    );
+    let by_topic = decode(record(
+        "somewhere new",
+        "arn:aws-cn:sns:cn-north-1:123456789012:alarms",
+    ));
+    assert_eq!(by_topic.region.as_deref(), Some("cn-north-1"));
+    assert_eq!(by_topic.partition, "aws-cn");
+    let neither = decode(record("somewhere new", "arn:aws:sns:EXAMPLE"));
+    assert_eq!(neither.region, None);
+}

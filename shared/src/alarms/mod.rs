@@ -19,12 +19,14 @@
 mod arn;
 mod decode;
 mod links;
+mod regions;
 mod render;
 mod view;
 
 pub use arn::is_region_code;
 pub use decode::{from_event, AlarmError, AlarmMessages};
 pub use links::{console_url, insights_url};
+pub use regions::region_code;
 pub use render::{discord, json_alarm, render, slack, subject, teams, text, Channel, Message};
 pub use view::{RenderContext, RuleInfo, View};
 
