@@ -16,6 +16,9 @@ pub struct Config {
     pub destinations: Vec<Destination>,
     /// `NOTIFY_TRANSITIONS`.
     pub transitions: TransitionFilter,
+    /// `NOTIFY_SILENCED`: also notify changes CloudWatch mutes or suppresses (marked so). Off: they
+    /// are logged, not sent, as CloudWatch runs none of the alarm's actions for them.
+    pub notify_silenced: bool,
     /// `METRIC_NAMESPACE`: trailwatch's namespace, whose alarms get the rule and the evidence link.
     pub namespace: String,
     /// `RULES`: the rules whose descriptions and patterns alarms on trailwatch's metrics show.
@@ -116,6 +119,7 @@ impl Config {
         Ok(Config {
             destinations,
             transitions,
+            notify_silenced: vars.flag("NOTIFY_SILENCED", false)?,
             namespace: vars
                 .parsed::<Namespace>("METRIC_NAMESPACE", DEFAULT_NAMESPACE)?
                 .0,
@@ -226,14 +230,20 @@ mod tests {
         assert_eq!(c.rules, RulesSource::Builtin);
         assert_eq!(c.health_namespace, "Trailwatch");
         assert!(!c.path_style);
+        assert!(
+            !c.notify_silenced,
+            "CloudWatch's silence is kept by default"
+        );
         let c = config(&[
             ("WEBHOOK_URL", "https://x"),
             ("DEDUP", "s3://state/deliveries"),
             ("WEBHOOK_TIMEOUT_SECONDS", "3"),
             ("WEBHOOK_ATTEMPTS", "5"),
             ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
+            ("NOTIFY_SILENCED", "on"),
         ])
         .unwrap();
+        assert!(c.notify_silenced);
         assert_eq!(
             c.delivery_log,
             DeliveryLogMode::S3 {
@@ -254,6 +264,7 @@ mod tests {
             ("DEDUP", "tags", "not a delivery log"),
             ("WEBHOOK_TIMEOUT_SECONDS", "0", "≥ 1"),
             ("WEBHOOK_ATTEMPTS", "many", "whole number"),
+            ("NOTIFY_SILENCED", "muted", "on or off"),
         ] {
             let err = config(&[("WEBHOOK_URL", "https://x"), (name, value)]).unwrap_err();
             let ConfigError::Var(var) = &err else {

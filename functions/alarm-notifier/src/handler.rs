@@ -23,6 +23,8 @@ use crate::health::Health;
 pub struct Handler<W, T, S, L> {
     pub deliverer: Deliverer<W, T, S, L>,
     pub transitions: TransitionFilter,
+    /// Notify changes CloudWatch mutes or suppresses too (`NOTIFY_SILENCED`).
+    pub notify_silenced: bool,
     pub namespace: String,
     pub rules: Option<RuleSet>,
     pub evidence_log_group: Option<String>,
@@ -108,6 +110,17 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Han
         let mut health = Health::default();
         let decoded = match alarms::from_event(event) {
             Ok(d) => d,
+            Err(AlarmError::NotAStateChange(what)) => {
+                // CloudWatch sends configuration changes to the same rules; they notify no one.
+                tracing::info!(
+                    event = what,
+                    "not an alarm state change: acknowledged, nothing sent"
+                );
+                return Handled {
+                    response: Ok(json!({ "ignored": what })),
+                    health,
+                };
+            }
             Err(e) => {
                 tracing::error!(error = %e, "unrecognised event");
                 health.unreadable += 1;
@@ -202,6 +215,20 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Han
             health.filtered += 1;
             return Notified {
                 summary: json!({"alarm": alarm.name, "transition": transition, "filtered": true}),
+                deliveries: 0,
+                failures: Vec::new(),
+            };
+        }
+        if let Some(why) = alarm.silence.why().filter(|_| !self.notify_silenced) {
+            tracing::info!(
+                alarm = alarm.name,
+                transition,
+                silenced = why,
+                "silenced by CloudWatch, as its own actions are: not sent (NOTIFY_SILENCED=on sends it, marked)"
+            );
+            health.silenced += 1;
+            return Notified {
+                summary: json!({"alarm": alarm.name, "transition": transition, "silenced": why}),
                 deliveries: 0,
                 failures: Vec::new(),
             };
@@ -359,6 +386,7 @@ mod tests {
         Handler {
             deliverer: deliverer(destinations, topic),
             transitions: TransitionFilter::Default,
+            notify_silenced: false,
             namespace: "CloudTrailMetrics".into(),
             rules: Some(RuleSet::builtin("CloudTrailMetrics").unwrap()),
             evidence_log_group: Some("/aws/lambda/trail-metrics".into()),
@@ -432,6 +460,79 @@ mod tests {
         assert_eq!(again.health.duplicates, 3);
         // The SSM parameter was read once for the container.
         assert_eq!(n.deliverer.secrets.reads.load(Ordering::SeqCst), 1);
+    }
+
+    const MUTED: &str = include_str!(
+        "../../../events/alarm-notifier/documented/eventbridge-single-metric-muted.json"
+    );
+    const SUPPRESSED: &str = include_str!(
+        "../../../events/alarm-notifier/documented/eventbridge-composite-suppressed.json"
+    );
+    const CONFIGURATION_CHANGE: &str = include_str!(
+        "../../../events/alarm-notifier/documented/eventbridge-config-change-update.json"
+    );
+
+    #[tokio::test(start_paused = true)]
+    async fn what_cloudwatch_mutes_or_suppresses_is_not_sent_unless_asked_and_then_marked() {
+        for (name, payload, why) in [
+            (
+                "muted",
+                MUTED,
+                "muted by CloudWatch alarm mute rule testMute",
+            ),
+            ("suppressed", SUPPRESSED, "actions suppressed by WaitPeriod"),
+        ] {
+            let event: Value = serde_json::from_str(payload).unwrap();
+            let quiet = notifier(all());
+            let handled = quiet.handle(&event, in_30s()).await;
+            let response = handled.response.unwrap();
+            assert!(
+                response["alarms"][0]["silenced"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(why),
+                "{name}: {response}"
+            );
+            assert_eq!(quiet.deliverer.webhooks.calls_to(SLACK).len(), 0, "{name}");
+            assert_eq!(
+                quiet.deliverer.topic.sent.lock().unwrap().len(),
+                0,
+                "{name}"
+            );
+            assert_eq!((handled.health.silenced, handled.health.delivered), (1, 0));
+
+            let mut asked = notifier(all());
+            asked.notify_silenced = true;
+            let handled = asked.handle(&event, in_30s()).await;
+            assert!(handled.response.is_ok(), "{name}");
+            assert_eq!(handled.health.delivered, 3, "{name}");
+            let slack = asked.deliverer.webhooks.calls_to(SLACK);
+            assert!(
+                slack[0]["text"].as_str().unwrap().starts_with("🔕 "),
+                "{name}"
+            );
+            let email = asked.deliverer.topic.sent.lock().unwrap().clone();
+            assert!(
+                email[0]
+                    .2
+                    .contains(&format!("Silenced by CloudWatch: {why}")),
+                "{name}: {}",
+                email[0].2
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_configuration_change_is_acknowledged_and_sends_nothing() {
+        let n = notifier(all());
+        let event: Value = serde_json::from_str(CONFIGURATION_CHANGE).unwrap();
+        let handled = n.handle(&event, in_30s()).await;
+        assert_eq!(
+            handled.response.unwrap(),
+            json!({"ignored": "a configuration change (update) of alarm \"ServerCpuTooHigh\""})
+        );
+        assert_eq!(n.deliverer.webhooks.calls_to(SLACK).len(), 0);
+        assert_eq!(handled.health, Health::default(), "no alarm, no failure");
     }
 
     #[tokio::test(start_paused = true)]

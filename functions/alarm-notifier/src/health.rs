@@ -7,6 +7,8 @@ use serde_json::Value;
 pub struct Health {
     pub alarms: u64,
     pub filtered: u64,
+    /// Changes CloudWatch muted or suppressed, not notified.
+    pub silenced: u64,
     pub unreadable: u64,
     pub delivered: u64,
     pub duplicates: u64,
@@ -25,6 +27,7 @@ impl Health {
             &[
                 ("AlarmsReceived", "Count", self.alarms as f64),
                 ("AlarmsFiltered", "Count", self.filtered as f64),
+                ("AlarmsSilenced", "Count", self.silenced as f64),
                 ("MessagesUnreadable", "Count", self.unreadable as f64),
                 ("Deliveries", "Count", self.delivered as f64),
                 ("DeliveriesDuplicate", "Count", self.duplicates as f64),

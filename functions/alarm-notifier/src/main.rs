@@ -62,6 +62,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             now: UnixSeconds::now,
         },
         transitions: config.transitions,
+        notify_silenced: config.notify_silenced,
         namespace: config.namespace,
         rules: Some(rules),
         evidence_log_group: config.evidence_log_group,

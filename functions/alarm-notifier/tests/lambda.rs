@@ -463,6 +463,58 @@ async fn transitions_not_notified_are_dropped_with_a_log_line() {
     );
 }
 
+/// Documented EventBridge events: a change CloudWatch mutes, one whose actions it suppresses, and a
+/// configuration change. None reaches a channel; each is acknowledged, with a log line.
+#[tokio::test(flavor = "multi_thread")]
+async fn what_cloudwatch_keeps_quiet_stays_quiet_and_configuration_changes_are_acknowledged() {
+    let _serial = SERIAL.lock().await;
+    let watch = notifier();
+    for (file, logged) in [
+        (
+            "documented/eventbridge-single-metric-muted.json",
+            "muted by CloudWatch alarm mute rule testMute",
+        ),
+        (
+            "documented/eventbridge-composite-suppressed.json",
+            "actions suppressed by WaitPeriod",
+        ),
+    ] {
+        let event = unique(&sample(file));
+        let out = watch.invoke(&event);
+        assert!(out.ok, "{file}: {out:?}");
+        assert!(
+            out.json()["alarms"][0]["silenced"]
+                .as_str()
+                .unwrap()
+                .starts_with(logged),
+            "{file}: {}",
+            out.stdout
+        );
+        assert_arrived(&event, 0);
+        let (name, _) = expected(&event);
+        let log = watch.log();
+        assert!(
+            log.lines()
+                .any(|l| l.contains("silenced by CloudWatch") && l.contains(&name)),
+            "{file}: {log}"
+        );
+    }
+    let out = watch.invoke(&sample("documented/eventbridge-config-change-update.json"));
+    assert!(out.ok, "{out:?}");
+    assert_eq!(
+        out.json()["ignored"],
+        "a configuration change (update) of alarm \"ServerCpuTooHigh\""
+    );
+    assert!(
+        watch
+            .log()
+            .lines()
+            .any(|l| l.contains("not an alarm state change: acknowledged")),
+        "{}",
+        watch.log()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_error_is_retried_within_the_invocation() {
     let _serial = SERIAL.lock().await;

@@ -3,7 +3,9 @@
 
 use super::arn::{alarm_name_from_arn, arn_parts, is_region_code};
 use super::regions::region_code;
-use super::{Alarm, Evaluation, MetricQuery, MetricRef, State, Watches};
+use super::{
+    Alarm, Evaluation, MetricQuery, MetricRef, Mute, Silence, State, Suppression, Watches,
+};
 use crate::json_shape::{json_type, keys_of};
 use serde_json::Value;
 
@@ -13,6 +15,9 @@ pub enum AlarmError {
     Unrecognised(String),
     #[error("{what}: {message}")]
     Malformed { what: String, message: String },
+    /// An event about an alarm that is no state change (a configuration change): nothing to notify.
+    #[error("not an alarm state change: {0}")]
+    NotAStateChange(String),
 }
 
 fn malformed(what: impl Into<String>, message: impl Into<String>) -> AlarmError {
@@ -82,6 +87,13 @@ pub fn from_event(event: &Value) -> Result<AlarmMessages, AlarmError> {
         }
         if let Some(detail) = event.get("detail") {
             let detail_type = str_at(event, "detail-type").unwrap_or("");
+            if detail_type == "CloudWatch Alarm Configuration Change" {
+                return Err(AlarmError::NotAStateChange(format!(
+                    "a configuration change ({}) of alarm {:?}",
+                    str_at(detail, "operation").unwrap_or("unknown operation"),
+                    str_at(detail, "alarmName").unwrap_or("")
+                )));
+            }
             if detail_type != "CloudWatch Alarm State Change" {
                 return Err(AlarmError::Unrecognised(format!(
                     "an EventBridge event of type {detail_type:?} from aws.cloudwatch"
@@ -158,6 +170,7 @@ fn from_sns_message(m: &Value, what: &str) -> Result<Alarm, AlarmError> {
         evaluation,
         source: "SNS",
         message_id: None,
+        silence: Silence::default(),
     })
 }
 
@@ -252,7 +265,39 @@ fn from_alarm_data(
         evaluation,
         source,
         message_id: non_empty(str_at(envelope, "id")),
+        silence: silence(data, config),
     })
+}
+
+/// CloudWatch's silence over an alarm-data change: suppression in `state` and `previousState`, and
+/// `muteDetail` beside them.
+fn silence(data: &Value, config: &Value) -> Silence {
+    let suppression = |state: &str| {
+        let s = data.get(state)?;
+        Some(Suppression {
+            by: non_empty(str_at(s, "actionsSuppressedBy"))?,
+            reason: non_empty(str_at(s, "actionsSuppressedReason")),
+            suppressor: non_empty(str_at(config, "actionsSuppressor")),
+        })
+    };
+    let suppressed = suppression("state");
+    let suppression_ended = match (&suppressed, suppression("previousState")) {
+        (None, Some(before)) => Some(before),
+        _ => None,
+    };
+    let mute = data
+        .get("muteDetail")
+        .filter(|m| m.is_object())
+        .map(|m| Mute {
+            rule: non_empty(str_at(m, "mutedByArn")),
+            start: non_empty(str_at(m, "muteWindowStart")),
+            end: non_empty(str_at(m, "muteWindowEnd")),
+        });
+    Silence {
+        suppressed,
+        mute,
+        suppression_ended,
+    }
 }
 
 /// What an alarm-data alarm watches: a composite's rule and the children that triggered it, one

@@ -209,11 +209,11 @@ fn unrecognised_messages_are_errors_that_say_what_they_saw() {
         .unwrap_err()
         .to_string()
         .contains("not a CloudWatch alarm notification"));
-    let other = serde_json::json!({"source": "aws.cloudwatch", "detail-type": "CloudWatch Alarm Configuration Change", "detail": {}});
+    let other = serde_json::json!({"source": "aws.cloudwatch", "detail-type": "CloudWatch Alarm Renamed", "detail": {}});
     assert!(from_event(&other)
         .unwrap_err()
         .to_string()
-        .contains("Configuration Change"));
+        .contains("\"CloudWatch Alarm Renamed\" from aws.cloudwatch"));
 }
 
 #[test]
@@ -311,4 +311,75 @@ fn a_notification_without_an_alarm_arn_takes_its_region_from_its_name_or_its_top
     assert_eq!(by_topic.partition, "aws-cn");
     let neither = decode(record("somewhere new", "arn:aws:sns:EXAMPLE"));
     assert_eq!(neither.region, None);
+}
+
+#[test]
+fn cloudwatchs_silence_is_read_where_aws_documents_it() {
+    let muted = one("documented/eventbridge-single-metric-muted.json");
+    assert_eq!(
+        muted.silence.mute,
+        Some(Mute {
+            rule: Some("arn:aws:cloudwatch:us-east-1:1234567890:alarm-mute-rule:testMute".into()),
+            start: Some("2026-01-01T10:00:00.000+0000".into()),
+            end: Some("2026-01-01T12:00:00.000+0000".into()),
+        })
+    );
+    assert!(muted.silence.silenced());
+    assert_eq!(
+        muted.silence.why().as_deref(),
+        Some("muted by CloudWatch alarm mute rule testMute from 2026-01-01T10:00:00.000+0000 to 2026-01-01T12:00:00.000+0000")
+    );
+
+    let suppressed = one("documented/eventbridge-composite-suppressed.json");
+    assert_eq!(
+        suppressed.silence.suppressed,
+        Some(Suppression {
+            by: "WaitPeriod".into(),
+            reason: Some("Actions suppressed by WaitPeriod".into()),
+            suppressor: Some("ServiceMaintenanceAlarm".into()),
+        })
+    );
+    assert_eq!(
+        (
+            suppressed.silence.mute.as_ref(),
+            suppressed.silence.suppression_ended.as_ref()
+        ),
+        (None, None)
+    );
+    assert!(suppressed.silence.silenced());
+    assert_eq!(
+        suppressed.silence.why().as_deref(),
+        Some("actions suppressed by WaitPeriod (suppressor alarm ServiceMaintenanceAlarm)")
+    );
+
+    // The Lambda action CloudWatch runs when the wait period ends: ALARM → ALARM, the previous
+    // state suppressed.
+    let ended = one("aws_lambda_events/example-cloudwatch-alarm-composite.json");
+    assert_eq!(
+        (ended.old_state.clone(), ended.new_state.clone()),
+        (Some(State::Alarm), State::Alarm)
+    );
+    assert!(!ended.silence.silenced());
+    assert_eq!(
+        ended
+            .silence
+            .suppression_ended
+            .as_ref()
+            .map(|s| s.by.as_str()),
+        Some("WaitPeriod")
+    );
+
+    let plain = one("eventbridge-alarm-state-change.json");
+    assert_eq!(plain.silence, Silence::default());
+}
+
+#[test]
+fn a_configuration_change_is_no_state_change_and_says_which() {
+    let err = from_event(&fixture("documented/eventbridge-config-change-update.json")).unwrap_err();
+    assert_eq!(
+        err,
+        AlarmError::NotAStateChange(
+            "a configuration change (update) of alarm \"ServerCpuTooHigh\"".into()
+        )
+    );
 }

@@ -141,6 +141,75 @@ pub struct Alarm {
     pub source: &'static str,
     /// The transport's id of the message (SNS `MessageId`, EventBridge `id`), when it has one.
     pub message_id: Option<String>,
+    /// What the payload says of CloudWatch's own silence over this change.
+    pub silence: Silence,
+}
+
+/// CloudWatch keeps an alarm's actions quiet in two ways, and says so in the events it sends to
+/// EventBridge: a composite alarm's actions suppressed by its suppressor alarm, and an alarm mute
+/// rule. Alarm actions (SNS, Lambda) are not run while either holds; EventBridge still gets the change.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Silence {
+    /// `state.actionsSuppressedBy` / `actionsSuppressedReason`: this change's actions are suppressed.
+    pub suppressed: Option<Suppression>,
+    /// `muteDetail`: a mute rule mutes the alarm's actions. CloudWatch adds it to the events of muted
+    /// alarms; its window is the rule's, shown as given.
+    pub mute: Option<Mute>,
+    /// The previous state's actions were suppressed and this one's are not: the change comes now
+    /// because the suppression ended (a composite alarm acts on its current state then).
+    pub suppression_ended: Option<Suppression>,
+}
+
+/// Why a composite alarm's actions are suppressed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suppression {
+    /// `WaitPeriod`, `ExtensionPeriod` or `Alarm` (the suppressor alarm is in ALARM).
+    pub by: String,
+    pub reason: Option<String>,
+    /// The suppressor alarm (`configuration.actionsSuppressor`), when the payload names it.
+    pub suppressor: Option<String>,
+}
+
+/// An alarm mute rule over the alarm (`muteDetail`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mute {
+    /// `mutedByArn`: the mute rule.
+    pub rule: Option<String>,
+    pub start: Option<String>,
+    pub end: Option<String>,
+}
+
+impl Silence {
+    /// Whether CloudWatch runs no action for this change.
+    pub fn silenced(&self) -> bool {
+        self.suppressed.is_some() || self.mute.is_some()
+    }
+
+    /// Why, in words, when silenced.
+    pub fn why(&self) -> Option<String> {
+        if let Some(m) = &self.mute {
+            let rule = m.rule.as_deref().map(|r| r.rsplit(':').next().unwrap_or(r));
+            return Some(format!(
+                "muted by CloudWatch alarm mute rule {}{}",
+                rule.unwrap_or("(unnamed)"),
+                match (&m.start, &m.end) {
+                    (Some(s), Some(e)) => format!(" from {s} to {e}"),
+                    (None, Some(e)) => format!(" until {e}"),
+                    _ => String::new(),
+                }
+            ));
+        }
+        self.suppressed.as_ref().map(|s| {
+            format!(
+                "actions suppressed by {}{}",
+                s.by,
+                s.suppressor
+                    .as_deref()
+                    .map(|a| format!(" (suppressor alarm {a})"))
+                    .unwrap_or_default()
+            )
+        })
+    }
 }
 
 #[cfg(test)]

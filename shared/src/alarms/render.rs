@@ -8,7 +8,12 @@ use serde_json::{json, Value};
 /// An e-mail subject: ASCII, one line, fewer than 100 characters (SNS's limits: "less than 100").
 pub fn subject(view: &View) -> String {
     let a = &view.alarm;
-    let mut s = format!("{}: {}", a.new_state, a.name);
+    let silenced = if a.silence.silenced() {
+        "(silenced) "
+    } else {
+        ""
+    };
+    let mut s = format!("{silenced}{}: {}", a.new_state, a.name);
     if let Some(r) = &a.region {
         s.push_str(&format!(" in {r}"));
     }
@@ -40,6 +45,9 @@ pub fn text(view: &View) -> String {
         out.push_str(&format!(" at {t}"));
     }
     out.push_str(&format!("\n{}\n", capitalise(&view.where_)));
+    if let Some(note) = &view.silence_note {
+        out.push_str(&format!("\n{note}\n"));
+    }
     if let Some(d) = &a.description {
         out.push_str(&format!("\n{d}\n"));
     }
@@ -100,6 +108,9 @@ pub fn slack(view: &View) -> Value {
             {"type": "mrkdwn", "text": format!("*Region*\n{}", slack_text(a.region.as_deref().unwrap_or("unknown")))},
         ]}),
     ];
+    if let Some(note) = &view.silence_note {
+        blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(&slack_text(note), 3000)}]}));
+    }
     if let Some(d) = &a.description {
         blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": truncate(&slack_text(d), 3000)}}));
     }
@@ -218,6 +229,9 @@ pub fn teams(view: &View) -> Value {
             {"title": "Region", "value": markdown_text(a.region.as_deref().unwrap_or("unknown"))},
         ]}),
     ];
+    if let Some(note) = &view.silence_note {
+        body.push(json!({"type": "TextBlock", "text": markdown_text(note), "isSubtle": true, "wrap": true}));
+    }
     if let Some(d) = &a.description {
         body.push(json!({"type": "TextBlock", "text": markdown_text(d), "wrap": true}));
     }
@@ -261,6 +275,9 @@ pub fn teams(view: &View) -> Value {
 pub fn discord(view: &View) -> Value {
     let a = &view.alarm;
     let mut description = String::new();
+    if let Some(note) = &view.silence_note {
+        description.push_str(&format!("*{note}*\n\n"));
+    }
     if let Some(d) = &a.description {
         description.push_str(d);
         description.push_str("\n\n");
@@ -362,6 +379,18 @@ pub fn json_alarm(view: &View) -> Value {
             "treatMissingData": e.treat_missing_data,
         },
         "summary": view.watches,
+        // CloudWatch's silence, in every message: null when there is none.
+        "silenced": a.silence.silenced(),
+        "actionsSuppressedBy": a.silence.suppressed.as_ref().map(|s| &s.by),
+        "actionsSuppressedReason": a.silence.suppressed.as_ref().and_then(|s| s.reason.as_ref()),
+        "actionsSuppressor": a.silence.suppressed.as_ref().or(a.silence.suppression_ended.as_ref()).and_then(|s| s.suppressor.as_ref()),
+        "muteDetail": a.silence.mute.as_ref().map(|m| json!({
+            "mutedByArn": m.rule, "muteWindowStart": m.start, "muteWindowEnd": m.end,
+        })),
+        "suppressionEnded": a.silence.suppression_ended.as_ref().map(|s| json!({
+            "actionsSuppressedBy": s.by, "actionsSuppressedReason": s.reason,
+        })),
+        "silenceNote": view.silence_note,
         "consoleUrl": view.console_url,
         "trailwatchRule": view.rule.as_ref().map(|r| json!({
             "name": r.name, "description": r.description, "pattern": r.pattern, "evidenceUrl": r.insights_url,

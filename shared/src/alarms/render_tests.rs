@@ -19,6 +19,7 @@ fn alarm(partition: &str, region: &str) -> Alarm {
         evaluation: Evaluation::default(),
         source: "SNS",
         message_id: None,
+        silence: Silence::default(),
     }
 }
 

@@ -1,7 +1,7 @@
 //! What every rendering says about an alarm, worked out once: the [`View`].
 
 use super::links::{console_url, insights_url};
-use crate::alarms::{Alarm, Evaluation, MetricQuery, MetricRef, State, Watches};
+use crate::alarms::{Alarm, Evaluation, MetricQuery, MetricRef, Silence, State, Watches};
 use crate::rules::ruleset::RuleSet;
 
 /// What rendering knows beyond the alarm: trailwatch's rules and where its evidence is logged.
@@ -34,6 +34,10 @@ pub struct View {
     pub watches: Vec<String>,
     pub console_url: Option<String>,
     pub rule: Option<RuleInfo>,
+    /// What CloudWatch's silence over the change means for this message, when there is any: it is
+    /// muted or suppressed (and sent only because the notifier is told to), or a suppression just
+    /// ended.
+    pub silence_note: Option<String>,
 }
 
 impl View {
@@ -47,10 +51,12 @@ impl View {
             alarm.account.as_deref().unwrap_or("unknown"),
             alarm.region.as_deref().unwrap_or("unknown")
         );
+        let silenced = alarm.silence.silenced();
         View {
             alarm: alarm.clone(),
             title: format!(
-                "{} {}: {}",
+                "{}{} {}: {}",
+                if silenced { "🔕 " } else { "" },
                 emoji(&alarm.new_state),
                 alarm.new_state,
                 alarm.name
@@ -60,8 +66,28 @@ impl View {
             watches: describe_watches(alarm),
             console_url: console_url(alarm),
             rule: rule_info(alarm, ctx),
+            silence_note: silence_note(&alarm.silence),
         }
     }
+}
+
+fn silence_note(silence: &Silence) -> Option<String> {
+    if let Some(why) = silence.why() {
+        return Some(format!(
+            "Silenced by CloudWatch: {why}. CloudWatch runs none of the alarm's actions for this change."
+        ));
+    }
+    if let Some(s) = &silence.suppression_ended {
+        return Some(format!(
+            "Sent now because its actions were suppressed by {}{} and that has ended: CloudWatch acts on the state the alarm is in.",
+            s.by,
+            s.reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        ));
+    }
+    None
 }
 
 fn emoji(state: &State) -> &'static str {
