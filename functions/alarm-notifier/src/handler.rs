@@ -522,6 +522,37 @@ mod tests {
         }
     }
 
+    const CONTRIBUTOR: &str =
+        include_str!("../../../events/alarm-notifier/documented/eventbridge-contributor.json");
+
+    #[tokio::test(start_paused = true)]
+    async fn each_contributor_of_a_multi_time_series_alarm_is_its_own_message() {
+        let n = notifier(all());
+        let mut event: Value = serde_json::from_str(CONTRIBUTOR).unwrap();
+        // Not muted (the documented example is).
+        event["detail"]
+            .as_object_mut()
+            .unwrap()
+            .remove("muteDetail");
+        let mut other = event.clone();
+        other["detail"]["alarmContributor"] =
+            json!({"id": "0f0f0f0f0f0f0f0f", "attributes": {"TableName": "orders"}});
+        for e in [&event, &other, &event] {
+            assert!(n.handle(e, in_30s()).await.response.is_ok());
+        }
+        let slack = n.deliverer.webhooks.calls_to(SLACK);
+        let titles: Vec<&str> = slack.iter().map(|m| m["text"].as_str().unwrap()).collect();
+        assert_eq!(
+            titles.len(),
+            2,
+            "one each, the repeat not sent again: {titles:?}"
+        );
+        assert!(titles[0].starts_with(
+            "🚨 ALARM: DynamoDBInsightsAlarm for TableName=example-dynamodb-table-name"
+        ));
+        assert!(titles[1].starts_with("🚨 ALARM: DynamoDBInsightsAlarm for TableName=orders"));
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_configuration_change_is_acknowledged_and_sends_nothing() {
         let n = notifier(all());

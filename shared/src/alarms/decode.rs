@@ -4,14 +4,15 @@
 use super::arn::{alarm_name_from_arn, arn_parts, is_region_code};
 use super::regions::region_code;
 use super::{
-    Alarm, Evaluation, MetricQuery, MetricRef, Mute, Silence, State, Suppression, Watches,
+    Alarm, Contributor, Evaluation, MetricQuery, MetricRef, Mute, Silence, State, Suppression,
+    Watches,
 };
 use crate::json_shape::{json_type, keys_of};
 use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AlarmError {
-    #[error("unrecognised event: {0}. alarm-notifier accepts SNS notifications of CloudWatch alarms, CloudWatch's Lambda alarm action and EventBridge \"CloudWatch Alarm State Change\" events")]
+    #[error("unrecognised event: {0}. alarm-notifier accepts SNS notifications of CloudWatch alarms, CloudWatch's Lambda alarm action and EventBridge \"CloudWatch Alarm State Change\" and \"CloudWatch Alarm Contributor State Change\" events")]
     Unrecognised(String),
     #[error("{what}: {message}")]
     Malformed { what: String, message: String },
@@ -94,7 +95,9 @@ pub fn from_event(event: &Value) -> Result<AlarmMessages, AlarmError> {
                     str_at(detail, "alarmName").unwrap_or("")
                 )));
             }
-            if detail_type != "CloudWatch Alarm State Change" {
+            if detail_type != "CloudWatch Alarm State Change"
+                && detail_type != "CloudWatch Alarm Contributor State Change"
+            {
                 return Err(AlarmError::Unrecognised(format!(
                     "an EventBridge event of type {detail_type:?} from aws.cloudwatch"
                 )));
@@ -171,6 +174,7 @@ fn from_sns_message(m: &Value, what: &str) -> Result<Alarm, AlarmError> {
         source: "SNS",
         message_id: None,
         silence: Silence::default(),
+        contributor: None,
     })
 }
 
@@ -266,6 +270,25 @@ fn from_alarm_data(
         source,
         message_id: non_empty(str_at(envelope, "id")),
         silence: silence(data, config),
+        contributor: contributor(data),
+    })
+}
+
+/// The time series of a multi-time-series (Metrics Insights) alarm this change is about
+/// (`alarmContributor`), its attributes in the payload's order.
+fn contributor(data: &Value) -> Option<Contributor> {
+    let c = data.get("alarmContributor")?;
+    Some(Contributor {
+        id: non_empty(str_at(c, "id"))?,
+        attributes: c
+            .get("attributes")
+            .and_then(Value::as_object)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                    .collect()
+            })
+            .unwrap_or_default(),
     })
 }
 
@@ -383,6 +406,7 @@ struct QueryKeys {
     dimensions: &'static str,
     stat: &'static str,
     period: &'static str,
+    query_period: &'static str,
     return_data: &'static str,
 }
 
@@ -396,6 +420,7 @@ const SNS_KEYS: QueryKeys = QueryKeys {
     dimensions: "Dimensions",
     stat: "/MetricStat/Stat",
     period: "/MetricStat/Period",
+    query_period: "Period",
     return_data: "ReturnData",
 };
 
@@ -409,6 +434,7 @@ const EVENT_KEYS: QueryKeys = QueryKeys {
     dimensions: "dimensions",
     stat: "/metricStat/stat",
     period: "/metricStat/period",
+    query_period: "period",
     return_data: "returnData",
 };
 
@@ -423,7 +449,11 @@ fn query(q: &Value, k: &QueryKeys) -> MetricQuery {
             dimensions: dimensions(m.get(k.dimensions)),
         }),
         stat: q.pointer(k.stat).and_then(Value::as_str).map(str::to_owned),
-        period: q.pointer(k.period).and_then(Value::as_u64),
+        // A metric's period, or an expression's own (a Metrics Insights query has one).
+        period: q
+            .pointer(k.period)
+            .or_else(|| q.get(k.query_period))
+            .and_then(Value::as_u64),
         return_data: q
             .get(k.return_data)
             .and_then(Value::as_bool)
@@ -431,7 +461,6 @@ fn query(q: &Value, k: &QueryKeys) -> MetricQuery {
     }
 }
 
-/// `AVERAGE` → `Average` (old SNS payloads shout).
 /// A statistic as CloudWatch's console and API name it: SNS notifications write `SAMPLE_COUNT`,
 /// `AVERAGE`…, the API `SampleCount`, `Average`. Percentiles and other extended statistics pass as
 /// written.

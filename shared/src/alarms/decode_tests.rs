@@ -383,3 +383,44 @@ fn a_configuration_change_is_no_state_change_and_says_which() {
         )
     );
 }
+
+#[test]
+fn a_contributor_is_one_alarm_for_one_time_series_over_its_querys_own_period() {
+    let mut event = fixture("documented/eventbridge-contributor.json");
+    let alarm = from_event(&event).unwrap().remove(0).unwrap();
+    assert_eq!(
+        alarm.contributor,
+        Some(Contributor {
+            id: "6d442278dba546f6".into(),
+            attributes: vec![("TableName".into(), "example-dynamodb-table-name".into())],
+        })
+    );
+    let Watches::Math { queries } = &alarm.watches else {
+        panic!("{:?}", alarm.watches)
+    };
+    assert_eq!(queries[0].period, Some(60), "the query's own period");
+    let view = View::new(
+        &alarm,
+        &RenderContext {
+            namespace: "CloudTrailMetrics".into(),
+            rules: None,
+            evidence_log_group: None,
+        },
+    );
+    assert_eq!(
+        view.title, "🔕 🚨 ALARM: DynamoDBInsightsAlarm for TableName=example-dynamodb-table-name",
+        "muted by the page's muteDetail too"
+    );
+    // The evidence window covers the query's period (60 s), not a default 5 minutes.
+    assert_eq!(
+        super::view::window(&alarm),
+        Some(("2025-12-01T13:26:04Z".into(), "2025-12-01T13:47:04Z".into()))
+    );
+    // No attributes: the series is named by its id.
+    event["detail"]["alarmContributor"]["attributes"] = serde_json::json!({});
+    let bare = from_event(&event).unwrap().remove(0).unwrap();
+    assert_eq!(
+        bare.contributor.map(|c| c.label()).as_deref(),
+        Some("time series 6d442278dba546f6")
+    );
+}

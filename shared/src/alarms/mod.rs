@@ -8,7 +8,8 @@
 //! Accepted, auto-detected:
 //! - SNS events carrying alarm notifications (`Records[].Sns.Message`), every record;
 //! - CloudWatch's direct Lambda alarm action (`"source":"aws.cloudwatch"`, `alarmData`);
-//! - EventBridge "CloudWatch Alarm State Change" events (`detail`).
+//! - EventBridge "CloudWatch Alarm State Change" and "CloudWatch Alarm Contributor State Change"
+//!   events (`detail`); configuration changes are recognised and refused as no state change.
 //!
 //! Rendering ([`render`]) gives plain text (e-mail, SMS), Slack Block Kit, a Teams Adaptive Card, a Discord
 //! embed, and the normalised alarm as JSON. Every rendering says the same things: name and description,
@@ -143,6 +144,31 @@ pub struct Alarm {
     pub message_id: Option<String>,
     /// What the payload says of CloudWatch's own silence over this change.
     pub silence: Silence,
+    /// The one time series of a multi-time-series alarm this change is about.
+    pub contributor: Option<Contributor>,
+}
+
+/// One time series of a multi-time-series (Metrics Insights) alarm: each changes state on its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contributor {
+    /// CloudWatch's id of the series (16 hexadecimal characters).
+    pub id: String,
+    /// What tells it apart: its `GROUP BY` dimensions (`TableName`, `UserName`…).
+    pub attributes: Vec<(String, String)>,
+}
+
+impl Contributor {
+    /// `UserName=alice, Account=111`, or the id when there are no attributes.
+    pub fn label(&self) -> String {
+        if self.attributes.is_empty() {
+            return format!("time series {}", self.id);
+        }
+        self.attributes
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// CloudWatch keeps an alarm's actions quiet in two ways, and says so in the events it sends to

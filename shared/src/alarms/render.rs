@@ -379,6 +379,10 @@ pub fn json_alarm(view: &View) -> Value {
             "treatMissingData": e.treat_missing_data,
         },
         "summary": view.watches,
+        "contributor": a.contributor.as_ref().map(|c| json!({
+            "id": c.id,
+            "attributes": c.attributes.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
+        })),
         // CloudWatch's silence, in every message: null when there is none.
         "silenced": a.silence.silenced(),
         "actionsSuppressedBy": a.silence.suppressed.as_ref().map(|s| &s.by),

@@ -20,6 +20,7 @@ fn alarm(partition: &str, region: &str) -> Alarm {
         source: "SNS",
         message_id: None,
         silence: Silence::default(),
+        contributor: None,
     }
 }
 

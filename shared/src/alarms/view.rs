@@ -54,12 +54,18 @@ impl View {
         let silenced = alarm.silence.silenced();
         View {
             alarm: alarm.clone(),
+            // A contributor is one time series changing state on its own: the title names it.
             title: format!(
-                "{}{} {}: {}",
+                "{}{} {}: {}{}",
                 if silenced { "🔕 " } else { "" },
                 emoji(&alarm.new_state),
                 alarm.new_state,
-                alarm.name
+                alarm.name,
+                alarm
+                    .contributor
+                    .as_ref()
+                    .map(|c| format!(" for {}", c.label()))
+                    .unwrap_or_default()
             ),
             transition,
             where_,
@@ -156,7 +162,7 @@ fn rule_info(alarm: &Alarm, ctx: &RenderContext<'_>) -> Option<RuleInfo> {
 /// The alarm's evaluation window, widened a little, as RFC 3339: from (change time − periods × period
 /// − 15 min) to (change time + 5 min). Evidence is logged when the log file arrives, minutes after the
 /// events, so the window reaches back further than the metric's.
-fn window(alarm: &Alarm) -> Option<(String, String)> {
+pub(super) fn window(alarm: &Alarm) -> Option<(String, String)> {
     let time = alarm.time.as_deref()?;
     // "2026-11-25T09:12:30.833+0000" → "2026-11-25T09:12:30Z"
     let compact: String = time.chars().filter(|c| *c != ' ').collect();

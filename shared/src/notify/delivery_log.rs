@@ -140,6 +140,12 @@ pub fn message_key(alarm: &Alarm) -> Option<String> {
         (Some(time), _) => {
             hash.update(alarm.arn.as_deref().unwrap_or(&alarm.name).as_bytes());
             hash.update(b"\n");
+            // Two series of one alarm changing at once are two messages.
+            if let Some(c) = &alarm.contributor {
+                hash.update(b"contributor ");
+                hash.update(c.id.as_bytes());
+                hash.update(b"\n");
+            }
             hash.update(alarm.new_state.as_str().as_bytes());
             hash.update(b"\n");
             hash.update(time.as_bytes());

@@ -80,3 +80,25 @@ async fn the_memory_log_is_bounded() {
     assert!(log.get("k5").await.unwrap().is_some());
     assert_eq!(log.marks.lock().unwrap().0.len(), MEMORY_LOG_KEYS);
 }
+
+#[test]
+fn two_contributors_of_one_alarm_changing_at_once_are_two_messages() {
+    let event: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../events/alarm-notifier/documented/eventbridge-contributor.json"
+    ))
+    .unwrap();
+    let alarm = crate::alarms::from_event(&event)
+        .unwrap()
+        .remove(0)
+        .unwrap();
+    let mut other = alarm.clone();
+    if let Some(c) = other.contributor.as_mut() {
+        c.id = "0000000000000001".into();
+    }
+    let mut whole = alarm.clone();
+    whole.contributor = None;
+    let keys = [&alarm, &other, &whole].map(|a| super::message_key(a).unwrap());
+    assert_ne!(keys[0], keys[1]);
+    assert_ne!(keys[0], keys[2]);
+    assert_eq!(super::message_key(&alarm.clone()), Some(keys[0].clone()));
+}
