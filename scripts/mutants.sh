@@ -50,6 +50,8 @@ done
 )
 
 out="${MUTANTS_OUT:-$root/target/mutants}"
+# Absolute: TMPDIR below must hold in the mutated copies too, where rustdoc runs the doctests.
+[[ $out = /* ]] || out="$root/$out"
 mkdir -p "$out/tmp"
 # One compiler at a time unless told otherwise: the machine is shared.
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-1}"
