@@ -189,6 +189,23 @@ pub async fn put(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: Vec<u8>
     put_object(s3, bucket, key, body).await;
 }
 
+/// An object's body as text (lossily).
+pub async fn object_text(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> String {
+    let body = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes();
+    String::from_utf8_lossy(&body).into_owned()
+}
+
 /// Puts an object into an existing bucket; returns its ETag, unquoted.
 pub async fn put_object(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: Vec<u8>) -> String {
     let out = s3

@@ -659,19 +659,7 @@ async fn a_50_mb_gzipped_log_is_published_within_a_256_mb_memory_budget() {
     assert!(hashed.status.success(), "{hashed:?}");
     let independent = String::from_utf8(hashed.stdout).unwrap().trim().to_owned();
     assert_eq!(independent.len(), 64, "{independent}");
-    let marker = s3
-        .get_object()
-        .bucket(STATE_BUCKET)
-        .key(format!("progress/big-bucket/{key}"))
-        .send()
-        .await
-        .unwrap()
-        .body
-        .collect()
-        .await
-        .unwrap()
-        .into_bytes();
-    let marker = String::from_utf8_lossy(&marker).into_owned();
+    let marker = object_text(&s3, STATE_BUCKET, &format!("progress/big-bucket/{key}")).await;
     assert!(
         marker.contains(&format!(" sha256={independent}")),
         "the marker of a {size}-byte gzipped log: {marker}"

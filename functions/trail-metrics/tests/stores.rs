@@ -68,19 +68,13 @@ async fn markers_are_a_compare_and_swap() {
     assert_eq!(store.load(&o).await.unwrap().unwrap().progress.done, 1);
 
     // The marker is readable text at a predictable key.
-    let body = s3
-        .get_object()
-        .bucket("markers-state")
-        .key("progress/trail/AWSLogs/1/CloudTrail/us-east-1/2026/11/25/a b.json.gz")
-        .send()
-        .await
-        .unwrap()
-        .body
-        .collect()
-        .await
-        .unwrap()
-        .to_vec();
-    assert!(String::from_utf8(body).unwrap().starts_with("v1 etag=abc "));
+    let body = object_text(
+        &s3,
+        "markers-state",
+        "progress/trail/AWSLogs/1/CloudTrail/us-east-1/2026/11/25/a b.json.gz",
+    )
+    .await;
+    assert!(body.starts_with("v1 etag=abc "), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

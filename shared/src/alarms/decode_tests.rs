@@ -263,14 +263,7 @@ fn statistics_are_named_as_cloudwatch_names_them_and_no_unit_is_not_a_unit() {
         };
         assert_eq!(statistic.as_deref(), Some(shown));
         assert_eq!(*unit, None, "CloudWatch's None is no unit");
-        let view = View::new(
-            &alarm,
-            &RenderContext {
-                namespace: "CloudTrailMetrics".into(),
-                rules: None,
-                evidence_log_group: None,
-            },
-        );
+        let view = View::new(&alarm, &plain_context());
         let text = render::text(&view);
         assert!(
             text.contains(&format!(
@@ -399,14 +392,7 @@ fn a_contributor_is_one_alarm_for_one_time_series_over_its_querys_own_period() {
         panic!("{:?}", alarm.watches)
     };
     assert_eq!(queries[0].period, Some(60), "the query's own period");
-    let view = View::new(
-        &alarm,
-        &RenderContext {
-            namespace: "CloudTrailMetrics".into(),
-            rules: None,
-            evidence_log_group: None,
-        },
-    );
+    let view = View::new(&alarm, &plain_context());
     assert_eq!(
         view.title, "🔕 🚨 ALARM: DynamoDBInsightsAlarm for TableName=example-dynamodb-table-name",
         "muted by the page's muteDetail too"
@@ -423,4 +409,13 @@ fn a_contributor_is_one_alarm_for_one_time_series_over_its_querys_own_period() {
         bare.contributor.map(|c| c.label()).as_deref(),
         Some("time series 6d442278dba546f6")
     );
+}
+
+/// Rendering without rules or an evidence log group.
+fn plain_context() -> RenderContext<'static> {
+    RenderContext {
+        namespace: "CloudTrailMetrics".into(),
+        rules: None,
+        evidence_log_group: None,
+    }
 }

@@ -89,16 +89,20 @@ fn hex(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// A 2048-bit key and a signature made with OpenSSL (`openssl dgst -sha256 -sign`) over the
+/// documented example's signing string: an implementation independent of this one.
+#[cfg(test)]
+pub(crate) mod vectors {
+    pub const DOCUMENTED: &str = include_str!("../../../tests/data/digest/documented-example.json");
+    pub const SPKI: &[u8] = include_bytes!("../../../tests/data/digest/signature/spki.der");
+    pub const PKCS1: &[u8] = include_bytes!("../../../tests/data/digest/signature/pkcs1.der");
+    pub const SIGNATURE: &str = include_str!("../../../tests/data/digest/signature/sig.hex");
+}
+
 #[cfg(test)]
 mod tests {
+    use super::vectors::*;
     use super::*;
-
-    const DOCUMENTED: &str = include_str!("../../../tests/data/digest/documented-example.json");
-    // A 2048-bit key and a signature made with OpenSSL (`openssl dgst -sha256 -sign`) over the
-    // documented example's signing string: an implementation independent of this one.
-    const SPKI: &[u8] = include_bytes!("../../../tests/data/digest/signature/spki.der");
-    const PKCS1: &[u8] = include_bytes!("../../../tests/data/digest/signature/pkcs1.der");
-    const SIGNATURE: &str = include_str!("../../../tests/data/digest/signature/sig.hex");
 
     #[test]
     fn the_signing_string_is_the_one_the_aws_cli_tests_expect() {

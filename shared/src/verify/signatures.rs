@@ -58,12 +58,7 @@ impl SignatureChecker for PublicKeys {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const DOCUMENTED: &str = include_str!("../../../tests/data/digest/documented-example.json");
-    // The key and signature of `cloudtrail::digest_signature`'s tests, made with OpenSSL.
-    const SPKI: &[u8] = include_bytes!("../../../tests/data/digest/signature/spki.der");
-    const PKCS1: &[u8] = include_bytes!("../../../tests/data/digest/signature/pkcs1.der");
-    const SIGNATURE: &str = include_str!("../../../tests/data/digest/signature/sig.hex");
+    use crate::cloudtrail::digest_signature::vectors::*;
 
     #[test]
     fn public_keys_check_a_digest_by_the_key_it_names() {

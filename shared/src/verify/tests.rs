@@ -390,20 +390,9 @@ async fn a_file_another_invocation_is_publishing_is_in_progress() {
     let c = chain();
     let w = c.world(Some(&c.b.1));
     w.publish(&c.a.0).await;
-    w.publisher.store.put_marker(
-        &c.b.0,
-        Progress {
-            etag: "e".into(),
-            rules: "r".into(),
-            done: 0,
-            total: 2,
-            lease: now().0 + 60,
-            owner: "notified".into(),
-            content: None,
-            earlier: Vec::new(),
-        },
-        1,
-    );
+    w.publisher
+        .store
+        .put_marker(&c.b.0, held("e", now().0 + 60, "notified"), 1);
     let report = w.verify(&c.second_key, true).await;
     assert_eq!(report.files[1].1, FileCheck::InProgress);
     assert_eq!(report.findings(), Vec::<String>::new());
@@ -681,21 +670,28 @@ fn failing(
     }
 }
 
+/// A check without repair or signatures through `publisher`.
+fn checking<S: ObjectSource>(
+    publisher: &Publisher<S, RecordingSink, CasStore>,
+) -> Verifier<'_, S, RecordingSink, CasStore> {
+    Verifier {
+        publisher,
+        grace_seconds: DEFAULT_GRACE_SECONDS,
+        repair: false,
+        signatures: None,
+    }
+}
+
 #[tokio::test]
 async fn a_previous_digest_that_cannot_be_read_is_unchecked_not_missing() {
     let c = chain();
     let w = c.world(Some(&c.b.1));
     for (code, retryable) in [("AccessDenied", false), ("SlowDown", true)] {
         let publisher = failing(&w, &c.first_key, call_error(code, retryable));
-        let report = Verifier {
-            publisher: &publisher,
-            grace_seconds: DEFAULT_GRACE_SECONDS,
-            repair: false,
-            signatures: None,
-        }
-        .verify(&ObjectRef::new(BUCKET, &c.second_key), &attempt("d"))
-        .await
-        .unwrap();
+        let report = checking(&publisher)
+            .verify(&ObjectRef::new(BUCKET, &c.second_key), &attempt("d"))
+            .await
+            .unwrap();
         match &report.chain {
             ChainCheck::Unchecked {
                 previous,
@@ -724,15 +720,10 @@ async fn a_digest_that_cannot_be_read_says_whether_a_retry_may_help() {
         ("SlowDown", true, "Retryable.Aws"),
     ] {
         let publisher = failing(&w, &c.second_key, call_error(code, retryable));
-        let err = Verifier {
-            publisher: &publisher,
-            grace_seconds: DEFAULT_GRACE_SECONDS,
-            repair: false,
-            signatures: None,
-        }
-        .verify(&ObjectRef::new(BUCKET, &c.second_key), &attempt("d"))
-        .await
-        .unwrap_err();
+        let err = checking(&publisher)
+            .verify(&ObjectRef::new(BUCKET, &c.second_key), &attempt("d"))
+            .await
+            .unwrap_err();
         assert_eq!(err.retryable(), retryable, "{err}");
         assert_eq!(err.error_type(), kind, "{err}");
     }
@@ -775,20 +766,7 @@ async fn a_marker_taken_between_the_check_and_the_publish_is_in_progress() {
         if object.key != b || taken.swap(true, std::sync::atomic::Ordering::SeqCst) {
             return None;
         }
-        store.put_marker(
-            &object.key,
-            Progress {
-                etag: etag.clone(),
-                rules: "r".into(),
-                done: 0,
-                total: 2,
-                lease: now().0 + 60,
-                owner: "notified".into(),
-                content: None,
-                earlier: Vec::new(),
-            },
-            1,
-        );
+        store.put_marker(&object.key, held(&etag, now().0 + 60, "notified"), 1);
         Some(Ok(None))
     }));
     let report = w.verify(&c.second_key, true).await;
@@ -803,16 +781,7 @@ async fn a_lease_that_has_ended_or_is_ours_is_no_other_invocation_at_work() {
         w.publish(&c.a.0).await;
         w.publisher.store.put_marker(
             &c.b.0,
-            Progress {
-                etag: format!("etag-{}", gzip(&c.b.1).len()),
-                rules: "r".into(),
-                done: 0,
-                total: 2,
-                lease,
-                owner: owner.into(),
-                content: None,
-                earlier: Vec::new(),
-            },
+            held(&format!("etag-{}", gzip(&c.b.1).len()), lease, owner),
             1,
         );
         let report = w.verify(&c.second_key, false).await;
@@ -1031,5 +1000,19 @@ fn a_retry_may_help_only_where_a_check_failed_for_a_passing_reason() {
     for (chain, files, expected) in cases {
         let report = report_with(chain.clone(), false, files.clone());
         assert_eq!(report.retry_may_help(), expected, "{chain:?} {files:?}");
+    }
+}
+
+/// A marker another invocation (`owner`) holds until `lease`, half done.
+fn held(etag: &str, lease: i64, owner: &str) -> Progress {
+    Progress {
+        etag: etag.into(),
+        rules: "r".into(),
+        done: 0,
+        total: 2,
+        lease,
+        owner: owner.into(),
+        content: None,
+        earlier: Vec::new(),
     }
 }
