@@ -75,6 +75,8 @@ pub enum Destination {
     Discord,
     /// The normalised alarm, as the generic webhook sends it.
     Json,
+    /// A PagerDuty Events API v2 event (without its routing key).
+    Pagerduty,
 }
 
 #[derive(clap::Args)]

@@ -53,6 +53,7 @@ fn every_rendering_of_every_sample_matches_its_snapshot() {
             ("teams", "json"),
             ("discord", "json"),
             ("json", "json"),
+            ("pagerduty", "json"),
         ] {
             let got = render(to, &sample);
             let snapshot = root()

@@ -44,10 +44,12 @@ pub fn render(
             Destination::Teams => Channel::Teams,
             Destination::Discord => Channel::Discord,
             Destination::Json => Channel::Webhook,
+            Destination::Pagerduty => Channel::PagerDuty,
         };
         let rendered = match alarms::render(kind, &view) {
             Message::Email { subject, body } => format!("Subject: {subject}\n\n{body}"),
             Message::Json(v) => pretty(&v)?,
+            Message::Nothing(why) => format!("(nothing sent: {why})"),
         };
         out(&rendered)?;
     }

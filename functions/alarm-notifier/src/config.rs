@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use trailwatch::notify::{
     Channel, DeliveryLogMode, Destination, RetryPolicy, SecretRef, TransitionFilter,
+    PAGERDUTY_EVENTS_URL,
 };
 use trailwatch::rules::ruleset::DEFAULT_NAMESPACE;
 use trailwatch::rules::{Namespace, RulesSource};
@@ -61,6 +62,8 @@ pub enum DestinationProblem {
     NotATopicArn(String),
     #[error("is neither an http(s) URL nor a reference (ssm:/name or secretsmanager:id)")]
     NotAUrl,
+    #[error("must be a reference (ssm:/name or secretsmanager:id): it holds a credential")]
+    NotAReference,
     #[error("{0} names no parameter or secret")]
     EmptyReference(SecretRef),
 }
@@ -78,6 +81,30 @@ impl Config {
                 name: kind.variable(),
                 problem,
             };
+            if kind == Channel::PagerDuty {
+                // The routing key is a credential: from SSM or Secrets Manager, never the
+                // environment.
+                let routing_key = SecretRef::parse(&value);
+                match &routing_key {
+                    SecretRef::Value(_) => return Err(bad(DestinationProblem::NotAReference)),
+                    SecretRef::Ssm(n) | SecretRef::SecretsManager(n) if n.trim().is_empty() => {
+                        return Err(bad(DestinationProblem::EmptyReference(routing_key.clone())));
+                    }
+                    _ => {}
+                }
+                let events_url = vars.text("PAGERDUTY_EVENTS_URL", PAGERDUTY_EVENTS_URL);
+                if !(events_url.starts_with("https://") || events_url.starts_with("http://")) {
+                    return Err(ConfigError::Destination {
+                        name: "PAGERDUTY_EVENTS_URL",
+                        problem: DestinationProblem::NotAUrl,
+                    });
+                }
+                destinations.push(Destination::PagerDuty {
+                    routing_key,
+                    events_url,
+                });
+                continue;
+            }
             if kind == Channel::Email {
                 let arn = value.trim();
                 if !arn.starts_with("arn:") || arn.split(':').count() != 6 || !arn.contains(":sns:")
@@ -179,6 +206,44 @@ mod tests {
             !shown.contains("hooks.slack.com") && !shown.contains("secret/"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn pagerduty_takes_its_routing_key_from_a_reference_only() {
+        let c = config(&[("PAGERDUTY_ROUTING_KEY", "ssm:/trailwatch/pagerduty")]).unwrap();
+        assert_eq!(
+            c.destinations,
+            [Destination::PagerDuty {
+                routing_key: SecretRef::Ssm("/trailwatch/pagerduty".into()),
+                events_url: "https://events.pagerduty.com/v2/enqueue".into(),
+            }]
+        );
+        let eu = config(&[
+            ("PAGERDUTY_ROUTING_KEY", "secretsmanager:pd"),
+            (
+                "PAGERDUTY_EVENTS_URL",
+                "https://events.eu.pagerduty.com/v2/enqueue",
+            ),
+        ])
+        .unwrap();
+        assert!(
+            matches!(&eu.destinations[0], Destination::PagerDuty { events_url, .. } if events_url.contains(".eu."))
+        );
+        let err = config(&[("PAGERDUTY_ROUTING_KEY", "R0123456789abcdef0123456789abcde")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("PAGERDUTY_ROUTING_KEY") && err.contains("must be a reference"),
+            "{err}"
+        );
+        assert!(!err.contains("R0123456789"), "never the key: {err}");
+        let err = config(&[
+            ("PAGERDUTY_ROUTING_KEY", "ssm:/pd"),
+            ("PAGERDUTY_EVENTS_URL", "events.pagerduty.com"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("PAGERDUTY_EVENTS_URL"), "{err}");
     }
 
     #[test]

@@ -318,6 +318,16 @@ fn delivered(
             );
             format!("sent ({attempts} attempt{})", plural(attempts))
         }
+        Delivered::NotApplicable(why) => {
+            tracing::info!(
+                alarm = alarm.name,
+                transition,
+                destination = label,
+                why,
+                "nothing to send to this destination"
+            );
+            format!("not sent: {why}")
+        }
         Delivered::Duplicate => {
             health.duplicates += 1;
             tracing::info!(
@@ -551,6 +561,88 @@ mod tests {
             "🚨 ALARM: DynamoDBInsightsAlarm for TableName=example-dynamodb-table-name"
         ));
         assert!(titles[1].starts_with("🚨 ALARM: DynamoDBInsightsAlarm for TableName=orders"));
+    }
+
+    /// The root-usage sample with other states and a later state-change time (another message).
+    fn with_states(event: &Value, old: &str, new: &str) -> Value {
+        let mut e = event.clone();
+        let mut m: Value =
+            serde_json::from_str(e["Records"][0]["Sns"]["Message"].as_str().unwrap()).unwrap();
+        m["OldStateValue"] = json!(old);
+        m["NewStateValue"] = json!(new);
+        let second = match new {
+            "ALARM" => 1,
+            "OK" => 2,
+            _ => 3,
+        };
+        m["StateChangeTime"] = json!(format!("2026-11-25T10:00:0{second}.000+0000"));
+        e["Records"][0]["Sns"]["Message"] = json!(m.to_string());
+        e
+    }
+
+    const PAGERDUTY: &str = "https://events.pagerduty.example/v2/enqueue";
+    const ROUTING_KEY: &str = "R0123456789abcdef0123456789abcde";
+
+    #[tokio::test(start_paused = true)]
+    async fn pagerduty_opens_on_alarm_closes_on_ok_and_gets_its_key_from_ssm() {
+        let mut n = notifier(vec![Destination::PagerDuty {
+            routing_key: SecretRef::Ssm("/trailwatch/pagerduty".into()),
+            events_url: PAGERDUTY.into(),
+        }]);
+        n.deliverer.secrets = MapSecrets::of(&[("ssm:/trailwatch/pagerduty", ROUTING_KEY)]);
+        let handled = n.handle(&event(), in_30s()).await;
+        assert_eq!(
+            handled.response.unwrap()["alarms"][0]["deliveries"]["pagerduty"],
+            "sent (1 attempt)"
+        );
+        let sent = n.deliverer.webhooks.calls_to(PAGERDUTY);
+        assert_eq!(sent[0]["routing_key"], ROUTING_KEY);
+        assert_eq!(sent[0]["event_action"], "trigger");
+        let key = sent[0]["dedup_key"].clone();
+        assert!(
+            key.as_str()
+                .unwrap()
+                .ends_with(":alarm:trailwatch-RootAccountUsage"),
+            "{key}"
+        );
+
+        let ok = with_states(&event(), "ALARM", "OK");
+        assert!(n.handle(&ok, in_30s()).await.response.is_ok());
+        let sent = n.deliverer.webhooks.calls_to(PAGERDUTY);
+        assert_eq!(
+            sent[1],
+            json!({"event_action": "resolve", "dedup_key": key, "routing_key": ROUTING_KEY})
+        );
+
+        let unknown = with_states(&event(), "OK", "INSUFFICIENT_DATA");
+        n.transitions = TransitionFilter::All;
+        let handled = n.handle(&unknown, in_30s()).await;
+        assert_eq!(
+            handled.response.unwrap()["alarms"][0]["deliveries"]["pagerduty"],
+            "not sent: PagerDuty gets ALARM (trigger) and OK (resolve) only"
+        );
+        assert_eq!(n.deliverer.webhooks.calls_to(PAGERDUTY).len(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_routing_key_that_is_not_one_is_refused_without_showing_it() {
+        let mut n = notifier(vec![Destination::PagerDuty {
+            routing_key: SecretRef::Ssm("/trailwatch/pagerduty".into()),
+            events_url: PAGERDUTY.into(),
+        }]);
+        n.deliverer.secrets = MapSecrets::of(&[("ssm:/trailwatch/pagerduty", "not a key!")]);
+        let text = n
+            .handle(&event(), in_30s())
+            .await
+            .response
+            .unwrap_err()
+            .to_string();
+        assert!(
+            text.contains("does not hold a PagerDuty routing key"),
+            "{text}"
+        );
+        assert!(!text.contains("not a key!"), "{text}");
+        assert!(n.deliverer.webhooks.calls_to(PAGERDUTY).is_empty());
     }
 
     #[tokio::test(start_paused = true)]

@@ -173,6 +173,12 @@ async fn answer(state: &Mutex<HookState>, req: Request<Incoming>) -> Response<Fu
         None => match hook.as_str() {
             "teams" => (202, None, ""),
             "discord" => (204, None, ""),
+            // PagerDuty's Events API v2 accepts with 202 and a JSON status.
+            "pagerduty" => (
+                202,
+                None,
+                r#"{"status":"success","message":"Event processed"}"#,
+            ),
             _ => (200, None, "ok"),
         },
     };
@@ -189,6 +195,8 @@ const SLACK_PATH: &str = "/slack/services/T000/B000/SECRETSLACK";
 const TEAMS_PATH: &str = "/teams/workflows/run?api-version=1&sig=SECRETTEAMS";
 const DISCORD_PATH: &str = "/discord/api/webhooks/1/SECRETDISCORD";
 const GENERIC_PATH: &str = "/generic/SECRETGENERIC";
+const PAGERDUTY_PATH: &str = "/pagerduty/v2/enqueue";
+const ROUTING_KEY: &str = "R0123456789abcdef0123456789abcde";
 
 /// The emulator's side: the SSM parameter, the secret, the topic with an HTTP subscriber, the state
 /// bucket. Then alarm-notifier under `cargo lambda watch`.
@@ -206,6 +214,15 @@ fn notifier() -> &'static Watch {
                     .name("/trailwatch/slack")
                     .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
                     .value(h.url(SLACK_PATH))
+                    .overwrite(true)
+                    .send()
+                    .await
+                    .unwrap();
+                aws_sdk_ssm::Client::new(&config)
+                    .put_parameter()
+                    .name("/trailwatch/pagerduty")
+                    .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+                    .value(ROUTING_KEY)
                     .overwrite(true)
                     .send()
                     .await
@@ -238,6 +255,8 @@ fn notifier() -> &'static Watch {
             format!("DISCORD_WEBHOOK_URL={}", h.url(DISCORD_PATH)),
             format!("WEBHOOK_URL={}", h.url(GENERIC_PATH)),
             format!("EMAIL_TOPIC_ARN={TOPIC_ARN}"),
+            "PAGERDUTY_ROUTING_KEY=ssm:/trailwatch/pagerduty".to_owned(),
+            format!("PAGERDUTY_EVENTS_URL={}", h.url(PAGERDUTY_PATH)),
             format!("DEDUP=s3://{STATE_BUCKET}/deliveries/"),
             "WEBHOOK_TIMEOUT_SECONDS=2".to_owned(),
             format!("EVIDENCE_LOG_GROUP={EVIDENCE_GROUP}"),
@@ -333,7 +352,7 @@ fn expected(event: &Value) -> (String, HashMap<Channel, Message>) {
 fn json_of(m: &Message) -> &Value {
     match m {
         Message::Json(v) => v,
-        Message::Email { .. } => panic!("not JSON"),
+        Message::Email { .. } | Message::Nothing(_) => panic!("not JSON"),
     }
 }
 
@@ -396,7 +415,7 @@ async fn every_sample_reaches_every_destination_once_even_when_delivered_twice()
         assert!(out.ok, "{file}: {out:?}");
         let deliveries = &out.json()["alarms"][0]["deliveries"];
         let key = out.json()["alarms"][0]["key"].as_str().unwrap().to_owned();
-        for label in ["slack", "teams", "discord", "webhook", "email"] {
+        for label in ["slack", "teams", "discord", "webhook", "email", "pagerduty"] {
             assert_eq!(deliveries[label], "sent (1 attempt)", "{file}: {out:?}");
             // Remembered where every container sees it: `<message key>/<label>-<hash of the target>`.
             let listed = s3
@@ -460,6 +479,58 @@ async fn transitions_not_notified_are_dropped_with_a_log_line() {
                 && l.contains(&name)
         ),
         "{log}"
+    );
+}
+
+/// PagerDuty's Events API v2 as its documentation describes it: a trigger with the routing key
+/// from SSM, retried on 429, and a resolve with the same dedup key when the alarm is OK again.
+#[tokio::test(flavor = "multi_thread")]
+async fn pagerduty_is_triggered_retried_on_429_and_resolved() {
+    let _serial = SERIAL.lock().await;
+    let watch = notifier();
+    let h = hooks();
+    h.script(
+        "pagerduty",
+        vec![Answer::Status(429, None, r#"{"status":"throttle event"}"#)],
+    );
+    let event = unique(&sample("sns-trailwatch-root-account-usage.json"));
+    let (name, rendered) = expected(&event);
+    let out = watch.invoke(&event);
+    assert!(out.ok, "{out:?}");
+    assert_eq!(
+        out.json()["alarms"][0]["deliveries"]["pagerduty"],
+        "sent (2 attempts)"
+    );
+    let got = h.received("pagerduty", &name);
+    assert_eq!(got.len(), 2, "{got:#?}");
+    let mut expected_body = json_of(&rendered[&Channel::PagerDuty]).clone();
+    expected_body["routing_key"] = json!(ROUTING_KEY);
+    for r in &got {
+        assert_eq!(r.uri, PAGERDUTY_PATH);
+        assert_eq!(r.body, expected_body);
+    }
+    assert_eq!(got[0].body["event_action"], "trigger");
+    let key = got[0].body["dedup_key"].clone();
+
+    let ok = with_states(&event, "ALARM", "OK");
+    let out = watch.invoke(&ok);
+    assert!(out.ok, "{out:?}");
+    let resolves: Vec<Value> = h
+        .state
+        .lock()
+        .unwrap()
+        .received
+        .iter()
+        .filter(|r| {
+            r.hook == "pagerduty"
+                && r.body["event_action"] == "resolve"
+                && r.body["dedup_key"] == key
+        })
+        .map(|r| r.body.clone())
+        .collect();
+    assert_eq!(
+        resolves.last(),
+        Some(&json!({"event_action": "resolve", "dedup_key": key, "routing_key": ROUTING_KEY}))
     );
 }
 
@@ -581,7 +652,7 @@ async fn a_retry_after_beyond_the_invocation_fails_it_and_lambdas_retry_sends_on
     assert_eq!(
         retry.json()["alarms"][0]["deliveries"],
         json!({"slack": "already delivered", "teams": "already delivered", "discord": "already delivered",
-               "webhook": "sent (1 attempt)", "email": "already delivered"})
+               "webhook": "sent (1 attempt)", "email": "already delivered", "pagerduty": "already delivered"})
     );
     assert_arrived_with(&event, 1, &[("generic", 2)]);
 }

@@ -28,7 +28,9 @@ pub use arn::is_region_code;
 pub use decode::{from_event, AlarmError, AlarmMessages};
 pub use links::{console_url, insights_url};
 pub use regions::region_code;
-pub use render::{discord, json_alarm, render, slack, subject, teams, text, Channel, Message};
+pub use render::{
+    discord, json_alarm, pagerduty, render, slack, subject, teams, text, Channel, Message,
+};
 pub use view::{RenderContext, RuleInfo, View};
 
 /// An alarm state.

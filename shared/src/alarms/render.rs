@@ -431,15 +431,17 @@ pub enum Channel {
     Discord,
     Webhook,
     Email,
+    PagerDuty,
 }
 
 impl Channel {
-    pub const ALL: [Channel; 5] = [
+    pub const ALL: [Channel; 6] = [
         Channel::Slack,
         Channel::Teams,
         Channel::Discord,
         Channel::Webhook,
         Channel::Email,
+        Channel::PagerDuty,
     ];
 
     pub fn variable(self) -> &'static str {
@@ -449,6 +451,7 @@ impl Channel {
             Channel::Discord => "DISCORD_WEBHOOK_URL",
             Channel::Webhook => "WEBHOOK_URL",
             Channel::Email => "EMAIL_TOPIC_ARN",
+            Channel::PagerDuty => "PAGERDUTY_ROUTING_KEY",
         }
     }
 
@@ -460,6 +463,7 @@ impl Channel {
             Channel::Discord => "discord",
             Channel::Webhook => "webhook",
             Channel::Email => "email",
+            Channel::PagerDuty => "pagerduty",
         }
     }
 }
@@ -468,7 +472,13 @@ impl Channel {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Message {
     Json(Value),
-    Email { subject: String, body: String },
+    Email {
+        subject: String,
+        body: String,
+    },
+    /// Nothing for this destination, and why (PagerDuty opens incidents on ALARM and resolves them on
+    /// OK; other states are neither).
+    Nothing(&'static str),
 }
 
 /// The rendering for a channel.
@@ -482,5 +492,93 @@ pub fn render(kind: Channel, view: &View) -> Message {
             subject: subject(view),
             body: text(view),
         },
+        Channel::PagerDuty => match pagerduty(view) {
+            Some(event) => Message::Json(event),
+            None => Message::Nothing("PagerDuty gets ALARM (trigger) and OK (resolve) only"),
+        },
+    }
+}
+
+/// PagerDuty's longest `dedup_key`.
+const PAGERDUTY_MAX_DEDUP_KEY: usize = 255;
+
+/// A PagerDuty Events API v2 alert event, without its `routing_key` (a secret, added when sent):
+/// `trigger` on ALARM, `resolve` on OK, keyed by the alarm (and contributor) so the OK closes the
+/// incident the ALARM opened. `None` for other states.
+pub fn pagerduty(view: &View) -> Option<Value> {
+    let a = &view.alarm;
+    let mut key = a.arn.clone().unwrap_or_else(|| a.name.clone());
+    if let Some(c) = &a.contributor {
+        key.push_str(&format!("/{}", c.id));
+    }
+    if key.len() > PAGERDUTY_MAX_DEDUP_KEY {
+        use sha2::Digest as _;
+        let hash = sha2::Sha256::digest(key.as_bytes());
+        key = format!(
+            "trailwatch-{}",
+            hash.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        );
+    }
+    match a.new_state {
+        State::Ok => Some(json!({"event_action": "resolve", "dedup_key": key})),
+        State::Alarm => {
+            let mut details = serde_json::Map::new();
+            details.insert("transition".into(), json!(view.transition));
+            for (name, value) in [
+                ("description", &a.description),
+                ("reason", &a.reason),
+                ("silence", &view.silence_note),
+            ] {
+                if let Some(v) = value {
+                    details.insert(name.into(), json!(v));
+                }
+            }
+            details.insert("watches".into(), json!(view.watches));
+            if let Some(c) = &a.contributor {
+                details.insert("contributor".into(), json!(c.label()));
+            }
+            if let Some(rule) = &view.rule {
+                details.insert(
+                    "trailwatch rule".into(),
+                    json!(format!("{}: {}", rule.name, rule.pattern)),
+                );
+            }
+            let mut links = Vec::new();
+            if let Some(u) = &view.console_url {
+                links.push(json!({"href": u, "text": "Open the alarm in CloudWatch"}));
+            }
+            if let Some(u) = view.rule.as_ref().and_then(|r| r.insights_url.as_ref()) {
+                links.push(
+                    json!({"href": u, "text": "The CloudTrail events behind it (Logs Insights)"}),
+                );
+            }
+            let mut payload = json!({
+                "summary": truncate(&plain(&format!("{} ({})", view.title, view.where_)), 1024),
+                "source": format!(
+                    "aws:cloudwatch:{}:{}",
+                    a.region.as_deref().unwrap_or("unknown-region"),
+                    a.account.as_deref().unwrap_or("unknown-account")
+                ),
+                "severity": "critical",
+                "component": a.name,
+                "class": "CloudWatch alarm",
+                "custom_details": details,
+            });
+            if let Some(at) = a
+                .time
+                .as_deref()
+                .and_then(crate::time::UnixSeconds::parse_rfc3339)
+            {
+                payload["timestamp"] = json!(at.to_string());
+            }
+            Some(json!({
+                "event_action": "trigger",
+                "dedup_key": key,
+                "payload": payload,
+                "links": links,
+                "client": "trailwatch alarm-notifier",
+            }))
+        }
+        _ => None,
     }
 }

@@ -1,4 +1,4 @@
-use super::render::{markdown_text, plain, truncate};
+use super::render::{markdown_text, pagerduty, plain, truncate};
 use super::view::period_text;
 use super::*;
 use crate::alarms::{Evaluation, State};
@@ -267,4 +267,86 @@ fn discord_shows_when_the_state_changed() {
         },
     );
     assert!(discord(&view)["embeds"][0].get("timestamp").is_none());
+}
+
+#[test]
+fn pagerduty_triggers_on_alarm_resolves_on_ok_and_keys_both_alike() {
+    let ctx = RenderContext {
+        namespace: "CloudTrailMetrics".into(),
+        rules: None,
+        evidence_log_group: None,
+    };
+    let mut a = alarm("aws", "eu-west-1");
+    a.arn = Some("arn:aws:cloudwatch:eu-west-1:123456789012:alarm:disk".into());
+    a.reason = Some("Threshold Crossed".into());
+    let trigger = pagerduty(&View::new(&a, &ctx)).unwrap();
+    assert_eq!(trigger["event_action"], "trigger");
+    assert_eq!(
+        trigger["dedup_key"],
+        "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:disk"
+    );
+    assert_eq!(trigger["payload"]["severity"], "critical");
+    assert_eq!(
+        trigger["payload"]["source"],
+        "aws:cloudwatch:eu-west-1:123456789012"
+    );
+    assert_eq!(trigger["payload"]["timestamp"], "2026-11-25T09:12:30Z");
+    assert_eq!(
+        trigger["payload"]["custom_details"]["reason"],
+        "Threshold Crossed"
+    );
+    assert!(trigger["payload"]["summary"]
+        .as_str()
+        .unwrap()
+        .starts_with("🚨 ALARM: disk / full (prod)"));
+    assert_eq!(trigger["links"][0]["text"], "Open the alarm in CloudWatch");
+    assert!(
+        trigger.get("routing_key").is_none(),
+        "added when sent, never rendered"
+    );
+
+    a.old_state = Some(State::Alarm);
+    a.new_state = State::Ok;
+    let resolve = pagerduty(&View::new(&a, &ctx)).unwrap();
+    assert_eq!(
+        resolve,
+        serde_json::json!({"event_action": "resolve", "dedup_key": trigger["dedup_key"]})
+    );
+    a.new_state = State::InsufficientData;
+    assert_eq!(pagerduty(&View::new(&a, &ctx)), None);
+    assert!(matches!(
+        render(Channel::PagerDuty, &View::new(&a, &ctx)),
+        Message::Nothing(_)
+    ));
+
+    // One incident per time series of a multi-time-series alarm; a key within PagerDuty's 255.
+    a.new_state = State::Alarm;
+    a.contributor = Some(Contributor {
+        id: "6d442278dba546f6".into(),
+        attributes: Vec::new(),
+    });
+    let one = pagerduty(&View::new(&a, &ctx)).unwrap();
+    assert_eq!(
+        one["dedup_key"],
+        "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:disk/6d442278dba546f6"
+    );
+    a.arn = Some(format!(
+        "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:{}",
+        "x".repeat(255)
+    ));
+    let long = pagerduty(&View::new(&a, &ctx)).unwrap();
+    let key = long["dedup_key"].as_str().unwrap();
+    assert!(key.starts_with("trailwatch-") && key.len() == 75, "{key}");
+    // Summaries within PagerDuty's 1024 characters.
+    a.name = "n".repeat(255);
+    a.description = Some("d".repeat(1024));
+    let big = pagerduty(&View::new(&a, &ctx)).unwrap();
+    assert!(
+        big["payload"]["summary"]
+            .as_str()
+            .unwrap()
+            .encode_utf16()
+            .count()
+            <= 1024
+    );
 }

@@ -73,8 +73,12 @@ pub struct Deliverer<W, T, S, L> {
 /// How one destination fared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Delivered {
-    Sent { attempts: u32 },
+    Sent {
+        attempts: u32,
+    },
     Duplicate,
+    /// Nothing to send it for this state change; says why.
+    NotApplicable(&'static str),
 }
 
 impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Deliverer<W, T, S, L> {
@@ -117,7 +121,8 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Del
             }
         }
         match self.send(target, view, deadline).await {
-            Ok(attempts) => {
+            Ok(Sent::Nothing(why)) => Ok(Delivered::NotApplicable(why)),
+            Ok(Sent::Attempts(attempts)) => {
                 if let Some(k) = &mark_key {
                     let mark = Mark::Delivered { at: (self.now)().0 };
                     self.remember(k, &mark, deadline).await;
@@ -170,14 +175,37 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Del
     }
 
     /// Renders the message for the destination and sends it; the attempts it took.
-    async fn send(&self, target: &Target, view: &View, deadline: Instant) -> Result<u32, Failure> {
+    async fn send(&self, target: &Target, view: &View, deadline: Instant) -> Result<Sent, Failure> {
         let channel = target.destination.channel();
         match (&target.destination, render(channel, view)) {
+            (_, Message::Nothing(why)) => Ok(Sent::Nothing(why)),
+            (
+                Destination::PagerDuty {
+                    routing_key,
+                    events_url,
+                },
+                Message::Json(mut event),
+            ) => {
+                let key = self
+                    .secret(target, routing_key, deadline, Expect::RoutingKey)
+                    .await?;
+                event["routing_key"] = serde_json::Value::String(key);
+                let sent = self
+                    .post(
+                        channel.label(),
+                        events_url,
+                        event.to_string().into_bytes(),
+                        deadline,
+                    )
+                    .await;
+                self.forget_refused(target, &sent);
+                sent.map(Sent::Attempts)
+            }
             (Destination::Email { topic_arn }, Message::Email { subject, body }) => {
                 let publish = self.topic.publish(topic_arn, &subject, &body);
                 within(deadline, self.policy.reserve, "Publish", publish)
                     .await
-                    .map(|()| 1)
+                    .map(|()| Sent::Attempts(1))
                     .map_err(|e| Failure {
                         retryable: e.retryable,
                         message: format!("SNS Publish to {topic_arn}: {e}"),
@@ -185,7 +213,7 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Del
                     })
             }
             (Destination::Webhook { secret, .. }, Message::Json(body)) => {
-                let url = self.url(target, secret, deadline).await?;
+                let url = self.secret(target, secret, deadline, Expect::Url).await?;
                 let sent = self
                     .post(
                         channel.label(),
@@ -194,12 +222,8 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Del
                         deadline,
                     )
                     .await;
-                if sent.as_ref().is_err_and(|f| !f.retryable) {
-                    // A refused URL read from a reference is read again next time: it may have
-                    // been rotated.
-                    *target.url.lock().unwrap_or_else(|p| p.into_inner()) = None;
-                }
-                sent
+                self.forget_refused(target, &sent);
+                sent.map(Sent::Attempts)
             }
             // render() gives e-mail to e-mail and JSON to webhooks.
             _ => Err(Failure::permanent(
@@ -221,12 +245,20 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Del
         }
     }
 
-    /// The webhook URL, read once per container (a failure is tried again next time).
-    async fn url(
+    /// A refused URL or key read from a reference is read again next time: it may have been rotated.
+    fn forget_refused(&self, target: &Target, sent: &Result<u32, Failure>) {
+        if sent.as_ref().is_err_and(|f| !f.retryable) {
+            *target.url.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        }
+    }
+
+    /// The webhook URL or routing key, read once per container (a failure is tried again next time).
+    async fn secret(
         &self,
         target: &Target,
         secret: &SecretRef,
         deadline: Instant,
+        expect: Expect,
     ) -> Result<String, Failure> {
         if let Some(url) = target.url.lock().unwrap_or_else(|p| p.into_inner()).clone() {
             return Ok(url);
@@ -248,10 +280,11 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Del
             })?,
         };
         let value = value.trim().to_owned();
-        if !(value.starts_with("https://") || value.starts_with("http://")) {
-            // Never the value: it is a secret, even when it is not a URL.
+        if !expect.holds(&value) {
+            // Never the value: it is a secret, even when it is not what it should be.
             return Err(Failure::permanent(format!(
-                "{variable} ({secret}) does not hold an http(s) URL"
+                "{variable} ({secret}) does not hold {}",
+                expect.what()
             )));
         }
         *target.url.lock().unwrap_or_else(|p| p.into_inner()) = Some(value.clone());
@@ -319,6 +352,40 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Del
                 "retrying"
             );
             tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// What sending did: attempts made, or nothing to send.
+enum Sent {
+    Attempts(u32),
+    Nothing(&'static str),
+}
+
+/// What a destination's secret must hold.
+#[derive(Clone, Copy)]
+enum Expect {
+    Url,
+    RoutingKey,
+}
+
+impl Expect {
+    fn holds(self, value: &str) -> bool {
+        match self {
+            Expect::Url => value.starts_with("https://") || value.starts_with("http://"),
+            // Integration keys are 32 characters; ruleset keys start with R. Letters and digits.
+            Expect::RoutingKey => {
+                !value.is_empty()
+                    && value.len() <= 64
+                    && value.bytes().all(|b| b.is_ascii_alphanumeric())
+            }
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Expect::Url => "an http(s) URL",
+            Expect::RoutingKey => "a PagerDuty routing key (letters and digits)",
         }
     }
 }

@@ -53,13 +53,23 @@ pub enum Destination {
     Webhook { channel: Channel, secret: SecretRef },
     /// An SNS topic for e-mail and SMS subscribers.
     Email { topic_arn: String },
+    /// PagerDuty's Events API v2: `routing_key` is an integration key (a secret), `events_url` the
+    /// endpoint (`https://events.pagerduty.com/v2/enqueue`, or the EU one).
+    PagerDuty {
+        routing_key: SecretRef,
+        events_url: String,
+    },
 }
+
+/// PagerDuty's Events API v2 endpoint.
+pub const PAGERDUTY_EVENTS_URL: &str = "https://events.pagerduty.com/v2/enqueue";
 
 impl Destination {
     pub fn channel(&self) -> Channel {
         match self {
             Destination::Webhook { channel, .. } => *channel,
             Destination::Email { .. } => Channel::Email,
+            Destination::PagerDuty { .. } => Channel::PagerDuty,
         }
     }
 }
@@ -71,8 +81,8 @@ pub struct Target {
     /// How its deliveries are recorded: the label and a hash of where it points (`slack-1a2b3c4d`), so
     /// two deployments sharing a delivery log, or a destination that changed, never see each other's.
     pub log_name: String,
-    /// The URL, once read from its reference. Cleared when the destination refuses a message, so a
-    /// URL rotated in SSM or Secrets Manager is read again.
+    /// The URL (a PagerDuty routing key), once read from its reference. Cleared when the destination
+    /// refuses a message, so a value rotated in SSM or Secrets Manager is read again.
     pub(crate) url: Mutex<Option<String>>,
 }
 
@@ -86,6 +96,10 @@ impl Target {
                 ..
             } => url.clone(),
             Destination::Webhook { secret, .. } => secret.to_string(),
+            Destination::PagerDuty {
+                routing_key,
+                events_url,
+            } => format!("{routing_key} {events_url}"),
         };
         let hash = Sha256::digest(format!("{}\n{points_to}", kind.variable()).as_bytes());
         Target {

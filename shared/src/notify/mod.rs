@@ -22,7 +22,7 @@ mod transitions;
 
 pub use deliver::{Delivered, Deliverer, DeliveryFailure, RetryPolicy, REFUSAL_MEMORY};
 pub use delivery_log::{message_key, DeliveryLogMode, Mark, MemoryLog, NoLog, MEMORY_LOG_KEYS};
-pub use destination::{Channel, Destination, SecretRef, Target};
+pub use destination::{Channel, Destination, SecretRef, Target, PAGERDUTY_EVENTS_URL};
 pub use ports::{DeliveryLog, PostError, Reply, SecretResolver, TopicPublisher, WebhookClient};
 pub use redact::scrub;
 pub use retry_after::retry_after;
