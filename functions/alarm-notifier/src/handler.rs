@@ -625,6 +625,33 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn pagerduty_refusing_an_event_is_permanent_and_names_neither_key_nor_body() {
+        let mut n = notifier(vec![Destination::PagerDuty {
+            routing_key: SecretRef::Ssm("/trailwatch/pagerduty".into()),
+            events_url: PAGERDUTY.into(),
+        }]);
+        n.deliverer.secrets = MapSecrets::of(&[("ssm:/trailwatch/pagerduty", ROUTING_KEY)]);
+        n.deliverer.webhooks.answer(
+            PAGERDUTY,
+            vec![status(
+                400,
+                None,
+                r#"{"status":"invalid event","errors":["'payload' is missing"]}"#,
+            )],
+        );
+        let err = n.handle(&event(), in_30s()).await.response.unwrap_err();
+        assert_eq!(err.error_type(), "Permanent.Delivery", "{err}");
+        let text = err.to_string();
+        assert!(text.contains("pagerduty") && text.contains("400"), "{text}");
+        assert!(!text.contains(ROUTING_KEY), "{text}");
+        assert_eq!(
+            n.deliverer.webhooks.calls_to(PAGERDUTY).len(),
+            1,
+            "not retried"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_routing_key_that_is_not_one_is_refused_without_showing_it() {
         let mut n = notifier(vec![Destination::PagerDuty {
             routing_key: SecretRef::Ssm("/trailwatch/pagerduty".into()),
