@@ -583,13 +583,19 @@ mod tests {
     const PAGERDUTY: &str = "https://events.pagerduty.example/v2/enqueue";
     const ROUTING_KEY: &str = "R0123456789abcdef0123456789abcde";
 
-    #[tokio::test(start_paused = true)]
-    async fn pagerduty_opens_on_alarm_closes_on_ok_and_gets_its_key_from_ssm() {
+    /// A notifier for PagerDuty alone, its routing key `key` in SSM.
+    fn pagerduty(key: &str) -> TestHandler {
         let mut n = notifier(vec![Destination::PagerDuty {
             routing_key: SecretRef::Ssm("/trailwatch/pagerduty".into()),
             events_url: PAGERDUTY.into(),
         }]);
-        n.deliverer.secrets = MapSecrets::of(&[("ssm:/trailwatch/pagerduty", ROUTING_KEY)]);
+        n.deliverer.secrets = MapSecrets::of(&[("ssm:/trailwatch/pagerduty", key)]);
+        n
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pagerduty_opens_on_alarm_closes_on_ok_and_gets_its_key_from_ssm() {
+        let mut n = pagerduty(ROUTING_KEY);
         let handled = n.handle(&event(), in_30s()).await;
         assert_eq!(
             handled.response.unwrap()["alarms"][0]["deliveries"]["pagerduty"],
@@ -626,11 +632,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn pagerduty_refusing_an_event_is_permanent_and_names_neither_key_nor_body() {
-        let mut n = notifier(vec![Destination::PagerDuty {
-            routing_key: SecretRef::Ssm("/trailwatch/pagerduty".into()),
-            events_url: PAGERDUTY.into(),
-        }]);
-        n.deliverer.secrets = MapSecrets::of(&[("ssm:/trailwatch/pagerduty", ROUTING_KEY)]);
+        let n = pagerduty(ROUTING_KEY);
         n.deliverer.webhooks.answer(
             PAGERDUTY,
             vec![status(
@@ -653,11 +655,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_routing_key_that_is_not_one_is_refused_without_showing_it() {
-        let mut n = notifier(vec![Destination::PagerDuty {
-            routing_key: SecretRef::Ssm("/trailwatch/pagerduty".into()),
-            events_url: PAGERDUTY.into(),
-        }]);
-        n.deliverer.secrets = MapSecrets::of(&[("ssm:/trailwatch/pagerduty", "not a key!")]);
+        let n = pagerduty("not a key!");
         let text = n
             .handle(&event(), in_30s())
             .await
