@@ -174,7 +174,8 @@ fn from_sns_message(m: &Value, what: &str) -> Result<Alarm, AlarmError> {
         source: "SNS",
         message_id: None,
         silence: Silence::default(),
-        contributor: None,
+        // A multi-time-series alarm notifies once per contributor.
+        contributor: sns_contributor(m),
     })
 }
 
@@ -274,14 +275,19 @@ fn from_alarm_data(
     })
 }
 
-/// The time series of a multi-time-series (Metrics Insights) alarm this change is about
-/// (`alarmContributor`), its attributes in the payload's order.
-fn contributor(data: &Value) -> Option<Contributor> {
-    let c = data.get("alarmContributor")?;
+/// The contributor an SNS notification is about: `AlarmContributorId` and
+/// `AlarmContributorAttributes` beside the alarm's fields.
+fn sns_contributor(m: &Value) -> Option<Contributor> {
+    contributor_from(
+        m.get("AlarmContributorId"),
+        m.get("AlarmContributorAttributes"),
+    )
+}
+
+fn contributor_from(id: Option<&Value>, attributes: Option<&Value>) -> Option<Contributor> {
     Some(Contributor {
-        id: non_empty(str_at(c, "id"))?,
-        attributes: c
-            .get("attributes")
+        id: non_empty(id?.as_str())?,
+        attributes: attributes
             .and_then(Value::as_object)
             .map(|a| {
                 a.iter()
@@ -290,6 +296,13 @@ fn contributor(data: &Value) -> Option<Contributor> {
             })
             .unwrap_or_default(),
     })
+}
+
+/// The time series of a multi-time-series (Metrics Insights) alarm this change is about
+/// (`alarmContributor`), its attributes in the payload's order.
+fn contributor(data: &Value) -> Option<Contributor> {
+    let c = data.get("alarmContributor")?;
+    contributor_from(c.get("id"), c.get("attributes"))
 }
 
 /// CloudWatch's silence over an alarm-data change: suppression in `state` and `previousState`, and

@@ -419,3 +419,32 @@ fn plain_context() -> RenderContext<'static> {
         evidence_log_group: None,
     }
 }
+
+#[test]
+fn an_sns_notification_for_one_contributor_names_it() {
+    // The fields AWS's example of a multi-contributor alarm's SNS message shows.
+    let message = serde_json::json!({
+        "AlarmName": "orders-latency", "NewStateValue": "ALARM", "OldStateValue": "OK",
+        "AlarmArn": "arn:aws:cloudwatch:us-west-2:123456789012:alarm:orders-latency",
+        "StateChangeTime": "2026-06-10T12:20:15.000+0000",
+        "AlarmContributorId": "a1b2c3d4e5f6a7b8",
+        "AlarmContributorAttributes": {"endpoint": "/api/orders"},
+    });
+    let alarm = from_event(&message).unwrap().remove(0).unwrap();
+    assert_eq!(
+        alarm.contributor,
+        Some(Contributor {
+            id: "a1b2c3d4e5f6a7b8".into(),
+            attributes: vec![("endpoint".into(), "/api/orders".into())],
+        })
+    );
+    assert_eq!(
+        View::new(&alarm, &plain_context()).title,
+        "🚨 ALARM: orders-latency for endpoint=/api/orders"
+    );
+    let plain = serde_json::json!({"AlarmName": "a", "NewStateValue": "OK"});
+    assert_eq!(
+        from_event(&plain).unwrap().remove(0).unwrap().contributor,
+        None
+    );
+}
