@@ -58,6 +58,14 @@ pub enum AlarmCommand {
         /// trail-metrics' log group, for the Logs Insights link on alarms of trailwatch's metrics.
         #[arg(long, value_name = "NAME", default_value = "/aws/lambda/trail-metrics")]
         evidence_log_group: String,
+        /// trail-metrics' evidence lines (one JSON object per line, as it logs them): the message of an
+        /// alarm on a security metric lists the events among them in the alarm's window, as
+        /// alarm-notifier does with its log group.
+        #[arg(long, value_name = "FILE")]
+        evidence: Option<PathBuf>,
+        /// Events listed at most.
+        #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u16).range(0..=20))]
+        evidence_shown: u16,
         /// The event, as the function receives it.
         event: PathBuf,
     },

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::args::{AlarmCommand, Cli, Command};
+use crate::commands::alarm::Evidence;
 use crate::output::Fatal;
 
 fn main() -> ExitCode {
@@ -39,8 +40,19 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
             to,
             rules,
             evidence_log_group,
+            evidence,
+            evidence_shown,
             event,
-        }) => commands::alarm::render(to, &rules, evidence_log_group, &event),
+        }) => commands::alarm::render(
+            to,
+            &rules,
+            Evidence {
+                log_group: evidence_log_group,
+                lines: evidence,
+                shown: usize::from(evidence_shown),
+            },
+            &event,
+        ),
         Command::Backfill(args) => {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()

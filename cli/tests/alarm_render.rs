@@ -26,9 +26,18 @@ fn samples() -> Vec<PathBuf> {
     files
 }
 
+/// The root-account sample with its evidence lines: the message lists the events behind it.
+const EVIDENCE: &str = "events/alarm-notifier/evidence/root-account-usage.ndjson";
+const ROOT_SAMPLE: &str = "events/alarm-notifier/sns-trailwatch-root-account-usage.json";
+
 fn render(to: &str, sample: &Path) -> String {
+    render_with(to, sample, &[])
+}
+
+fn render_with(to: &str, sample: &Path, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_trailwatch"))
         .args(["alarm", "render", "--to", to])
+        .args(args)
         .arg(sample)
         .output()
         .unwrap();
@@ -45,8 +54,20 @@ fn render(to: &str, sample: &Path) -> String {
 fn every_rendering_of_every_sample_matches_its_snapshot() {
     let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some();
     let mut mismatches = Vec::new();
-    for sample in samples() {
-        let stem = sample.file_stem().unwrap().to_string_lossy().into_owned();
+    let evidence = root().join(EVIDENCE).display().to_string();
+    let mut variants: Vec<(PathBuf, String, Vec<&str>)> = samples()
+        .into_iter()
+        .map(|s| {
+            let stem = s.file_stem().unwrap().to_string_lossy().into_owned();
+            (s, stem, Vec::new())
+        })
+        .collect();
+    variants.push((
+        root().join(ROOT_SAMPLE),
+        "sns-trailwatch-root-account-usage.with-evidence".into(),
+        vec!["--evidence", &evidence],
+    ));
+    for (sample, stem, args) in variants {
         for (to, ext) in [
             ("text", "txt"),
             ("slack", "json"),
@@ -55,7 +76,7 @@ fn every_rendering_of_every_sample_matches_its_snapshot() {
             ("json", "json"),
             ("pagerduty", "json"),
         ] {
-            let got = render(to, &sample);
+            let got = render_with(to, &sample, &args);
             let snapshot = root()
                 .join("cli/tests/snapshots")
                 .join(format!("{stem}.{to}.{ext}"));

@@ -744,4 +744,33 @@ mod tests {
         let line = serde_json::to_value(&report.evidence[1]).unwrap();
         assert!(line.get("principalPublished").is_none(), "{line}");
     }
+
+    #[test]
+    fn what_an_evidence_line_says_is_what_alarm_notifier_reads_back() {
+        use crate::alarms::evidence::{Collector, EvidenceSearch};
+        let event = r#"{"eventTime":"2023-07-10T11:45:02Z","eventName":"StopLogging","eventSource":"cloudtrail.amazonaws.com","eventID":"e-1","errorCode":"AccessDenied","sourceIPAddress":"198.51.100.9","userAgent":"aws-cli/2.15 \u202e","recipientAccountId":"111122223333","awsRegion":"eu-west-1","requestParameters":{"name":"trail","secret":"s3cr3t"},"userIdentity":{"type":"IAMUser","userName":"Zoë"}}"#;
+        let report = engine()
+            .with_evidence(true)
+            .process("x", format!("[{event}]").as_bytes())
+            .unwrap();
+        let rule = report.evidence[0].rule.clone();
+        let line = report.evidence[0].log_line("s3://trail/AWSLogs/1.json.gz");
+        assert!(!line.contains("s3cr3t"), "never the whole record: {line}");
+        let search = EvidenceSearch {
+            log_group: "g".into(),
+            rule,
+            logged_from_ms: 0,
+            logged_to_ms: 0,
+            events_from: UnixSeconds::parse_rfc3339("2023-07-10T11:40:00Z").unwrap(),
+            events_to: UnixSeconds::parse_rfc3339("2023-07-10T11:50:00Z").unwrap(),
+        };
+        let mut c = Collector::new(&search, 5);
+        c.offer(&line);
+        let found = c.finish(true);
+        assert_eq!(found.total, 1, "{line}");
+        assert_eq!(
+            found.events[0].line(),
+            "2023-07-10T11:45:02Z StopLogging (cloudtrail.amazonaws.com), refused: AccessDenied, by Zoë (IAMUser) from 198.51.100.9 with \"aws-cli/2.15 \u{202e}\", account 111122223333, eu-west-1, event e-1"
+        );
+    }
 }

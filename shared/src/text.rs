@@ -1,4 +1,5 @@
-//! Text helpers used across the crate: numbers as JSON writes them, percent-encoding both ways.
+//! Text helpers used across the crate: numbers as JSON writes them, percent-encoding both ways, text cut
+//! to a length.
 
 /// Formats a number as JSON does: integers without a fraction.
 pub fn format_number(n: f64) -> String {
@@ -57,4 +58,25 @@ pub enum UrlDecodeError {
     BadEscape { at: usize },
     #[error("the decoded key is not UTF-8")]
     NotUtf8,
+}
+
+/// `s` cut to at most `max` UTF-16 code units, an ellipsis last when cut. Slack, Teams and Discord
+/// state their limits in characters, and some count UTF-16 units (an emoji outside the Basic
+/// Multilingual Plane is two); there are never fewer units than characters, so this keeps within
+/// either count.
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.encode_utf16().count() <= max {
+        return s.to_owned();
+    }
+    let room = max.saturating_sub(1);
+    let mut units = 0;
+    let mut t: String = s
+        .chars()
+        .take_while(|c| {
+            units += c.len_utf16();
+            units <= room
+        })
+        .collect();
+    t.push('…');
+    t
 }

@@ -23,6 +23,8 @@ pub enum VarProblem {
     NotAFlag,
     #[error("expected a whole number ≥ {min}")]
     NumberBelow { min: u64 },
+    #[error("expected a whole number from {min} to {max}")]
+    NumberOutside { min: u64, max: u64 },
 }
 
 /// A text that does not parse as the value it should be: what was found, and what is wrong with it
@@ -91,6 +93,21 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
         match text.trim().parse::<u64>() {
             Ok(n) if n >= min => Ok(n),
             _ => Err(self.invalid(name, text, VarProblem::NumberBelow { min })),
+        }
+    }
+
+    /// A whole number from `min` to `max`.
+    pub fn number_in(
+        &self,
+        name: &'static str,
+        default: u64,
+        min: u64,
+        max: u64,
+    ) -> Result<u64, VarError> {
+        let text = self.text(name, &default.to_string());
+        match text.trim().parse::<u64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(self.invalid(name, text, VarProblem::NumberOutside { min, max })),
         }
     }
 

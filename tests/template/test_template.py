@@ -261,6 +261,17 @@ class LeastPrivilege(unittest.TestCase):
         (decrypt,) = actions["kms:Decrypt"]
         self.assertIn("kms:ViaService", json.dumps(decrypt["Condition"]))
 
+    def test_alarm_notifier_searches_only_trail_metrics_evidence_lines(self):
+        role = self.live["AlarmNotifierFunctionRole"]
+        logs = [s for s in statements(role) if any(a.startswith("logs:") for a in as_list(s["Action"]))]
+        searches = [s for s in logs if "logs:FilterLogEvents" in as_list(s["Action"])]
+        self.assertEqual(len(searches), 1, searches)
+        self.assertEqual(as_list(searches[0]["Action"]), ["logs:FilterLogEvents"])
+        self.assertEqual(searches[0]["Resource"], {"Fn::GetAtt": ["TrailMetricsLogGroup", "Arn"]})
+        env = self.source_env("AlarmNotifierFunction")
+        self.assertEqual(env["EVIDENCE_LOG_GROUP"], {"Ref": "TrailMetricsLogGroup"})
+        self.assertEqual(env["EVIDENCE_SHOWN"], {"Ref": "EvidenceShown"})
+
     def test_webhook_variables_are_ssm_references(self):
         env = self.source_env("AlarmNotifierFunction")
         self.assertEqual(env["SLACK_WEBHOOK_URL"]["Fn::If"][1], {"Fn::Sub": "ssm:${SlackWebhookParameter}"})

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use trailwatch::alarms::evidence::MAX_SHOWN;
 use trailwatch::notify::{
     Channel, DeliveryLogMode, Destination, RetryPolicy, SecretRef, TransitionFilter,
     PAGERDUTY_EVENTS_URL,
@@ -26,6 +27,10 @@ pub struct Config {
     pub rules: RulesSource,
     /// `EVIDENCE_LOG_GROUP`: trail-metrics' log group.
     pub evidence_log_group: Option<String>,
+    /// `EVIDENCE_SHOWN`: the CloudTrail events a message lists (0 lists none: the link only).
+    pub evidence_shown: usize,
+    /// `EVIDENCE_SECONDS`: the longest the search for them may take.
+    pub evidence_budget: Duration,
     /// `DEDUP`.
     pub delivery_log: DeliveryLogMode,
     /// `WEBHOOK_TIMEOUT_SECONDS` and `WEBHOOK_ATTEMPTS`.
@@ -152,6 +157,14 @@ impl Config {
                 .0,
             rules,
             evidence_log_group: set("EVIDENCE_LOG_GROUP"),
+            evidence_shown: usize::try_from(vars.number_in(
+                "EVIDENCE_SHOWN",
+                5,
+                0,
+                MAX_SHOWN as u64,
+            )?)
+            .unwrap_or(MAX_SHOWN),
+            evidence_budget: Duration::from_secs(vars.number_in("EVIDENCE_SECONDS", 5, 1, 20)?),
             delivery_log,
             policy,
             health_namespace: vars.text("HEALTH_NAMESPACE", "Trailwatch"),
@@ -299,6 +312,20 @@ mod tests {
             !c.notify_silenced,
             "CloudWatch's silence is kept by default"
         );
+        assert_eq!(
+            (c.evidence_shown, c.evidence_budget),
+            (5, Duration::from_secs(5))
+        );
+        let c = config(&[
+            ("WEBHOOK_URL", "https://x"),
+            ("EVIDENCE_SHOWN", "0"),
+            ("EVIDENCE_SECONDS", "20"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (c.evidence_shown, c.evidence_budget),
+            (0, Duration::from_secs(20))
+        );
         let c = config(&[
             ("WEBHOOK_URL", "https://x"),
             ("DEDUP", "s3://state/deliveries"),
@@ -330,6 +357,8 @@ mod tests {
             ("WEBHOOK_TIMEOUT_SECONDS", "0", "≥ 1"),
             ("WEBHOOK_ATTEMPTS", "many", "whole number"),
             ("NOTIFY_SILENCED", "muted", "on or off"),
+            ("EVIDENCE_SHOWN", "21", "from 0 to 20"),
+            ("EVIDENCE_SECONDS", "0", "from 1 to 20"),
         ] {
             let err = config(&[("WEBHOOK_URL", "https://x"), (name, value)]).unwrap_err();
             let ConfigError::Var(var) = &err else {

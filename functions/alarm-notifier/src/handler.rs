@@ -7,6 +7,7 @@ use std::time::Duration;
 use lambda_runtime::{tracing, Diagnostic, LambdaEvent};
 use serde_json::{json, Value};
 use tokio::time::Instant;
+use trailwatch::alarms::evidence::{attach, EvidenceReader, LogSearch};
 use trailwatch::alarms::{self, Alarm, AlarmError};
 use trailwatch::alarms::{RenderContext, View};
 use trailwatch::lambda::invocation_deadline_ms;
@@ -20,7 +21,7 @@ use trailwatch::time::UnixSeconds;
 use crate::health::Health;
 
 /// alarm-notifier: what it renders with, which transitions it notifies, and where it delivers.
-pub struct Handler<W, T, S, L> {
+pub struct Handler<W, T, S, L, E> {
     pub deliverer: Deliverer<W, T, S, L>,
     pub transitions: TransitionFilter,
     /// Notify changes CloudWatch mutes or suppresses too (`NOTIFY_SILENCED`).
@@ -28,6 +29,9 @@ pub struct Handler<W, T, S, L> {
     pub namespace: String,
     pub rules: Option<RuleSet>,
     pub evidence_log_group: Option<String>,
+    /// Lists the CloudTrail events behind an alarm on a security metric in its message; `None` leaves
+    /// the Logs Insights link alone.
+    pub evidence: Option<EvidenceReader<E>>,
 }
 
 /// An invocation that failed, in whole or in part.
@@ -104,7 +108,14 @@ impl From<NotifyError> for Diagnostic {
     }
 }
 
-impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Handler<W, T, S, L> {
+impl<W, T, S, L, E> Handler<W, T, S, L, E>
+where
+    W: WebhookClient,
+    T: TopicPublisher,
+    S: SecretResolver,
+    L: DeliveryLog,
+    E: LogSearch,
+{
     /// Handles one invocation, which must be done by `deadline`.
     pub async fn handle(&self, event: &Value, deadline: Instant) -> Handled {
         let mut health = Health::default();
@@ -245,7 +256,32 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Han
             rules: self.rules.as_ref(),
             evidence_log_group: self.evidence_log_group.clone(),
         };
-        let view = View::new(alarm, &ctx);
+        let mut view = View::new(alarm, &ctx);
+        if let Some(reader) = &self.evidence {
+            match reader.read(&view, deadline).await {
+                Some(Ok(found)) => {
+                    let complete = found.complete;
+                    if !attach(&mut view, found) {
+                        tracing::info!(
+                            alarm = alarm.name,
+                            log_group = reader.log_group,
+                            complete,
+                            "no evidence line in the alarm's window: the message has the link only"
+                        );
+                    }
+                }
+                Some(Err(e)) => {
+                    tracing::warn!(
+                        alarm = alarm.name,
+                        log_group = reader.log_group,
+                        error = %e,
+                        "the CloudTrail events behind the alarm could not be read: the message has the Logs Insights link only"
+                    );
+                    health.evidence_unavailable += 1;
+                }
+                None => {}
+            }
+        }
         let results = self
             .deliverer
             .deliver_all(&view, key.as_deref(), deadline)
@@ -263,8 +299,8 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Han
 
 /// Lambda's view of one invocation: its deadline from the context, the handler's answer, and the
 /// health metrics as one EMF line on stdout.
-pub async fn invocation<W, T, S, L>(
-    handler: &Handler<W, T, S, L>,
+pub async fn invocation<W, T, S, L, E>(
+    handler: &Handler<W, T, S, L, E>,
     event: LambdaEvent<Value>,
     function: &str,
     health_namespace: &str,
@@ -274,6 +310,7 @@ where
     T: TopicPublisher,
     S: SecretResolver,
     L: DeliveryLog,
+    E: LogSearch,
 {
     // The context's deadline is in epoch milliseconds; delivery works in monotonic time.
     let now_ms = UnixSeconds::now_ms();
@@ -355,7 +392,9 @@ mod tests {
     use std::sync::Arc;
     use std::time::Duration;
     use trailwatch::error::CallError;
-    use trailwatch::fakes::{MapSecrets, RecordingTopic, ScriptedWebhook, StuckTopic};
+    use trailwatch::fakes::{
+        MapSecrets, RecordingTopic, ScriptedLogs, ScriptedWebhook, StuckTopic,
+    };
     use trailwatch::notify::{
         Channel, Destination, MemoryLog, PostError, Reply, RetryPolicy, SecretRef, Target,
         REFUSAL_MEMORY,
@@ -375,7 +414,8 @@ mod tests {
         UnixSeconds(NOW.load(Ordering::SeqCst))
     }
 
-    type TestHandler<T = RecordingTopic> = Handler<ScriptedWebhook, T, MapSecrets, Arc<MemoryLog>>;
+    type TestHandler<T = RecordingTopic> =
+        Handler<ScriptedWebhook, T, MapSecrets, Arc<MemoryLog>, ScriptedLogs>;
 
     fn deliverer<T>(
         destinations: Vec<Destination>,
@@ -400,6 +440,7 @@ mod tests {
             namespace: "CloudTrailMetrics".into(),
             rules: Some(RuleSet::builtin("CloudTrailMetrics").unwrap()),
             evidence_log_group: Some("/aws/lambda/trail-metrics".into()),
+            evidence: None,
         }
     }
 
@@ -429,6 +470,90 @@ mod tests {
 
     fn in_30s() -> Instant {
         Instant::now() + Duration::from_secs(30)
+    }
+
+    fn evidence_line(id: &str, time: &str, principal: &str) -> String {
+        json!({
+            "trailwatch": "evidence", "rule": "RootAccountUsage", "eventID": id, "eventTime": time,
+            "eventName": "ConsoleLogin", "eventSource": "signin.amazonaws.com", "principal": principal,
+            "principalType": "Root", "sourceIPAddress": "203.0.113.7", "userAgent": "Mozilla/5.0",
+            "account": "123456789012", "region": "us-east-1",
+        })
+        .to_string()
+    }
+
+    fn with_evidence(logs: ScriptedLogs) -> TestHandler {
+        let mut n = notifier(vec![Destination::Email {
+            topic_arn: "arn:aws:sns:us-east-1:123456789012:alarms".into(),
+        }]);
+        n.evidence = Some(EvidenceReader {
+            logs,
+            log_group: "/aws/lambda/trail-metrics".into(),
+            shown: 2,
+            budget: Duration::from_secs(5),
+        });
+        n
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_events_behind_a_security_alarm_are_listed_and_a_failed_search_leaves_the_link() {
+        // The alarm changed state at 09:12:30 after one 5-minute period.
+        let lines = vec![
+            evidence_line("e1", "2026-11-25T09:05:10Z", "root"),
+            evidence_line("e2", "2026-11-25T09:07:10Z", "root"),
+            evidence_line("e3", "2026-11-25T09:06:10Z", "root"),
+            evidence_line("e2", "2026-11-25T09:07:10Z", "root"),
+        ];
+        let n = with_evidence(ScriptedLogs::pages(
+            vec![ScriptedLogs::page(&lines, false)],
+            Duration::from_millis(200),
+        ));
+        let handled = n.handle(&event(), in_30s()).await;
+        assert!(handled.response.is_ok());
+        let searches = n.evidence.as_ref().unwrap().logs.searches();
+        assert_eq!(searches.len(), 1);
+        let search = &searches[0].0;
+        assert_eq!(search.rule, "RootAccountUsage");
+        assert_eq!(search.log_group, "/aws/lambda/trail-metrics");
+        assert_eq!(search.events_to.to_string(), "2026-11-25T09:12:30Z");
+        assert_eq!(search.events_from.to_string(), "2026-11-25T08:52:30Z");
+        let sent = n.deliverer.topic.sent();
+        let text = &sent[0].2;
+        assert!(
+            text.contains("The 2 newest of 3 CloudTrail events rule RootAccountUsage matched:\n  - 2026-11-25T09:07:10Z ConsoleLogin (signin.amazonaws.com), by root (Root) from 203.0.113.7 with \"Mozilla/5.0\", account 123456789012, us-east-1, event e2\n  - 2026-11-25T09:06:10Z"),
+            "{text}"
+        );
+        assert!(
+            text.contains("All the CloudTrail events behind it (Logs Insights):"),
+            "{text}"
+        );
+        assert_eq!(handled.health.evidence_unavailable, 0);
+
+        let denied = CallError {
+            operation: "FilterLogEvents",
+            code: "AccessDeniedException".into(),
+            message: "not authorized to perform logs:FilterLogEvents".into(),
+            retryable: false,
+        };
+        let n = with_evidence(ScriptedLogs::pages(vec![Err(denied)], Duration::ZERO));
+        let handled = n.handle(&event(), in_30s()).await;
+        assert!(
+            handled.response.is_ok(),
+            "the message goes out without its events"
+        );
+        let text = &n.deliverer.topic.sent()[0].2;
+        assert!(!text.contains("newest"), "{text}");
+        assert!(
+            text.contains("The CloudTrail events behind it (Logs Insights):"),
+            "{text}"
+        );
+        assert_eq!(handled.health.evidence_unavailable, 1);
+
+        // An OK needs no list: nothing is searched.
+        let n = with_evidence(ScriptedLogs::default());
+        let ok = with_states(&event(), "ALARM", "OK");
+        assert!(n.handle(&ok, in_30s()).await.response.is_ok());
+        assert!(n.evidence.as_ref().unwrap().logs.searches().is_empty());
     }
 
     #[tokio::test(start_paused = true)]

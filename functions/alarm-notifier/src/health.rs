@@ -15,6 +15,9 @@ pub struct Health {
     pub failed: u64,
     /// HTTP attempts beyond the first.
     pub retries: u64,
+    /// Alarms on security metrics sent without their CloudTrail events: the search failed or ran out
+    /// of time.
+    pub evidence_unavailable: u64,
 }
 
 impl Health {
@@ -33,6 +36,11 @@ impl Health {
                 ("DeliveriesDuplicate", "Count", self.duplicates as f64),
                 ("DeliveriesFailed", "Count", self.failed as f64),
                 ("DeliveryRetries", "Count", self.retries as f64),
+                (
+                    "EvidenceUnavailable",
+                    "Count",
+                    self.evidence_unavailable as f64,
+                ),
             ],
         )
     }

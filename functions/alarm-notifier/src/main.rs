@@ -12,7 +12,8 @@ use std::sync::Arc;
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
-use trailwatch::aws::{self, AwsSecrets, DeliveryLogs, NotifierClients, SnsTopic};
+use trailwatch::alarms::evidence::EvidenceReader;
+use trailwatch::aws::{self, AwsSecrets, CloudWatchLogs, DeliveryLogs, NotifierClients, SnsTopic};
 use trailwatch::notify::{Deliverer, DeliveryLog, Target};
 use trailwatch::time::UnixSeconds;
 use trailwatch::webhook_client::HttpClient;
@@ -65,6 +66,18 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         notify_silenced: config.notify_silenced,
         namespace: config.namespace,
         rules: Some(rules),
+        evidence: config
+            .evidence_log_group
+            .clone()
+            .filter(|_| config.evidence_shown > 0)
+            .map(|log_group| EvidenceReader {
+                logs: CloudWatchLogs {
+                    client: clients.logs.clone(),
+                },
+                log_group,
+                shown: config.evidence_shown,
+                budget: config.evidence_budget,
+            }),
         evidence_log_group: config.evidence_log_group,
     });
     let function = config.function_name;

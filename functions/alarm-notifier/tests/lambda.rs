@@ -16,7 +16,8 @@ use hyper::body::Incoming;
 use hyper::{Request, Response};
 use serde_json::{json, Value};
 use trailwatch::alarms::{render, Channel, Message, RenderContext, View};
-use trailwatch::rules::ruleset::RuleSet;
+use trailwatch::rules::ruleset::{Evidence, RuleSet};
+use trailwatch::time::UnixSeconds;
 use trailwatch_testkit::*;
 
 const TOPIC: &str = "trailwatch-alarms";
@@ -583,6 +584,131 @@ async fn what_cloudwatch_keeps_quiet_stays_quiet_and_configuration_changes_are_a
             .any(|l| l.contains("not an alarm state change: acknowledged")),
         "{}",
         watch.log()
+    );
+}
+
+/// `2026-11-25T09:12:30Z` as SNS writes it: `2026-11-25T09:12:30.000+0000`.
+fn sns_time(t: UnixSeconds) -> String {
+    t.to_string().replace('Z', ".000+0000")
+}
+
+/// Lines in trail-metrics' log group, as Lambda ships the function's stdout, logged at `at`.
+async fn log_lines(lines: &[String], at: UnixSeconds) {
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk_config().await);
+    if let Err(e) = logs
+        .create_log_group()
+        .log_group_name(EVIDENCE_GROUP)
+        .send()
+        .await
+    {
+        let e = e.into_service_error();
+        assert!(e.is_resource_already_exists_exception(), "{e:?}");
+    }
+    let stream = format!("2026/12/01/[$LATEST]{}", at.0);
+    logs.create_log_stream()
+        .log_group_name(EVIDENCE_GROUP)
+        .log_stream_name(&stream)
+        .send()
+        .await
+        .unwrap();
+    let mut put = logs
+        .put_log_events()
+        .log_group_name(EVIDENCE_GROUP)
+        .log_stream_name(&stream);
+    for l in lines {
+        put = put.log_events(
+            aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                .timestamp(at.0 * 1000)
+                .message(l)
+                .build()
+                .unwrap(),
+        );
+    }
+    put.send().await.unwrap();
+}
+
+/// trail-metrics' evidence lines, searched in its log group: the message of a root-usage alarm lists
+/// the newest events (who, what, from where, with which agent) and counts them all once. A line
+/// logged again by a retried file, an event of another rule and the function's other lines do not
+/// count; nothing a caller wrote pings a channel.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_events_behind_a_security_alarm_are_in_its_message() {
+    let _serial = SERIAL.lock().await;
+    let watch = notifier();
+    // Within CloudWatch Logs' 14 days whenever the test runs.
+    let changed = UnixSeconds(UnixSeconds::now().0 / 60 * 60 - 3600);
+    let evidence = |i: i64, rule: &str| {
+        Evidence {
+            rule: rule.into(),
+            event_id: Some(format!("e{}-{i}", changed.0)),
+            event_time: Some(UnixSeconds(changed.0 - 600 + i * 30).to_string()),
+            event_name: Some("ConsoleLogin".into()),
+            event_source: Some("signin.amazonaws.com".into()),
+            error_code: None,
+            principal: Some("root".into()),
+            principal_published: None,
+            principal_type: Some("Root".into()),
+            source_ip: Some(format!("203.0.113.{i}")),
+            user_agent: Some("Mozilla/5.0 <!channel>".into()),
+            account: Some("123456789012".into()),
+            region: Some("us-east-1".into()),
+        }
+        .log_line("s3://trail/AWSLogs/123456789012/CloudTrail/us-east-1/x.json.gz")
+    };
+    let mut lines = vec!["START RequestId: 8f5e Version: $LATEST".to_owned()];
+    lines.extend((0..7).map(|i| evidence(i, "RootAccountUsage")));
+    lines.push(evidence(4, "RootAccountUsage"));
+    lines.push(evidence(9, "IAMPolicyChanges"));
+    lines.push(r#"{"level":"INFO","message":"published","datums":3}"#.to_owned());
+    log_lines(&lines, UnixSeconds(changed.0 - 240)).await;
+
+    let event = each_message(
+        &unique(&sample("sns-trailwatch-root-account-usage.json")),
+        |m, _| m["StateChangeTime"] = json!(sns_time(changed)),
+    );
+    let out = watch.invoke(&event);
+    assert!(out.ok, "{out:?}");
+    let (name, _) = expected(&event);
+    let h = hooks();
+    let mail = h.received("sns", &name);
+    let text = mail[0].body["Message"].as_str().unwrap();
+    assert!(
+        text.contains("The 5 newest of 7 CloudTrail events rule RootAccountUsage matched:\n"),
+        "{text}"
+    );
+    let at = |i: i64| UnixSeconds(changed.0 - 600 + i * 30).to_string();
+    assert!(
+        text.contains(&format!(
+            "  - {} ConsoleLogin (signin.amazonaws.com), by root (Root) from 203.0.113.6 with \"Mozilla/5.0 <!channel>\", account 123456789012, us-east-1, event e{}-6\n",
+            at(6),
+            changed.0
+        )),
+        "{text}"
+    );
+    for absent in ["203.0.113.1 ", "203.0.113.9", "published"] {
+        assert!(!text.contains(absent), "{absent}: {text}");
+    }
+    assert!(
+        text.contains("All the CloudTrail events behind it (Logs Insights):"),
+        "{text}"
+    );
+    let slack = &h.received("slack", &name)[0].body;
+    assert!(
+        slack.to_string().contains("Mozilla/5.0 &lt;!channel&gt;"),
+        "{slack}"
+    );
+    let generic = &h.received("generic", &name)[0].body;
+    assert_eq!(generic["evidence"]["total"], 7, "{generic}");
+    assert_eq!(generic["evidence"]["complete"], true);
+    assert_eq!(generic["evidence"]["events"].as_array().unwrap().len(), 5);
+    let pagerduty = &h.received("pagerduty", &name)[0].body;
+    assert_eq!(
+        pagerduty["payload"]["custom_details"]["evidence"]["events"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5,
+        "{pagerduty}"
     );
 }
 

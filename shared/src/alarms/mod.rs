@@ -14,11 +14,13 @@
 //! Rendering ([`render`]) gives plain text (e-mail, SMS), Slack Block Kit, a Teams Adaptive Card, a Discord
 //! embed, and the normalised alarm as JSON. Every rendering says the same things: name and description,
 //! old → new state, the reason, when, account and region, what the alarm watches, and a console link.
-//! Alarms on trailwatch's own metrics also get the rule behind them and a Logs Insights link that lists
-//! the CloudTrail events that made it fire.
+//! Alarms on trailwatch's own metrics also get the rule behind them; those on its security metrics, the
+//! CloudTrail events that made them fire ([`evidence`], read by alarm-notifier) and a Logs Insights link
+//! that lists them all.
 
 mod arn;
 mod decode;
+pub mod evidence;
 mod links;
 mod regions;
 mod render;

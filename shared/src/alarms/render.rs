@@ -66,9 +66,16 @@ pub fn text(view: &View) -> String {
         if let Some(d) = &rule.description {
             out.push_str(&format!("  {d}\n"));
         }
+        if let Some((heading, lines)) = evidence(view) {
+            out.push_str(&format!("\n{heading}:\n"));
+            for l in lines {
+                out.push_str(&format!("  - {l}\n"));
+            }
+        }
         if let Some(u) = &rule.insights_url {
             out.push_str(&format!(
-                "\nThe CloudTrail events behind it (Logs Insights):\n  {u}\n"
+                "\n{} (Logs Insights):\n  {u}\n",
+                events_link_text(view)
             ));
         }
     }
@@ -137,8 +144,17 @@ pub fn slack(view: &View) -> Value {
         blocks.push(
             json!({"type": "section", "text": {"type": "mrkdwn", "text": truncate(&t, 3000)}}),
         );
+        if let Some((heading, lines)) = evidence(view) {
+            let mut t = format!("*{}*", slack_text(&heading));
+            for l in lines {
+                t.push_str(&format!("\n• {}", slack_text(&l)));
+            }
+            blocks.push(
+                json!({"type": "section", "text": {"type": "mrkdwn", "text": truncate(&t, 3000)}}),
+            );
+        }
         if let Some(u) = &rule.insights_url {
-            buttons.push(json!({"type": "button", "text": {"type": "plain_text", "text": "CloudTrail events"}, "url": u}));
+            buttons.push(json!({"type": "button", "text": {"type": "plain_text", "text": events_button(view)}, "url": u}));
         }
     }
     if let Some(u) = &view.console_url {
@@ -152,6 +168,31 @@ pub fn slack(view: &View) -> Value {
         "text": format!("{} ({}, {})", slack_text(&view.title), view.transition, slack_text(&view.where_)),
         "attachments": [{"color": colour(&a.new_state).0, "blocks": blocks}],
     })
+}
+
+/// The evidence found for the message, as a heading and one line per event (unescaped).
+fn evidence(view: &View) -> Option<(String, Vec<String>)> {
+    let found = view.evidence.as_ref()?;
+    Some((
+        found.heading(),
+        found.events.iter().map(|e| e.line()).collect(),
+    ))
+}
+
+/// What the Logs Insights link holds, in a sentence: the rest of the events when some are listed.
+fn events_link_text(view: &View) -> &'static str {
+    match &view.evidence {
+        Some(found) if found.total > 0 && found.has_more() => "All the CloudTrail events behind it",
+        _ => "The CloudTrail events behind it",
+    }
+}
+
+/// The Logs Insights link as a button.
+fn events_button(view: &View) -> &'static str {
+    match &view.evidence {
+        Some(found) if found.total > 0 && found.has_more() => "All CloudTrail events",
+        _ => "CloudTrail events",
+    }
 }
 
 /// Text for Slack's `text` and mrkdwn: `&`, `<` and `>` escaped as Slack asks, so that nothing an
@@ -247,8 +288,17 @@ pub fn teams(view: &View) -> Value {
         if let Some(d) = &rule.description {
             body.push(json!({"type": "TextBlock", "text": markdown_text(d), "wrap": true}));
         }
+        if let Some((heading, lines)) = evidence(view) {
+            body.push(json!({"type": "TextBlock", "text": markdown_text(&format!("**{heading}**")), "wrap": true}));
+            let list = lines
+                .iter()
+                .map(|l| format!("- {l}"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            body.push(json!({"type": "TextBlock", "text": markdown_text(&list), "wrap": true}));
+        }
         if let Some(u) = &rule.insights_url {
-            actions.push(json!({"type": "Action.OpenUrl", "title": "CloudTrail events", "url": u}));
+            actions.push(json!({"type": "Action.OpenUrl", "title": events_button(view), "url": u}));
         }
     }
     if let Some(u) = &view.console_url {
@@ -271,6 +321,13 @@ pub fn teams(view: &View) -> Value {
     })
 }
 
+/// The most characters Discord takes in one embed, all its texts together.
+const DISCORD_EMBED_MAX: usize = 6000;
+
+fn units(s: &str) -> usize {
+    s.encode_utf16().count()
+}
+
 /// Discord webhook: an embed (title ≤ 256, description ≤ 4096, field values ≤ 1024 characters).
 pub fn discord(view: &View) -> Value {
     let a = &view.alarm;
@@ -284,6 +341,12 @@ pub fn discord(view: &View) -> Value {
     }
     if let Some(r) = &a.reason {
         description.push_str(&format!("**Why:** {r}"));
+    }
+    if let Some((heading, lines)) = evidence(view) {
+        description.push_str(&format!("\n\n**{heading}**"));
+        for l in lines {
+            description.push_str(&format!("\n- {l}"));
+        }
     }
     // Written out after composing: pieces joined can make a link neither holds alone.
     let description = markdown_text(&description);
@@ -301,13 +364,23 @@ pub fn discord(view: &View) -> Value {
         }
         let mut v = markdown_text(&v);
         if let Some(u) = &rule.insights_url {
-            v.push_str(&format!("\n[CloudTrail events]({u})"));
+            v.push_str(&format!("\n[{}]({u})", events_button(view)));
         }
         fields.push(json!({"name": truncate(&markdown_text(&format!("trailwatch rule {}", rule.name)), 256), "value": truncate(&v, 1024), "inline": false}));
     }
+    let title = truncate(&markdown_text(&view.title), 256);
+    // Discord refuses an embed over 6000 characters in all: the description, last written, gives way.
+    let others: usize = units(&title)
+        + fields
+            .iter()
+            .map(|f| {
+                units(f["name"].as_str().unwrap_or("")) + units(f["value"].as_str().unwrap_or(""))
+            })
+            .sum::<usize>();
+    let room = 4096.min(DISCORD_EMBED_MAX.saturating_sub(others));
     let mut embed = json!({
-        "title": truncate(&markdown_text(&view.title), 256),
-        "description": truncate(&description, 4096),
+        "title": title,
+        "description": truncate(&description, room),
         "color": colour(&a.new_state).1,
         "fields": fields,
     });
@@ -396,32 +469,14 @@ pub fn json_alarm(view: &View) -> Value {
         })),
         "silenceNote": view.silence_note,
         "consoleUrl": view.console_url,
+        "evidence": view.evidence,
         "trailwatchRule": view.rule.as_ref().map(|r| json!({
             "name": r.name, "description": r.description, "pattern": r.pattern, "evidenceUrl": r.insights_url,
         })),
     })
 }
 
-/// `s` cut to at most `max` UTF-16 code units, an ellipsis last when cut. Slack, Teams and Discord
-/// state their limits in characters, and some count UTF-16 units (an emoji outside the Basic
-/// Multilingual Plane is two); there are never fewer units than characters, so this keeps within
-/// either count.
-pub(super) fn truncate(s: &str, max: usize) -> String {
-    if s.encode_utf16().count() <= max {
-        return s.to_owned();
-    }
-    let room = max.saturating_sub(1);
-    let mut units = 0;
-    let mut t: String = s
-        .chars()
-        .take_while(|c| {
-            units += c.len_utf16();
-            units <= room
-        })
-        .collect();
-    t.push('…');
-    t
-}
+pub(super) use crate::text::truncate;
 
 /// A kind of destination, and the variable that configures it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -543,14 +598,18 @@ pub fn pagerduty(view: &View) -> Option<Value> {
                     json!(format!("{}: {}", rule.name, rule.pattern)),
                 );
             }
+            if let Some((heading, lines)) = evidence(view) {
+                details.insert(
+                    "evidence".into(),
+                    json!({"heading": heading, "events": lines}),
+                );
+            }
             let mut links = Vec::new();
             if let Some(u) = &view.console_url {
                 links.push(json!({"href": u, "text": "Open the alarm in CloudWatch"}));
             }
             if let Some(u) = view.rule.as_ref().and_then(|r| r.insights_url.as_ref()) {
-                links.push(
-                    json!({"href": u, "text": "The CloudTrail events behind it (Logs Insights)"}),
-                );
+                links.push(json!({"href": u, "text": format!("{} (Logs Insights)", events_link_text(view))}));
             }
             let mut payload = json!({
                 "summary": truncate(&plain(&format!("{} ({})", view.title, view.where_)), 1024),

@@ -1,6 +1,7 @@
 use super::render::{markdown_text, pagerduty, plain, truncate};
 use super::view::period_text;
 use super::*;
+use crate::alarms::evidence::{EvidenceEvent, EvidenceFound};
 use crate::alarms::{Evaluation, State};
 
 fn alarm(partition: &str, region: &str) -> Alarm {
@@ -133,7 +134,28 @@ fn hostile_view() -> View {
         name: fill(200),
         description: Some(fill(500)),
         pattern: "{ $.eventName = \"StartInstances\" }".into(),
+        security: true,
         insights_url: Some("https://eu-west-1.console.aws.amazon.com/cloudwatch/home".into()),
+    });
+    // The events come from the logs: a caller picks its user agent, and more.
+    let event = EvidenceEvent {
+        event_time: Some("2026-11-25T09:10:03Z".into()),
+        event_name: Some(fill(128)),
+        event_source: Some(fill(300)),
+        error_code: Some(fill(300)),
+        principal: Some(fill(300)),
+        principal_type: Some("IAMUser".into()),
+        source_ip: Some(fill(300)),
+        user_agent: Some(fill(256)),
+        account: Some("111122223333".into()),
+        region: Some("eu-west-1".into()),
+        event_id: Some(fill(300)),
+    };
+    view.evidence = Some(EvidenceFound {
+        rule: fill(200),
+        events: vec![event; 20],
+        total: 40,
+        complete: false,
     });
     view
 }
@@ -188,15 +210,20 @@ fn nothing_an_alarms_author_writes_pings_or_hides_a_link_in_discord_or_teams() {
     assert!(units(message["content"].as_str().unwrap()) <= 2000);
     assert!(units(embed["title"].as_str().unwrap()) <= 256);
     assert!(units(embed["description"].as_str().unwrap()) <= 4096);
+    let mut total =
+        units(embed["title"].as_str().unwrap()) + units(embed["description"].as_str().unwrap());
     for field in embed["fields"].as_array().unwrap() {
         assert!(units(field["name"].as_str().unwrap()) <= 256, "{field}");
         assert!(units(field["value"].as_str().unwrap()) <= 1024, "{field}");
+        total += units(field["name"].as_str().unwrap()) + units(field["value"].as_str().unwrap());
     }
+    assert!(total <= 6000, "an embed of {total} characters");
     for (name, message) in [("discord", message.clone()), ("teams", teams(&view))] {
         let mut all = Vec::new();
         texts(&message, "", &mut all);
         // trailwatch's own link to the evidence is the one link.
-        let own = "[CloudTrail events](https://eu-west-1.console.aws.amazon.com/cloudwatch/home)";
+        let own =
+            "[All CloudTrail events](https://eu-west-1.console.aws.amazon.com/cloudwatch/home)";
         for (path, text) in &all {
             // No whole link left to write out (a cut one, `[a](htt…`, is text).
             let other = text.replace(own, "");

@@ -1,8 +1,10 @@
 //! What every rendering says about an alarm, worked out once: the [`View`].
 
+use super::evidence::EvidenceFound;
 use super::links::{console_url, insights_url};
 use crate::alarms::{Alarm, Evaluation, MetricQuery, MetricRef, Silence, State, Watches};
 use crate::rules::ruleset::RuleSet;
+use crate::time::UnixSeconds;
 
 /// What rendering knows beyond the alarm: trailwatch's rules and where its evidence is logged.
 pub struct RenderContext<'r> {
@@ -19,6 +21,8 @@ pub struct RuleInfo {
     pub name: String,
     pub description: Option<String>,
     pub pattern: String,
+    /// A security rule: trail-metrics logs an evidence line for each event it matches.
+    pub security: bool,
     /// Logs Insights, pre-filled with the evidence query over the alarm's window.
     pub insights_url: Option<String>,
 }
@@ -38,6 +42,9 @@ pub struct View {
     /// muted or suppressed (and sent only because the notifier is told to), or a suppression just
     /// ended.
     pub silence_note: Option<String>,
+    /// The CloudTrail events behind an alarm on a security metric, when they were searched for and
+    /// found in time ([`crate::alarms::evidence`]); otherwise the rule's Logs Insights link stands alone.
+    pub evidence: Option<EvidenceFound>,
 }
 
 impl View {
@@ -73,6 +80,7 @@ impl View {
             console_url: console_url(alarm),
             rule: rule_info(alarm, ctx),
             silence_note: silence_note(&alarm.silence),
+            evidence: None,
         }
     }
 }
@@ -139,10 +147,11 @@ fn rule_info(alarm: &Alarm, ctx: &RenderContext<'_>) -> Option<RuleInfo> {
                 .any(|t| *t.metric_name == **n && *t.namespace == *ctx.namespace)
         })
     })?;
+    // trail-metrics logs evidence lines for security rules only: for others there is nothing to list.
     let insights_url = match (&ctx.evidence_log_group, &alarm.region) {
-        (Some(group), Some(region)) => window(alarm).map(|(start, end)| {
+        (Some(group), Some(region)) if rule.security => window(alarm).map(|(start, end)| {
             let query = format!(
-                "fields eventTime, eventName, principal, sourceIPAddress, account, region, eventID\n\
+                "fields eventTime, eventName, eventSource, errorCode, principal, sourceIPAddress, userAgent, account, region, eventID\n\
                  | filter trailwatch = \"evidence\" and rule = \"{}\"\n\
                  | sort eventTime desc",
                 rule.name
@@ -155,18 +164,25 @@ fn rule_info(alarm: &Alarm, ctx: &RenderContext<'_>) -> Option<RuleInfo> {
         name: rule.name.clone(),
         description: rule.description.clone(),
         pattern: rule.pattern_text.clone(),
+        security: rule.security,
         insights_url,
     })
 }
 
-/// The alarm's evaluation window, widened a little, as RFC 3339: from (change time − periods × period
-/// − 15 min) to (change time + 5 min). Evidence is logged when the log file arrives, minutes after the
-/// events, so the window reaches back further than the metric's.
+/// The alarm's evaluation window, widened a little, as RFC 3339: see [`window_seconds`].
 pub(super) fn window(alarm: &Alarm) -> Option<(String, String)> {
+    let (start, end, _) = window_seconds(alarm)?;
+    Some((start.to_string(), end.to_string()))
+}
+
+/// The alarm's evaluation window, widened a little: from (change time − periods × period − 15 min) to
+/// (change time + 5 min), and the change time. Evidence is logged when the log file arrives, minutes
+/// after the events, so the window reaches back further than the metric's.
+pub(super) fn window_seconds(alarm: &Alarm) -> Option<(UnixSeconds, UnixSeconds, UnixSeconds)> {
     let time = alarm.time.as_deref()?;
     // "2026-11-25T09:12:30.833+0000" → "2026-11-25T09:12:30Z"
     let compact: String = time.chars().filter(|c| *c != ' ').collect();
-    let t = crate::time::UnixSeconds::parse_rfc3339(&format!("{}Z", compact.get(..19)?))?;
+    let t = UnixSeconds::parse_rfc3339(&format!("{}Z", compact.get(..19)?))?;
     let period = match &alarm.watches {
         Watches::Metric { period, .. } => period.unwrap_or(300),
         Watches::Math { queries } => queries.iter().filter_map(|q| q.period).max().unwrap_or(300),
@@ -174,9 +190,7 @@ pub(super) fn window(alarm: &Alarm) -> Option<(String, String)> {
     };
     let periods = alarm.evaluation.evaluation_periods.unwrap_or(1);
     let back = i64::try_from(period.saturating_mul(periods)).unwrap_or(86_400) + 900;
-    let start = crate::time::UnixSeconds(t.0 - back).to_string();
-    let end = crate::time::UnixSeconds(t.0 + 300).to_string();
-    Some((start, end))
+    Some((UnixSeconds(t.0 - back), UnixSeconds(t.0 + 300), t))
 }
 
 pub(super) fn period_text(seconds: u64) -> String {

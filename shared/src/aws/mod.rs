@@ -1,9 +1,10 @@
 //! The only user of the AWS SDK: clients, error classification, and the adapters that implement the
-//! library's ports (S3 objects and markers, PutMetricData, SNS, SSM and Secrets Manager).
+//! library's ports (S3 objects and markers, PutMetricData, SNS, SSM and Secrets Manager, FilterLogEvents).
 
 mod classify;
 mod cloudwatch;
 mod delivery_log;
+mod logs;
 mod progress_stores;
 #[cfg(feature = "signatures")]
 mod public_keys;
@@ -15,6 +16,7 @@ mod sns;
 pub use classify::{classify, HasStatus};
 pub use cloudwatch::{sdk_datum, CloudWatchSink};
 pub use delivery_log::{DeliveryLogs, S3DeliveryLog};
+pub use logs::CloudWatchLogs;
 pub use progress_stores::{MarkerStore, ProgressStores, TagStore, PROGRESS_TAG};
 #[cfg(feature = "signatures")]
 pub use public_keys::{public_keys, PublicKeysError};
@@ -78,6 +80,7 @@ pub struct NotifierClients {
     pub sns: aws_sdk_sns::Client,
     pub ssm: aws_sdk_ssm::Client,
     pub secrets_manager: aws_sdk_secretsmanager::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
 }
 
 impl NotifierClients {
@@ -88,6 +91,7 @@ impl NotifierClients {
             sns: aws_sdk_sns::Client::new(&config),
             ssm: aws_sdk_ssm::Client::new(&config),
             secrets_manager: aws_sdk_secretsmanager::Client::new(&config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
         }
     }
 }

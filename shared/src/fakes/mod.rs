@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use crate::alarms::evidence::{EvidenceSearch, LogPage, LogSearch};
 use crate::error::CallError;
 use crate::metrics::MetricDatum;
 use crate::notify::{PostError, Reply, SecretRef, SecretResolver, TopicPublisher, WebhookClient};
@@ -324,5 +325,57 @@ impl SecretResolver for MapSecrets {
             message: format!("{name} does not exist"),
             retryable: false,
         })
+    }
+}
+
+/// A search made, with the page token it asked for.
+pub type Searched = (EvidenceSearch, Option<String>);
+
+/// Log search answers from a script, page by page (then an empty last page), each after `delay`; the
+/// searches made are kept.
+#[derive(Debug, Default, Clone)]
+pub struct ScriptedLogs {
+    pub pages: Arc<Mutex<VecDeque<Result<LogPage, CallError>>>>,
+    pub delay: Duration,
+    pub searches: Arc<Mutex<Vec<Searched>>>,
+}
+
+impl ScriptedLogs {
+    /// These pages, in order, each after `delay`.
+    pub fn pages(pages: Vec<Result<LogPage, CallError>>, delay: Duration) -> ScriptedLogs {
+        ScriptedLogs {
+            pages: Arc::new(Mutex::new(pages.into())),
+            delay,
+            ..ScriptedLogs::default()
+        }
+    }
+
+    /// A page of these messages, with a next token when `more`.
+    pub fn page(messages: &[String], more: bool) -> Result<LogPage, CallError> {
+        Ok(LogPage {
+            messages: messages.to_vec(),
+            next: more.then(|| "next".to_owned()),
+        })
+    }
+
+    pub fn searches(&self) -> Vec<Searched> {
+        lock(&self.searches).clone()
+    }
+
+    pub fn left(&self) -> usize {
+        lock(&self.pages).len()
+    }
+}
+
+impl LogSearch for ScriptedLogs {
+    async fn filter(
+        &self,
+        search: &EvidenceSearch,
+        next: Option<String>,
+    ) -> Result<LogPage, CallError> {
+        lock(&self.searches).push((search.clone(), next));
+        tokio::time::sleep(self.delay).await;
+        let page = lock(&self.pages).pop_front();
+        page.unwrap_or_else(|| Ok(LogPage::default()))
     }
 }

@@ -9,7 +9,10 @@ use std::borrow::Cow;
 #[derive(Debug, Clone, Copy)]
 pub(super) struct EvidenceFields {
     event_id: FieldId,
+    event_source: FieldId,
     source_ip: FieldId,
+    user_agent: FieldId,
+    error_code: FieldId,
     account: FieldId,
     region: FieldId,
 }
@@ -25,6 +28,11 @@ pub struct Evidence {
     pub event_time: Option<String>,
     #[serde(rename = "eventName")]
     pub event_name: Option<String>,
+    #[serde(rename = "eventSource")]
+    pub event_source: Option<String>,
+    /// Set on refused calls (`AccessDenied`…), the subject of the unauthorized-calls metric.
+    #[serde(rename = "errorCode", skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
     pub principal: Option<String>,
     /// The principal as a dimension value, when that differs from `principal`: the form to search
     /// for in CloudWatch ([`crate::metrics::published_dimension_value`]).
@@ -34,8 +42,29 @@ pub struct Evidence {
     pub principal_type: Option<String>,
     #[serde(rename = "sourceIPAddress")]
     pub source_ip: Option<String>,
+    /// At most [`MAX_USER_AGENT`] UTF-16 units: the field is free text the caller chose.
+    #[serde(rename = "userAgent")]
+    pub user_agent: Option<String>,
     pub account: Option<String>,
     pub region: Option<String>,
+}
+
+/// Characters of `userAgent` an evidence line keeps: enough for an SDK, a CLI or a console user agent;
+/// CloudTrail's own limit is larger, and a caller can fill it.
+pub const MAX_USER_AGENT: usize = 256;
+
+impl Evidence {
+    /// The evidence line trail-metrics logs, and alarm-notifier searches for:
+    /// `{"trailwatch":"evidence","object":"s3://…","rule":…,"eventID":…,…}` on one line.
+    pub fn log_line(&self, object: &str) -> String {
+        let mut line = serde_json::json!({"trailwatch": "evidence", "object": object});
+        if let (serde_json::Value::Object(line), Ok(serde_json::Value::Object(fields))) =
+            (&mut line, serde_json::to_value(self))
+        {
+            line.extend(fields);
+        }
+        line.to_string()
+    }
 }
 
 impl RuleSet {
@@ -45,7 +74,10 @@ impl RuleSet {
             let fields = &mut self.fields;
             self.evidence = Some(EvidenceFields {
                 event_id: fields.intern(&Selector::keys(&["eventID"])),
+                event_source: fields.intern(&Selector::keys(&["eventSource"])),
                 source_ip: fields.intern(&Selector::keys(&["sourceIPAddress"])),
+                user_agent: fields.intern(&Selector::keys(&["userAgent"])),
+                error_code: fields.intern(&Selector::keys(&["errorCode"])),
                 account: fields.intern(&Selector::keys(&["recipientAccountId"])),
                 region: fields.intern(&Selector::keys(&["awsRegion"])),
             });
@@ -69,10 +101,13 @@ impl RuleSet {
             event_id: field(|e| e.event_id),
             event_time: text(self.event_time),
             event_name: text(self.event_name),
+            event_source: field(|e| e.event_source),
+            error_code: field(|e| e.error_code),
             principal,
             principal_published,
             principal_type: text(self.principal.kind),
             source_ip: field(|e| e.source_ip),
+            user_agent: field(|e| e.user_agent).map(|a| crate::text::truncate(&a, MAX_USER_AGENT)),
             account: field(|e| e.account),
             region: field(|e| e.region),
         }
