@@ -309,12 +309,15 @@ class AlarmsAndDashboard(unittest.TestCase):
             self.assertIn(rule["description"].split(".")[0], a["AlarmDescription"], name)
             self.assertLessEqual(len(a["AlarmDescription"]), 1024, name)
 
-    def test_start_instances_per_user_is_one_metrics_insights_alarm(self):
+    def test_start_instances_per_user_is_one_alarm_with_a_contributor_per_principal(self):
         a = self.live["StartInstancesPerUserAlarm"]["Properties"]
         (query,) = a["Metrics"]
         text = json.dumps(query["Expression"])
         self.assertIn("SUM(StartInstances)", text)
         self.assertIn("GROUP BY UserName", text)
+        # LIMIT 1 would make it one series, the busiest, whose notification cannot say who.
+        self.assertNotIn("LIMIT", text)
+        self.assertIn("ORDER BY SUM() DESC", text)
         self.assertEqual(a["Threshold"], {"Ref": "StartInstancesThreshold"})
 
     def test_completeness_findings_are_alarmed_by_e_mail_too(self):

@@ -405,6 +405,7 @@ async fn every_sample_reaches_every_destination_once_even_when_delivered_twice()
     let (s3, _) = clients().await;
     for file in [
         "sns-trailwatch-root-account-usage.json",
+        "sns-trailwatch-start-instances-contributor.json",
         "sns-daily-metric-alarm-null-description.json",
         "sns-anomaly-detection-alarm.json",
         "sns-composite-alarm.json",

@@ -14,6 +14,10 @@ pub fn subject(view: &View) -> String {
         ""
     };
     let mut s = format!("{silenced}{}: {}", a.new_state, a.name);
+    // One series of a multi-time-series alarm: the subject says which (the principal, the table…).
+    if let Some(c) = &a.contributor {
+        s.push_str(&format!(" for {}", c.label()));
+    }
     if let Some(r) = &a.region {
         s.push_str(&format!(" in {r}"));
     }

@@ -377,3 +377,58 @@ fn pagerduty_triggers_on_alarm_resolves_on_ok_and_keys_both_alike() {
             <= 1024
     );
 }
+
+#[test]
+fn a_principal_over_the_start_instances_threshold_is_named_in_title_and_subject() {
+    let path = format!(
+        "{}/../events/alarm-notifier/sns-trailwatch-start-instances-contributor.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let event: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let alarm = from_event(&event).unwrap().remove(0).unwrap();
+    let rules = crate::rules::ruleset::RuleSet::builtin("CloudTrailMetrics").unwrap();
+    let view = View::new(
+        &alarm,
+        &RenderContext {
+            namespace: "CloudTrailMetrics".into(),
+            rules: Some(&rules),
+            evidence_log_group: Some("/aws/lambda/trail-metrics".into()),
+        },
+    );
+    assert_eq!(
+        view.title,
+        "🚨 ALARM: trailwatch-StartInstances-per-user for UserName=alice"
+    );
+    assert_eq!(
+        subject(&view),
+        "ALARM: trailwatch-StartInstances-per-user for UserName=alice in us-east-1 (123456789012)"
+    );
+    // `FROM SCHEMA("CloudTrailMetrics", UserName)` is trailwatch's namespace: the rule is shown.
+    let rule = view.rule.as_ref().expect("the rule behind it");
+    assert_eq!(rule.name, "StartInstances");
+    assert!(
+        !rule.security && rule.insights_url.is_none(),
+        "no evidence lines to link to"
+    );
+}
+
+#[test]
+fn a_query_reads_trailwatchs_namespace_in_every_form_and_only_then() {
+    use super::view::queries_namespace;
+    for q in [
+        "SELECT SUM(X) FROM CloudTrailMetrics",
+        "SELECT SUM(X) FROM \"CloudTrailMetrics\" GROUP BY UserName",
+        "SELECT SUM(X) FROM SCHEMA(\"CloudTrailMetrics\", UserName)",
+        "SELECT SUM(X) FROM SCHEMA( CloudTrailMetrics,UserName)",
+    ] {
+        assert!(queries_namespace(q, "CloudTrailMetrics"), "{q}");
+    }
+    for q in [
+        "SELECT SUM(X) FROM CloudTrailMetricsOld",
+        "SELECT SUM(X) FROM SCHEMA(\"AWS/EC2\", InstanceId)",
+        "SELECT SUM(CloudTrailMetrics)",
+    ] {
+        assert!(!queries_namespace(q, "CloudTrailMetrics"), "{q}");
+    }
+}

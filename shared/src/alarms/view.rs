@@ -129,9 +129,7 @@ fn rule_info(alarm: &Alarm, ctx: &RenderContext<'_>) -> Option<RuleInfo> {
         // A Metrics Insights query names its metric in the text: `SELECT SUM(StartInstances) FROM CloudTrailMetrics`.
         for q in queries {
             if let Some(e) = &q.expression {
-                if e.contains(&format!("FROM {}", ctx.namespace))
-                    || e.contains(&format!("FROM \"{}\"", ctx.namespace))
-                {
+                if queries_namespace(e, &ctx.namespace) {
                     if let Some(name) = e.split('(').nth(1).and_then(|r| r.split(')').next()) {
                         names.push(name.trim().to_owned());
                     }
@@ -167,6 +165,22 @@ fn rule_info(alarm: &Alarm, ctx: &RenderContext<'_>) -> Option<RuleInfo> {
         security: rule.security,
         insights_url,
     })
+}
+
+/// Whether a Metrics Insights query reads `namespace`: `FROM ns`, `FROM "ns"`, or `FROM SCHEMA("ns", …)`
+/// (`SCHEMA(ns, …)` unquoted).
+pub(super) fn queries_namespace(expression: &str, namespace: &str) -> bool {
+    let Some(from) = expression.find("FROM ").map(|i| &expression[i + 5..]) else {
+        return false;
+    };
+    let from = from.trim_start();
+    let from = from
+        .strip_prefix("SCHEMA(")
+        .map(str::trim_start)
+        .unwrap_or(from);
+    let from = from.strip_prefix('"').unwrap_or(from);
+    from.strip_prefix(namespace)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['"', ',', ' ', ')']))
 }
 
 /// The alarm's evaluation window, widened a little, as RFC 3339: see [`window_seconds`].
