@@ -45,17 +45,64 @@ const BODY_LIMIT: usize = 4096;
 /// And this much of it is kept for messages.
 const BODY_SHOWN: usize = 200;
 
+/// What of an answer's body is read.
+#[derive(Clone, Copy)]
+enum Read {
+    /// A webhook's: none on success (nothing more is said there), the start on failure.
+    Failures,
+    /// An API's: all of it, success or not, up to [`API_BODY_LIMIT`].
+    All,
+}
+
+/// The most of an API's answer that is read: Slack's chat.postMessage echoes the message, which is
+/// tens of kilobytes at most.
+const API_BODY_LIMIT: usize = 1 << 20;
+
 impl WebhookClient for HttpClient {
     async fn post(&self, url: &str, body: Vec<u8>, timeout: Duration) -> Result<Reply, PostError> {
-        let request = http::Request::post(url)
-            .header(http::header::CONTENT_TYPE, "application/json")
+        self.send(url, body, None, timeout, Read::Failures).await
+    }
+
+    async fn call(
+        &self,
+        url: &str,
+        body: Vec<u8>,
+        token: &str,
+        timeout: Duration,
+    ) -> Result<Reply, PostError> {
+        self.send(url, body, Some(token), timeout, Read::All).await
+    }
+}
+
+impl HttpClient {
+    async fn send(
+        &self,
+        url: &str,
+        body: Vec<u8>,
+        token: Option<&str>,
+        timeout: Duration,
+        read: Read,
+    ) -> Result<Reply, PostError> {
+        let mut request = http::Request::post(url)
+            // Slack asks for the charset, and warns without it.
+            .header(
+                http::header::CONTENT_TYPE,
+                "application/json; charset=utf-8",
+            )
             .header(
                 http::header::USER_AGENT,
                 concat!("trailwatch-alarm-notifier/", env!("CARGO_PKG_VERSION")),
-            )
+            );
+        if let Some(token) = token {
+            request = request.header(http::header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let request = request
             .body(Full::new(Bytes::from(body)))
             // http's errors say which part is invalid, not the URL itself; still, say it in our words.
-            .map_err(|_| PostError::Failed("the URL is not a valid http(s) URL".into()))?;
+            // A token with a byte a header cannot hold fails here too: never shown.
+            .map_err(|_| {
+                PostError::Failed("the URL (or the token) is not valid in an HTTP request".into())
+            })?;
         let started = tokio::time::Instant::now();
         let response = match tokio::time::timeout(timeout, self.client.request(request)).await {
             Err(_) => return Err(PostError::Timeout(timeout)),
@@ -63,7 +110,7 @@ impl WebhookClient for HttpClient {
             Ok(Ok(r)) => r,
         };
         let status = response.status().as_u16();
-        if response.status().is_success() {
+        if response.status().is_success() && matches!(read, Read::Failures) {
             // Delivered. The body says nothing more, and waiting for it could turn a delivery into a
             // timeout, and a retry into a second message.
             return Ok(Reply {
@@ -77,24 +124,30 @@ impl WebhookClient for HttpClient {
             .get(http::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| retry_after(v, std::time::SystemTime::now()));
+        let (limit, wait) = match read {
+            Read::Failures => (BODY_LIMIT, BODY_WAIT),
+            // The answer is the result: it gets what is left of the attempt's time.
+            Read::All => (API_BODY_LIMIT, timeout),
+        };
         // A body that does not arrive in time, or is too long, still leaves the status.
-        let budget = timeout.saturating_sub(started.elapsed()).min(BODY_WAIT);
-        let body = tokio::time::timeout(
-            budget,
-            Limited::new(response.into_body(), BODY_LIMIT).collect(),
-        )
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+        let budget = timeout.saturating_sub(started.elapsed()).min(wait);
+        let body =
+            tokio::time::timeout(budget, Limited::new(response.into_body(), limit).collect())
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
         // The URL's parts go before the text is cut, so no piece of them survives at the cut.
         let text = scrub(&String::from_utf8_lossy(&body), url);
-        let text: String = text
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .take(BODY_SHOWN)
-            .collect();
+        let text: String = match read {
+            Read::Failures => text
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .take(BODY_SHOWN)
+                .collect(),
+            Read::All => text,
+        };
         Ok(Reply {
             status,
             retry_after,
@@ -145,7 +198,10 @@ mod tests {
                                 tokio::time::sleep(Duration::from_secs(60)).await;
                                 return;
                             }
-                            assert!(head.contains("content-type: application/json"), "{head}");
+                            assert!(
+                                head.contains("content-type: application/json; charset=utf-8"),
+                                "{head}"
+                            );
                             let body = format!("rejected {body}");
                             let answer = format!(
                                 "HTTP/1.1 429 Too Many Requests\r\nretry-after: 7\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",

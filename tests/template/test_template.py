@@ -275,6 +275,8 @@ class LeastPrivilege(unittest.TestCase):
     def test_webhook_variables_are_ssm_references(self):
         env = self.source_env("AlarmNotifierFunction")
         self.assertEqual(env["SLACK_WEBHOOK_URL"]["Fn::If"][1], {"Fn::Sub": "ssm:${SlackWebhookParameter}"})
+        self.assertEqual(env["SLACK_BOT_TOKEN"]["Fn::If"][1], {"Fn::Sub": "ssm:${SlackBotTokenParameter}"})
+        self.assertEqual(env["SLACK_CHANNEL"]["Fn::If"][1], {"Ref": "SlackChannel"})
         self.assertEqual(env["EMAIL_TOPIC_ARN"], {"Ref": "EmailTopic"})
         self.assertIn("deliveries/", json.dumps(env["DEDUP"]))
         tm = self.source_env("TrailMetricsFunction")

@@ -6,7 +6,7 @@ use std::time::Duration;
 use trailwatch::alarms::evidence::MAX_SHOWN;
 use trailwatch::notify::{
     Channel, DeliveryLogMode, Destination, RetryPolicy, SecretRef, TransitionFilter,
-    PAGERDUTY_EVENTS_URL,
+    PAGERDUTY_EVENTS_URL, SLACK_API_URL,
 };
 use trailwatch::rules::ruleset::DEFAULT_NAMESPACE;
 use trailwatch::rules::{Namespace, RulesSource};
@@ -71,6 +71,21 @@ pub enum DestinationProblem {
     NotAReference,
     #[error("{0} names no parameter or secret")]
     EmptyReference(SecretRef),
+    #[error("SLACK_BOT_TOKEN needs the channel to post in: a channel id such as C0123ABCDEF")]
+    NoChannel,
+}
+
+/// A credential's variable: a reference to SSM or Secrets Manager, never the value itself in the
+/// environment.
+fn reference(value: &str) -> Result<SecretRef, DestinationProblem> {
+    let secret = SecretRef::parse(value);
+    match &secret {
+        SecretRef::Value(_) => Err(DestinationProblem::NotAReference),
+        SecretRef::Ssm(n) | SecretRef::SecretsManager(n) if n.trim().is_empty() => {
+            Err(DestinationProblem::EmptyReference(secret.clone()))
+        }
+        _ => Ok(secret),
+    }
 }
 
 impl Config {
@@ -86,17 +101,34 @@ impl Config {
                 name: kind.variable(),
                 problem,
             };
-            if kind == Channel::PagerDuty {
-                // The routing key is a credential: from SSM or Secrets Manager, never the
-                // environment.
-                let routing_key = SecretRef::parse(&value);
-                match &routing_key {
-                    SecretRef::Value(_) => return Err(bad(DestinationProblem::NotAReference)),
-                    SecretRef::Ssm(n) | SecretRef::SecretsManager(n) if n.trim().is_empty() => {
-                        return Err(bad(DestinationProblem::EmptyReference(routing_key.clone())));
-                    }
-                    _ => {}
+            if kind == Channel::SlackBot {
+                let token = reference(&value).map_err(bad)?;
+                let channel = set("SLACK_CHANNEL").map(|c| c.trim().to_owned());
+                let Some(channel) = channel.filter(|c| {
+                    c.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                }) else {
+                    return Err(ConfigError::Destination {
+                        name: "SLACK_CHANNEL",
+                        problem: DestinationProblem::NoChannel,
+                    });
+                };
+                let api_url = vars.text("SLACK_API_URL", SLACK_API_URL);
+                if !(api_url.starts_with("https://") || api_url.starts_with("http://")) {
+                    return Err(ConfigError::Destination {
+                        name: "SLACK_API_URL",
+                        problem: DestinationProblem::NotAUrl,
+                    });
                 }
+                destinations.push(Destination::SlackBot {
+                    token,
+                    channel,
+                    api_url,
+                });
+                continue;
+            }
+            if kind == Channel::PagerDuty {
+                let routing_key = reference(&value).map_err(bad)?;
                 let events_url = vars.text("PAGERDUTY_EVENTS_URL", PAGERDUTY_EVENTS_URL);
                 if !(events_url.starts_with("https://") || events_url.starts_with("http://")) {
                     return Err(ConfigError::Destination {
@@ -257,6 +289,53 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("PAGERDUTY_EVENTS_URL"), "{err}");
+    }
+
+    #[test]
+    fn a_slack_bot_token_is_a_reference_and_needs_its_channel() {
+        let c = config(&[
+            ("SLACK_BOT_TOKEN", "ssm:/trailwatch/slack-bot"),
+            ("SLACK_CHANNEL", " C0123ABCDEF "),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.destinations,
+            [Destination::SlackBot {
+                token: SecretRef::Ssm("/trailwatch/slack-bot".into()),
+                channel: "C0123ABCDEF".into(),
+                api_url: "https://slack.com/api/".into(),
+            }]
+        );
+        let err = config(&[
+            ("SLACK_BOT_TOKEN", "xoxb-1-2-SECRET"),
+            ("SLACK_CHANNEL", "C1"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("SLACK_BOT_TOKEN") && err.contains("must be a reference"),
+            "{err}"
+        );
+        assert!(!err.contains("SECRET"), "never the token: {err}");
+        for channel in [None, Some("#alerts"), Some("C1 C2")] {
+            let mut vars = vec![("SLACK_BOT_TOKEN", "ssm:/t")];
+            if let Some(c) = channel {
+                vars.push(("SLACK_CHANNEL", c));
+            }
+            let err = config(&vars).unwrap_err().to_string();
+            assert!(
+                err.contains("SLACK_CHANNEL") && err.contains("channel id"),
+                "{channel:?}: {err}"
+            );
+        }
+        let err = config(&[
+            ("SLACK_BOT_TOKEN", "ssm:/t"),
+            ("SLACK_CHANNEL", "C1"),
+            ("SLACK_API_URL", "slack.com/api"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("SLACK_API_URL"), "{err}");
     }
 
     #[test]

@@ -688,6 +688,135 @@ mod tests {
         assert!(titles[1].starts_with("🚨 ALARM: DynamoDBInsightsAlarm for TableName=orders"));
     }
 
+    const SLACK_API: &str = "https://slack.example/api/chat.postMessage";
+    const BOT_TOKEN: &str = "xoxb-1234-5678-SECRET";
+
+    fn handler_with_secrets(mut n: TestHandler, secrets: MapSecrets) -> TestHandler {
+        n.deliverer.secrets = secrets;
+        n
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn slack_through_a_bot_token_threads_the_ok_under_its_alarm() {
+        let n = handler_with_secrets(
+            notifier(vec![Destination::SlackBot {
+                token: SecretRef::Ssm("/trailwatch/slack-bot".into()),
+                channel: "C0123ABCDEF".into(),
+                api_url: "https://slack.example/api/".into(),
+            }]),
+            MapSecrets::of(&[("ssm:/trailwatch/slack-bot", BOT_TOKEN)]),
+        );
+        let alarm = with_states(&event(), "OK", "ALARM");
+        let handled = n.handle(&alarm, in_30s()).await;
+        assert_eq!(
+            handled.response.unwrap()["alarms"][0]["deliveries"]["slack-bot"],
+            "sent (1 attempt)"
+        );
+        let ok = with_states(&event(), "ALARM", "OK");
+        assert!(n.handle(&ok, in_30s()).await.response.is_ok());
+        let calls = n.deliverer.webhooks.calls_to(SLACK_API);
+        assert_eq!(calls.len(), 2);
+        assert_eq!(calls[0]["channel"], "C0123ABCDEF");
+        assert!(
+            calls[0].get("thread_ts").is_none(),
+            "an ALARM opens a thread"
+        );
+        assert!(
+            calls[0]["attachments"][0]["blocks"].is_array(),
+            "Block Kit, as the webhook gets"
+        );
+        // The fake answers the first call with ts 1764062000.000000.
+        assert_eq!(calls[1]["thread_ts"], "1764062000.000000", "{}", calls[1]);
+        assert_eq!(n.deliverer.webhooks.tokens(), [BOT_TOKEN, BOT_TOKEN]);
+        // The next ALARM opens a thread of its own.
+        let again = with_states(&with_states(&event(), "OK", "ALARM"), "OK", "ALARM");
+        let mut again = again;
+        let mut m: Value =
+            serde_json::from_str(again["Records"][0]["Sns"]["Message"].as_str().unwrap()).unwrap();
+        m["StateChangeTime"] = json!("2026-11-25T10:00:00.000+0000");
+        again["Records"][0]["Sns"]["Message"] = json!(m.to_string());
+        assert!(n.handle(&again, in_30s()).await.response.is_ok());
+        let calls = n.deliverer.webhooks.calls_to(SLACK_API);
+        assert!(calls[2].get("thread_ts").is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn slack_refusing_a_post_in_its_body_is_permanent_and_ratelimited_is_retried() {
+        let n = handler_with_secrets(
+            notifier(vec![Destination::SlackBot {
+                token: SecretRef::Ssm("/trailwatch/slack-bot".into()),
+                channel: "C0123ABCDEF".into(),
+                api_url: "https://slack.example/api".into(),
+            }]),
+            MapSecrets::of(&[("ssm:/trailwatch/slack-bot", BOT_TOKEN)]),
+        );
+        n.deliverer.webhooks.answer(
+            SLACK_API,
+            vec![status(
+                200,
+                None,
+                r#"{"ok":false,"error":"channel_not_found"}"#,
+            )],
+        );
+        let handled = n.handle(&event(), in_30s()).await;
+        let err = handled.response.unwrap_err().to_string();
+        assert!(
+            err.contains("Slack: channel_not_found") && err.contains("refused"),
+            "{err}"
+        );
+        assert!(!err.contains("SECRET"), "{err}");
+        assert_eq!(
+            n.deliverer.webhooks.calls_to(SLACK_API).len(),
+            1,
+            "not retried"
+        );
+
+        let n = handler_with_secrets(
+            notifier(vec![Destination::SlackBot {
+                token: SecretRef::Ssm("/trailwatch/slack-bot".into()),
+                channel: "C0123ABCDEF".into(),
+                api_url: "https://slack.example/api".into(),
+            }]),
+            MapSecrets::of(&[("ssm:/trailwatch/slack-bot", BOT_TOKEN)]),
+        );
+        n.deliverer.webhooks.answer(
+            SLACK_API,
+            vec![
+                status(429, Some(1), r#"{"ok":false,"error":"ratelimited"}"#),
+                status(200, None, r#"{"ok":false,"error":"internal_error"}"#),
+            ],
+        );
+        let handled = n.handle(&event(), in_30s()).await;
+        assert_eq!(
+            handled.response.unwrap()["alarms"][0]["deliveries"]["slack-bot"],
+            "sent (3 attempts)"
+        );
+
+        // A token that is not one is never sent, nor shown.
+        let n = handler_with_secrets(
+            notifier(vec![Destination::SlackBot {
+                token: SecretRef::Ssm("/trailwatch/slack-bot".into()),
+                channel: "C0123ABCDEF".into(),
+                api_url: "https://slack.example/api".into(),
+            }]),
+            MapSecrets::of(&[(
+                "ssm:/trailwatch/slack-bot",
+                "https://hooks.slack.com/SECRET",
+            )]),
+        );
+        let err = n
+            .handle(&event(), in_30s())
+            .await
+            .response
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("does not hold a Slack token") && !err.contains("SECRET"),
+            "{err}"
+        );
+        assert!(n.deliverer.webhooks.calls_to(SLACK_API).is_empty());
+    }
+
     /// The root-usage sample with other states and a later state-change time (another message).
     fn with_states(event: &Value, old: &str, new: &str) -> Value {
         let mut e = event.clone();

@@ -42,6 +42,8 @@ struct Received {
     uri: String,
     body: Value,
     at: Instant,
+    /// The `Authorization` header, if any.
+    auth: Option<String>,
 }
 
 #[derive(Default)]
@@ -140,6 +142,11 @@ async fn answer(state: &Mutex<HookState>, req: Request<Incoming>) -> Response<Fu
         .headers()
         .get("content-type")
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let auth = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let body = req.into_body().collect().await.unwrap().to_bytes();
     // SNS posts JSON as text/plain; the webhooks must get application/json.
     let body: Value = serde_json::from_slice(&body)
@@ -153,12 +160,14 @@ async fn answer(state: &Mutex<HookState>, req: Request<Incoming>) -> Response<Fu
         s.received.push(Received {
             hook: hook.clone(),
             uri: uri.to_owned(),
-            body,
+            body: body.clone(),
             at: Instant::now(),
+            auth: auth.clone(),
         });
         s.script.get_mut(&hook).and_then(VecDeque::pop_front)
     };
     let echoed;
+    let posted;
     let (status, retry_after, text) = match next {
         Some(Answer::Hang) => {
             tokio::time::sleep(Duration::from_secs(600)).await;
@@ -180,6 +189,22 @@ async fn answer(state: &Mutex<HookState>, req: Request<Incoming>) -> Response<Fu
                 None,
                 r#"{"status":"success","message":"Event processed"}"#,
             ),
+            // Slack's Web API, as chat.postMessage documents it: 200 always, the verdict in `ok`; the
+            // bot token in the Authorization header; the message echoed after `ts`.
+            "slack-api" => {
+                posted = if auth.as_deref() != Some(&format!("Bearer {BOT_TOKEN}")) {
+                    json!({"ok": false, "error": "not_authed"})
+                } else if body["channel"] != SLACK_CHANNEL {
+                    json!({"ok": false, "error": "channel_not_found"})
+                } else {
+                    static TS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+                    let n = TS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    json!({"ok": true, "channel": SLACK_CHANNEL, "ts": format!("1764062000.{n:06}"),
+                           "message": {"type": "message", "text": body["text"], "attachments": body["attachments"]}})
+                }
+                .to_string();
+                (200, None, posted.as_str())
+            }
             _ => (200, None, "ok"),
         },
     };
@@ -198,6 +223,8 @@ const DISCORD_PATH: &str = "/discord/api/webhooks/1/SECRETDISCORD";
 const GENERIC_PATH: &str = "/generic/SECRETGENERIC";
 const PAGERDUTY_PATH: &str = "/pagerduty/v2/enqueue";
 const ROUTING_KEY: &str = "R0123456789abcdef0123456789abcde";
+const BOT_TOKEN: &str = "xoxb-17-42-SECRETBOT";
+const SLACK_CHANNEL: &str = "C0123ABCDEF";
 
 /// The emulator's side: the SSM parameter, the secret, the topic with an HTTP subscriber, the state
 /// bucket. Then alarm-notifier under `cargo lambda watch`.
@@ -215,6 +242,15 @@ fn notifier() -> &'static Watch {
                     .name("/trailwatch/slack")
                     .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
                     .value(h.url(SLACK_PATH))
+                    .overwrite(true)
+                    .send()
+                    .await
+                    .unwrap();
+                aws_sdk_ssm::Client::new(&config)
+                    .put_parameter()
+                    .name("/trailwatch/slack-bot")
+                    .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+                    .value(BOT_TOKEN)
                     .overwrite(true)
                     .send()
                     .await
@@ -258,6 +294,9 @@ fn notifier() -> &'static Watch {
             format!("EMAIL_TOPIC_ARN={TOPIC_ARN}"),
             "PAGERDUTY_ROUTING_KEY=ssm:/trailwatch/pagerduty".to_owned(),
             format!("PAGERDUTY_EVENTS_URL={}", h.url(PAGERDUTY_PATH)),
+            "SLACK_BOT_TOKEN=ssm:/trailwatch/slack-bot".to_owned(),
+            format!("SLACK_CHANNEL={SLACK_CHANNEL}"),
+            format!("SLACK_API_URL={}", h.url("/slack-api/")),
             format!("DEDUP=s3://{STATE_BUCKET}/deliveries/"),
             "WEBHOOK_TIMEOUT_SECONDS=2".to_owned(),
             format!("EVIDENCE_LOG_GROUP={EVIDENCE_GROUP}"),
@@ -417,7 +456,15 @@ async fn every_sample_reaches_every_destination_once_even_when_delivered_twice()
         assert!(out.ok, "{file}: {out:?}");
         let deliveries = &out.json()["alarms"][0]["deliveries"];
         let key = out.json()["alarms"][0]["key"].as_str().unwrap().to_owned();
-        for label in ["slack", "teams", "discord", "webhook", "email", "pagerduty"] {
+        for label in [
+            "slack",
+            "slack-bot",
+            "teams",
+            "discord",
+            "webhook",
+            "email",
+            "pagerduty",
+        ] {
             assert_eq!(deliveries[label], "sent (1 attempt)", "{file}: {out:?}");
             // Remembered where every container sees it: `<message key>/<label>-<hash of the target>`.
             let listed = s3
@@ -427,7 +474,17 @@ async fn every_sample_reaches_every_destination_once_even_when_delivered_twice()
                 .send()
                 .await
                 .unwrap();
-            let [marker_key] = listed.contents() else {
+            // `slack-` is also the start of `slack-bot-`: the rest of this label's names is the hash.
+            let mine: Vec<_> = listed
+                .contents()
+                .iter()
+                .filter(|o| {
+                    o.key()
+                        .and_then(|k| k.rsplit_once(&format!("/{label}-")))
+                        .is_some_and(|(_, hash)| hash.bytes().all(|b| b.is_ascii_hexdigit()))
+                })
+                .collect();
+            let [marker_key] = mine.as_slice() else {
                 panic!("{file}: not one delivery marker for {label}: {listed:?}")
             };
             let marker = s3
@@ -713,6 +770,93 @@ async fn the_events_behind_a_security_alarm_are_in_its_message() {
     );
 }
 
+/// Slack through a bot token: chat.postMessage with the token from SSM in the Authorization header,
+/// the message in the configured channel; the OK goes in the thread of its ALARM (the `ts` kept in the
+/// S3 delivery log), and Slack's `ratelimited` (429 with Retry-After) is waited out.
+#[tokio::test(flavor = "multi_thread")]
+async fn slack_bot_posts_the_ok_in_the_thread_of_its_alarm() {
+    let _serial = SERIAL.lock().await;
+    let watch = notifier();
+    let h = hooks();
+    let alarm = with_states(
+        &unique(&sample("eventbridge-alarm-state-change.json")),
+        "OK",
+        "ALARM",
+    );
+    let (name, rendered) = expected(&alarm);
+    h.script(
+        "slack-api",
+        vec![Answer::Status(
+            429,
+            Some("1"),
+            r#"{"ok":false,"error":"ratelimited"}"#,
+        )],
+    );
+    let out = watch.invoke(&alarm);
+    assert!(out.ok, "{out:?}");
+    assert_eq!(
+        out.json()["alarms"][0]["deliveries"]["slack-bot"],
+        "sent (2 attempts)"
+    );
+    let got = h.received("slack-api", &name);
+    assert_eq!(got.len(), 2, "{got:#?}");
+    let posted = &got[1];
+    assert_eq!(posted.uri, "/slack-api/chat.postMessage");
+    assert_eq!(
+        posted.auth.as_deref(),
+        Some(format!("Bearer {BOT_TOKEN}").as_str())
+    );
+    assert_eq!(posted.body["channel"], SLACK_CHANNEL);
+    assert!(posted.body.get("thread_ts").is_none());
+    let mut expected_body = json_of(&rendered[&Channel::SlackBot]).clone();
+    expected_body["channel"] = json!(SLACK_CHANNEL);
+    assert_eq!(posted.body, expected_body);
+    assert!(
+        got[1].at.duration_since(got[0].at) >= Duration::from_millis(900),
+        "Retry-After waited"
+    );
+
+    // The OK, a minute later: in the thread the ALARM opened.
+    let ok = each_message(&with_states(&alarm, "ALARM", "OK"), |m, _| {
+        if let Some(t) = m.pointer_mut("/state/timestamp") {
+            *t = json!(
+                t.as_str()
+                    .unwrap()
+                    .replace("+0000", "")
+                    .replace(".000", ".500")
+                    + "+0000"
+            );
+        }
+    });
+    let out = watch.invoke(&ok);
+    assert!(out.ok, "{out:?}");
+    let got = h.received("slack-api", &name);
+    assert_eq!(got.len(), 3, "{got:#?}");
+    let thread = got[2].body["thread_ts"]
+        .as_str()
+        .expect("posted in a thread");
+    assert!(thread.starts_with("1764062000."), "{thread}");
+    // Each invocation runs in one container here, and the thread is found in the S3 log all the same.
+    let (s3, _) = clients().await;
+    let alarm_key = trailwatch::notify::thread_key(
+        &trailwatch::alarms::from_event(&alarm)
+            .unwrap()
+            .remove(0)
+            .unwrap(),
+    );
+    let listed = s3
+        .list_objects_v2()
+        .bucket(STATE_BUCKET)
+        .prefix(format!("deliveries/{alarm_key}/"))
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<_> = listed.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let mark = object_text(&s3, STATE_BUCKET, keys[0]).await;
+    assert_eq!(mark.split(" ts=").nth(1), Some(thread), "{mark}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_error_is_retried_within_the_invocation() {
     let _serial = SERIAL.lock().await;
@@ -778,8 +922,9 @@ async fn a_retry_after_beyond_the_invocation_fails_it_and_lambdas_retry_sends_on
     assert!(retry.ok, "{retry:?}");
     assert_eq!(
         retry.json()["alarms"][0]["deliveries"],
-        json!({"slack": "already delivered", "teams": "already delivered", "discord": "already delivered",
-               "webhook": "sent (1 attempt)", "email": "already delivered", "pagerduty": "already delivered"})
+        json!({"slack": "already delivered", "slack-bot": "already delivered", "teams": "already delivered",
+               "discord": "already delivered", "webhook": "sent (1 attempt)", "email": "already delivered",
+               "pagerduty": "already delivered"})
     );
     assert_arrived_with(&event, 1, &[("generic", 2)]);
 }

@@ -486,6 +486,8 @@ pub(super) use crate::text::truncate;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Channel {
     Slack,
+    /// Slack through a bot token (chat.postMessage): the same message, and an OK in its ALARM's thread.
+    SlackBot,
     Teams,
     Discord,
     Webhook,
@@ -494,8 +496,9 @@ pub enum Channel {
 }
 
 impl Channel {
-    pub const ALL: [Channel; 6] = [
+    pub const ALL: [Channel; 7] = [
         Channel::Slack,
+        Channel::SlackBot,
         Channel::Teams,
         Channel::Discord,
         Channel::Webhook,
@@ -506,6 +509,7 @@ impl Channel {
     pub fn variable(self) -> &'static str {
         match self {
             Channel::Slack => "SLACK_WEBHOOK_URL",
+            Channel::SlackBot => "SLACK_BOT_TOKEN",
             Channel::Teams => "TEAMS_WEBHOOK_URL",
             Channel::Discord => "DISCORD_WEBHOOK_URL",
             Channel::Webhook => "WEBHOOK_URL",
@@ -518,6 +522,7 @@ impl Channel {
     pub fn label(self) -> &'static str {
         match self {
             Channel::Slack => "slack",
+            Channel::SlackBot => "slack-bot",
             Channel::Teams => "teams",
             Channel::Discord => "discord",
             Channel::Webhook => "webhook",
@@ -543,7 +548,7 @@ pub enum Message {
 /// The rendering for a channel.
 pub fn render(kind: Channel, view: &View) -> Message {
     match kind {
-        Channel::Slack => Message::Json(slack(view)),
+        Channel::Slack | Channel::SlackBot => Message::Json(slack(view)),
         Channel::Teams => Message::Json(teams(view)),
         Channel::Discord => Message::Json(discord(view)),
         Channel::Webhook => Message::Json(json_alarm(view)),

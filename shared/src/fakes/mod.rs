@@ -210,6 +210,8 @@ type Answers = HashMap<String, VecDeque<Result<Reply, PostError>>>;
 pub struct ScriptedWebhook {
     script: Arc<Mutex<Answers>>,
     calls: Arc<Mutex<Vec<(String, serde_json::Value)>>>,
+    /// The bearer tokens of API calls, in order.
+    tokens: Arc<Mutex<Vec<String>>>,
 }
 
 impl ScriptedWebhook {
@@ -227,6 +229,11 @@ impl ScriptedWebhook {
             .collect()
     }
 
+    /// The bearer tokens API calls were made with.
+    pub fn tokens(&self) -> Vec<String> {
+        lock(&self.tokens).clone()
+    }
+
     /// An answer with this status, `Retry-After` (seconds) and body.
     pub fn status(status: u16, retry_after: Option<u64>, body: &str) -> Result<Reply, PostError> {
         Ok(Reply {
@@ -239,7 +246,43 @@ impl ScriptedWebhook {
 
 impl WebhookClient for ScriptedWebhook {
     async fn post(&self, url: &str, body: Vec<u8>, timeout: Duration) -> Result<Reply, PostError> {
-        let json = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+        self.answer_next(url, &body, timeout, || {
+            ScriptedWebhook::status(200, None, "ok")
+        })
+        .await
+    }
+
+    /// Unscripted, Slack's success: `{"ok":true,"ts":…}`, a new `ts` each call.
+    async fn call(
+        &self,
+        url: &str,
+        body: Vec<u8>,
+        token: &str,
+        timeout: Duration,
+    ) -> Result<Reply, PostError> {
+        lock(&self.tokens).push(token.to_owned());
+        let n = lock(&self.calls).len();
+        self.answer_next(url, &body, timeout, || {
+            let ts = format!("1764062000.{n:06}");
+            ScriptedWebhook::status(
+                200,
+                None,
+                &format!(r#"{{"ok":true,"channel":"C1","ts":"{ts}"}}"#),
+            )
+        })
+        .await
+    }
+}
+
+impl ScriptedWebhook {
+    async fn answer_next(
+        &self,
+        url: &str,
+        body: &[u8],
+        timeout: Duration,
+        otherwise: impl FnOnce() -> Result<Reply, PostError>,
+    ) -> Result<Reply, PostError> {
+        let json = serde_json::from_slice(body).unwrap_or(serde_json::Value::Null);
         lock(&self.calls).push((url.to_owned(), json));
         let next = lock(&self.script)
             .get_mut(url)
@@ -250,7 +293,7 @@ impl WebhookClient for ScriptedWebhook {
                 Err(PostError::Timeout(timeout))
             }
             Some(answer) => answer,
-            None => ScriptedWebhook::status(200, None, "ok"),
+            None => otherwise(),
         }
     }
 }

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::alarms::{render, Message, View};
+use crate::alarms::{render, Message, State, View};
 use crate::error::CallError;
 use crate::notify::{
-    DeliveryLog, Destination, Mark, PostError, Reply, SecretRef, SecretResolver, Target,
-    TopicPublisher, WebhookClient,
+    thread_key, DeliveryLog, Destination, Mark, PostError, Reply, SecretRef, SecretResolver,
+    Target, TopicPublisher, WebhookClient,
 };
 use crate::time::UnixSeconds;
 
@@ -196,10 +196,11 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Del
                         events_url,
                         event.to_string().into_bytes(),
                         deadline,
+                        Via::Webhook,
                     )
                     .await;
                 self.forget_refused(target, &sent);
-                sent.map(Sent::Attempts)
+                sent.map(|(attempts, _)| Sent::Attempts(attempts))
             }
             (Destination::Email { topic_arn }, Message::Email { subject, body }) => {
                 let publish = self.topic.publish(topic_arn, &subject, &body);
@@ -220,16 +221,80 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Del
                         &url,
                         body.to_string().into_bytes(),
                         deadline,
+                        Via::Webhook,
                     )
                     .await;
                 self.forget_refused(target, &sent);
-                sent.map(Sent::Attempts)
+                sent.map(|(attempts, _)| Sent::Attempts(attempts))
+            }
+            (
+                Destination::SlackBot {
+                    token,
+                    channel: to,
+                    api_url,
+                },
+                Message::Json(body),
+            ) => {
+                self.slack_bot(target, view, body, (token, to, api_url), deadline)
+                    .await
             }
             // render() gives e-mail to e-mail and JSON to webhooks.
             _ => Err(Failure::permanent(
                 "no rendering for this destination".into(),
             )),
         }
+    }
+
+    /// chat.postMessage: an ALARM opens a thread (its `ts` kept in the delivery log), any other state is
+    /// posted in the thread of the alarm's last ALARM, if one is known.
+    async fn slack_bot(
+        &self,
+        target: &Target,
+        view: &View,
+        mut body: serde_json::Value,
+        (token, to, api_url): (&SecretRef, &String, &String),
+        deadline: Instant,
+    ) -> Result<Sent, Failure> {
+        let token = self
+            .secret(target, token, deadline, Expect::SlackToken)
+            .await?;
+        body["channel"] = serde_json::Value::String(to.clone());
+        let thread = format!("{}/{}", thread_key(&view.alarm), target.log_name);
+        let opens = view.alarm.new_state == State::Alarm;
+        if !opens {
+            let reserve = self.policy.reserve;
+            match within(deadline, reserve, "delivery log", self.log.get(&thread)).await {
+                Ok(Some(Mark::Thread { ts, .. })) => {
+                    body["thread_ts"] = serde_json::Value::String(ts);
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(
+                    log = self.log.describe(),
+                    error = %e,
+                    "delivery log unreadable: posted outside the alarm's thread"
+                ),
+            }
+        }
+        let url = format!("{}/chat.postMessage", api_url.trim_end_matches('/'));
+        let sent = self
+            .post(
+                target.destination.channel().label(),
+                &url,
+                body.to_string().into_bytes(),
+                deadline,
+                Via::Api { token: &token },
+            )
+            .await;
+        self.forget_refused(target, &sent);
+        let (attempts, ts) = sent?;
+        if let (true, Some(ts)) = (opens, ts) {
+            let mark = Mark::Thread {
+                at: (self.now)().0,
+                ts,
+            };
+            self.remember(&thread, &mark, deadline).await;
+        }
+        Ok(Sent::Attempts(attempts))
     }
 
     async fn remember(&self, key: &str, mark: &Mark, deadline: Instant) {
@@ -246,7 +311,7 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Del
     }
 
     /// A refused URL or key read from a reference is read again next time: it may have been rotated.
-    fn forget_refused(&self, target: &Target, sent: &Result<u32, Failure>) {
+    fn forget_refused<R>(&self, target: &Target, sent: &Result<R, Failure>) {
         if sent.as_ref().is_err_and(|f| !f.retryable) {
             *target.url.lock().unwrap_or_else(|p| p.into_inner()) = None;
         }
@@ -291,14 +356,16 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Del
         Ok(value)
     }
 
-    /// POSTs with retries; the number of attempts, or why it failed and whether a retry could help.
+    /// POSTs with retries; the number of attempts (and, from Slack's API, the message's `ts`), or why it
+    /// failed and whether a retry could help.
     async fn post(
         &self,
         label: &str,
         url: &str,
         body: Vec<u8>,
         deadline: Instant,
-    ) -> Result<u32, Failure> {
+        via: Via<'_>,
+    ) -> Result<(u32, Option<String>), Failure> {
         let policy = &self.policy;
         let mut attempt = 0u32;
         loop {
@@ -317,9 +384,16 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Del
             }
             attempt += 1;
             let timeout = policy.timeout.min(remaining);
-            let answer = self.webhooks.post(url, body.clone(), timeout).await;
+            let answer = match via {
+                Via::Webhook => self.webhooks.post(url, body.clone(), timeout).await,
+                Via::Api { token } => self.webhooks.call(url, body.clone(), token, timeout).await,
+            };
+            let answer = match via {
+                Via::Webhook => answer,
+                Via::Api { .. } => slack_answer(answer),
+            };
             let (wait, what) = match judge(answer, attempt, policy) {
-                Attempted::Delivered => return Ok(attempt),
+                Attempted::Delivered(ts) => return Ok((attempt, ts)),
                 Attempted::Refused(failure) => return Err(failure),
                 Attempted::Retry { wait, what } => (wait, what),
             };
@@ -356,6 +430,72 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Del
     }
 }
 
+/// How a destination is called.
+#[derive(Clone, Copy)]
+enum Via<'a> {
+    /// A webhook: its URL is the credential, its status the answer.
+    Webhook,
+    /// Slack's Web API, with a bot token; the answer is in the body.
+    Api { token: &'a str },
+}
+
+/// Slack's Web API errors that a later attempt may get past; any other is a refusal.
+const SLACK_TRANSIENT: &[&str] = &[
+    "ratelimited",
+    "rate_limited",
+    "internal_error",
+    "fatal_error",
+    "service_unavailable",
+    "request_timeout",
+];
+
+/// Slack's answer as the retry policy reads statuses: `{"ok":true,"ts":…}` delivered (the `ts` kept in
+/// the body), `{"ok":false,"error":…}` a transient failure (503) or a refusal (400), whatever the HTTP
+/// status said. 429 and 5xx stay as they are.
+fn slack_answer(answer: Result<Reply, PostError>) -> Result<Reply, PostError> {
+    let Ok(reply) = answer else { return answer };
+    if !(200..300).contains(&reply.status) {
+        return Ok(reply);
+    }
+    let parsed: Option<serde_json::Value> = serde_json::from_str(&reply.body).ok();
+    let ok = parsed
+        .as_ref()
+        .and_then(|v| v.get("ok"))
+        .and_then(|v| v.as_bool());
+    let error = parsed
+        .as_ref()
+        .and_then(|v| v.get("error"))
+        .and_then(|v| v.as_str())
+        .unwrap_or("no error named")
+        .to_owned();
+    match ok {
+        Some(true) => {
+            let ts = parsed
+                .as_ref()
+                .and_then(|v| v.get("ts"))
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_owned();
+            Ok(Reply { body: ts, ..reply })
+        }
+        Some(false) => Ok(Reply {
+            status: if SLACK_TRANSIENT.contains(&error.as_str()) {
+                503
+            } else {
+                400
+            },
+            body: format!("Slack: {error}"),
+            ..reply
+        }),
+        // A 2xx that is not Slack's JSON: whether it was posted is unknown; failing keeps the event.
+        None => Ok(Reply {
+            status: 400,
+            body: "an answer that is not Slack's JSON".into(),
+            ..reply
+        }),
+    }
+}
+
 /// What sending did: attempts made, or nothing to send.
 enum Sent {
     Attempts(u32),
@@ -367,6 +507,7 @@ enum Sent {
 enum Expect {
     Url,
     RoutingKey,
+    SlackToken,
 }
 
 impl Expect {
@@ -379,6 +520,14 @@ impl Expect {
                     && value.len() <= 64
                     && value.bytes().all(|b| b.is_ascii_alphanumeric())
             }
+            // Bot tokens are `xoxb-` and letters, digits and dashes.
+            Expect::SlackToken => {
+                value.starts_with("xox")
+                    && value.len() <= 255
+                    && value
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            }
         }
     }
 
@@ -386,6 +535,7 @@ impl Expect {
         match self {
             Expect::Url => "an http(s) URL",
             Expect::RoutingKey => "a PagerDuty routing key (letters and digits)",
+            Expect::SlackToken => "a Slack token (xoxb-…)",
         }
     }
 }
@@ -409,21 +559,21 @@ impl Failure {
 
 /// How one webhook attempt went.
 enum Attempted {
-    Delivered,
+    /// With what the answer said, if the call reads one (Slack's `ts`).
+    Delivered(Option<String>),
     /// Not delivered, and trying again cannot help.
     Refused(Failure),
     /// Not delivered yet: try again after `wait`, for `what` went wrong.
-    Retry {
-        wait: Duration,
-        what: String,
-    },
+    Retry { wait: Duration, what: String },
 }
 
 /// The delivery policy for one answer: 2xx delivered; 429, 408, 5xx, timeouts and connection errors
 /// retried (after `Retry-After` for 429 and 503, else with backoff); any other status refused.
 fn judge(answer: Result<Reply, PostError>, attempt: u32, policy: &RetryPolicy) -> Attempted {
     match answer {
-        Ok(Reply { status, .. }) if (200..300).contains(&status) => Attempted::Delivered,
+        Ok(Reply { status, body, .. }) if (200..300).contains(&status) => {
+            Attempted::Delivered(Some(body).filter(|b| !b.is_empty()))
+        }
         Ok(Reply {
             status,
             retry_after,

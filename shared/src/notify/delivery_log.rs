@@ -15,8 +15,18 @@ use crate::vars::ValueError;
 /// What a destination did with a message before.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mark {
-    Delivered { at: i64 },
-    Refused { at: i64, why: String },
+    Delivered {
+        at: i64,
+    },
+    Refused {
+        at: i64,
+        why: String,
+    },
+    /// The Slack message (its `ts`) that opened an alarm's thread: its OK goes there.
+    Thread {
+        at: i64,
+        ts: String,
+    },
 }
 
 impl Mark {
@@ -27,12 +37,25 @@ impl Mark {
             Mark::Refused { at, why } => {
                 format!("v1 refused at={at} why={}", why.replace('\n', " "))
             }
+            Mark::Thread { at, ts } => format!("v1 thread at={at} ts={ts}"),
         }
     }
 
     pub fn parse(text: &str) -> Option<Mark> {
         let rest = text.trim().strip_prefix("v1 ")?;
         let (state, rest) = rest.split_once(" at=").unwrap_or((rest, ""));
+        if state == "thread" {
+            let (at, ts) = rest.split_once(" ts=")?;
+            let ts = ts.trim();
+            // Slack's ts: seconds.microseconds.
+            if ts.is_empty() || !ts.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+                return None;
+            }
+            return Some(Mark::Thread {
+                at: at.trim().parse().ok()?,
+                ts: ts.to_owned(),
+            });
+        }
         let (at, why) = rest.split_once(" why=").unwrap_or((rest, ""));
         let at = at.trim().parse().ok()?;
         match state {
@@ -157,6 +180,19 @@ pub fn message_key(alarm: &Alarm) -> Option<String> {
         (None, None) => return None,
     }
     Some(hex(&hash.finalize()[..16]))
+}
+
+/// Where an alarm's Slack thread is remembered: one per alarm (and contributor), whatever its state
+/// changes, so an OK finds the thread of the ALARM before it.
+pub fn thread_key(alarm: &Alarm) -> String {
+    let mut hash = Sha256::new();
+    hash.update(b"trailwatch thread v1\n");
+    hash.update(alarm.arn.as_deref().unwrap_or(&alarm.name).as_bytes());
+    if let Some(c) = &alarm.contributor {
+        hash.update(b"\ncontributor ");
+        hash.update(c.id.as_bytes());
+    }
+    format!("threads/{}", hex(&hash.finalize()[..16]))
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {

@@ -59,7 +59,17 @@ pub enum Destination {
         routing_key: SecretRef,
         events_url: String,
     },
+    /// Slack's Web API with a bot token (a secret, `xoxb-…`): chat.postMessage to `channel` (an id,
+    /// `C0123ABCDEF`), at `api_url` (`https://slack.com/api/`).
+    SlackBot {
+        token: SecretRef,
+        channel: String,
+        api_url: String,
+    },
 }
+
+/// Slack's Web API.
+pub const SLACK_API_URL: &str = "https://slack.com/api/";
 
 /// PagerDuty's Events API v2 endpoint.
 pub const PAGERDUTY_EVENTS_URL: &str = "https://events.pagerduty.com/v2/enqueue";
@@ -70,6 +80,7 @@ impl Destination {
             Destination::Webhook { channel, .. } => *channel,
             Destination::Email { .. } => Channel::Email,
             Destination::PagerDuty { .. } => Channel::PagerDuty,
+            Destination::SlackBot { .. } => Channel::SlackBot,
         }
     }
 }
@@ -100,6 +111,11 @@ impl Target {
                 routing_key,
                 events_url,
             } => format!("{routing_key} {events_url}"),
+            Destination::SlackBot {
+                token,
+                channel,
+                api_url,
+            } => format!("{token} {channel} {api_url}"),
         };
         let hash = Sha256::digest(format!("{}\n{points_to}", kind.variable()).as_bytes());
         Target {

@@ -28,12 +28,23 @@ pub enum PostError {
     Failed(String),
 }
 
-/// A JSON POST to a webhook.
+/// A JSON POST to a webhook, or to an API that takes a bearer token.
 pub trait WebhookClient: Send + Sync {
     fn post(
         &self,
         url: &str,
         body: Vec<u8>,
+        timeout: Duration,
+    ) -> impl std::future::Future<Output = Result<Reply, PostError>> + Send;
+
+    /// A JSON POST with `Authorization: Bearer <token>` (Slack's Web API), whose answer is read
+    /// whole, success or not: an API answers in its body. [`Reply::body`] holds all of it (up to a
+    /// bound), with the URL's path and query removed should the server echo them.
+    fn call(
+        &self,
+        url: &str,
+        body: Vec<u8>,
+        token: &str,
         timeout: Duration,
     ) -> impl std::future::Future<Output = Result<Reply, PostError>> + Send;
 }

@@ -16,6 +16,10 @@ fn marks_round_trip_and_message_keys_identify_a_state_change() {
             at: 18,
             why: "HTTP 404 (no_service): refused\nnot retried".into(),
         },
+        Mark::Thread {
+            at: 19,
+            ts: "1764062000.000100".into(),
+        },
     ] {
         let parsed = Mark::parse(&mark.encode()).unwrap();
         match (&mark, &parsed) {
@@ -26,6 +30,10 @@ fn marks_round_trip_and_message_keys_identify_a_state_change() {
         }
     }
     assert_eq!(Mark::parse("v2 delivered at=1"), None);
+    // A ts is Slack's seconds.microseconds, nothing else.
+    assert_eq!(Mark::parse("v1 thread at=1 ts="), None);
+    assert_eq!(Mark::parse("v1 thread at=1 ts=1.2 x"), None);
+    assert_eq!(Mark::parse("v1 thread at=1"), None);
     let decoded = alarms::from_event(&event()).unwrap();
     let a = decoded[0].as_ref().unwrap();
     let key = message_key(a);
@@ -101,4 +109,26 @@ fn two_contributors_of_one_alarm_changing_at_once_are_two_messages() {
     assert_ne!(keys[0], keys[1]);
     assert_ne!(keys[0], keys[2]);
     assert_eq!(super::message_key(&alarm.clone()), Some(keys[0].clone()));
+}
+
+#[test]
+fn an_alarms_thread_is_the_same_for_every_state_and_its_own_per_contributor() {
+    let event: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../events/alarm-notifier/documented/eventbridge-contributor.json"
+    ))
+    .unwrap();
+    let alarm = crate::alarms::from_event(&event)
+        .unwrap()
+        .remove(0)
+        .unwrap();
+    let mut ok = alarm.clone();
+    ok.new_state = alarms::State::Ok;
+    ok.time = Some("2026-11-25T10:00:00.000+0000".into());
+    assert_eq!(super::thread_key(&ok), super::thread_key(&alarm));
+    let mut other = alarm.clone();
+    if let Some(c) = other.contributor.as_mut() {
+        c.id = "0000000000000001".into();
+    }
+    assert_ne!(super::thread_key(&other), super::thread_key(&alarm));
+    assert!(super::thread_key(&alarm).starts_with("threads/"));
 }
