@@ -12,7 +12,7 @@ use trailwatch::alarms::{self, Alarm, AlarmError};
 use trailwatch::alarms::{RenderContext, View};
 use trailwatch::lambda::invocation_deadline_ms;
 use trailwatch::notify::{
-    message_key, Delivered, Deliverer, DeliveryFailure, DeliveryLog, SecretResolver,
+    message_key, Delivered, Deliverer, DeliveryFailure, DeliveryLog, Route, SecretResolver,
     TopicPublisher, TransitionFilter, WebhookClient,
 };
 use trailwatch::rules::ruleset::RuleSet;
@@ -282,9 +282,13 @@ where
                 None => {}
             }
         }
+        let route = Route::for_alarm(alarm, &self.deliverer.targets);
+        for problem in &route.problems {
+            tracing::warn!(alarm = alarm.name, problem, "alarm tags ignored");
+        }
         let results = self
             .deliverer
-            .deliver_all(&view, key.as_deref(), deadline)
+            .deliver_all(&view, key.as_deref(), deadline, &route)
             .await;
         let (outcomes, failures) = self.outcomes(alarm, &transition, results, health);
         Notified {
@@ -815,6 +819,65 @@ mod tests {
             "{err}"
         );
         assert!(n.deliverer.webhooks.calls_to(SLACK_API).is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_alarms_tags_pick_its_destinations_and_its_slack_channel() {
+        let mut destinations = all();
+        destinations.push(Destination::SlackBot {
+            token: SecretRef::Ssm("/trailwatch/slack-bot".into()),
+            channel: "C0123ABCDEF".into(),
+            api_url: "https://slack.example/api/".into(),
+        });
+        let n = handler_with_secrets(
+            notifier(destinations),
+            MapSecrets::of(&[
+                ("ssm:/trailwatch/teams", TEAMS),
+                ("ssm:/trailwatch/slack-bot", BOT_TOKEN),
+            ]),
+        );
+        let mut tagged = event();
+        let mut m: Value =
+            serde_json::from_str(tagged["Records"][0]["Sns"]["Message"].as_str().unwrap()).unwrap();
+        m["AlarmTags"] = json!({"team": "payments", "trailwatch-notify": "slack-bot email",
+                                "trailwatch-slack-channel": "C0456PAYMENTS"});
+        m["AlarmTagsStatus"] = json!("SUCCESS");
+        tagged["Records"][0]["Sns"]["Message"] = json!(m.to_string());
+        let handled = n.handle(&tagged, in_30s()).await;
+        let response = handled.response.unwrap();
+        let deliveries = &response["alarms"][0]["deliveries"];
+        assert_eq!(deliveries["slack-bot"], "sent (1 attempt)");
+        assert_eq!(deliveries["email"], "sent (1 attempt)");
+        for skipped in ["slack", "teams"] {
+            assert_eq!(
+                deliveries[skipped],
+                "not sent: not among the destinations its trailwatch-notify tag names"
+            );
+        }
+        assert!(n.deliverer.webhooks.calls_to(SLACK).is_empty());
+        assert!(n.deliverer.webhooks.calls_to(TEAMS).is_empty());
+        assert_eq!(
+            n.deliverer.webhooks.calls_to(SLACK_API)[0]["channel"],
+            "C0456PAYMENTS"
+        );
+        // A tag that names nothing configured sends everywhere: a typo loses no alarm.
+        let mut m2 = m.clone();
+        m2["AlarmTags"] = json!({"trailwatch-notify": "pagerdutty"});
+        m2["StateChangeTime"] = json!("2026-11-25T10:00:00.000+0000");
+        let mut typo = tagged.clone();
+        typo["Records"][0]["Sns"]["Message"] = json!(m2.to_string());
+        let response = n.handle(&typo, in_30s()).await.response.unwrap();
+        let deliveries = &response["alarms"][0]["deliveries"];
+        for label in ["slack", "teams", "email", "slack-bot"] {
+            assert_eq!(
+                deliveries[label], "sent (1 attempt)",
+                "{label}: {deliveries}"
+            );
+        }
+        assert_eq!(
+            n.deliverer.webhooks.calls_to(SLACK_API)[1]["channel"],
+            "C0123ABCDEF"
+        );
     }
 
     /// The root-usage sample with other states and a later state-change time (another message).

@@ -194,12 +194,14 @@ async fn answer(state: &Mutex<HookState>, req: Request<Incoming>) -> Response<Fu
             "slack-api" => {
                 posted = if auth.as_deref() != Some(&format!("Bearer {BOT_TOKEN}")) {
                     json!({"ok": false, "error": "not_authed"})
-                } else if body["channel"] != SLACK_CHANNEL {
+                } else if !body["channel"].as_str().is_some_and(|c| {
+                    c.starts_with('C') && c.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+                }) {
                     json!({"ok": false, "error": "channel_not_found"})
                 } else {
                     static TS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
                     let n = TS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    json!({"ok": true, "channel": SLACK_CHANNEL, "ts": format!("1764062000.{n:06}"),
+                    json!({"ok": true, "channel": body["channel"], "ts": format!("1764062000.{n:06}"),
                            "message": {"type": "message", "text": body["text"], "attachments": body["attachments"]}})
                 }
                 .to_string();
@@ -855,6 +857,36 @@ async fn slack_bot_posts_the_ok_in_the_thread_of_its_alarm() {
     assert_eq!(keys.len(), 1, "{keys:?}");
     let mark = object_text(&s3, STATE_BUCKET, keys[0]).await;
     assert_eq!(mark.split(" ts=").nth(1), Some(thread), "{mark}");
+}
+
+/// Routing by alarm tags, in an EventBridge event as AWS documents it (`detail.alarmTags`, an object of
+/// key-value pairs, and `detail.alarmTagsStatus`): only the destinations `trailwatch-notify` names get
+/// the alarm, and the Slack bot posts in the channel `trailwatch-slack-channel` names.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_alarms_tags_route_it_to_its_teams_destinations() {
+    let _serial = SERIAL.lock().await;
+    let watch = notifier();
+    let h = hooks();
+    let mut event = unique(&sample("eventbridge-alarm-state-change.json"));
+    event["detail"]["alarmTags"] = json!({
+        "team": "payments", "trailwatch-notify": "slack-bot webhook",
+        "trailwatch-slack-channel": "C0456PAYMENTS",
+    });
+    event["detail"]["alarmTagsStatus"] = json!("SUCCESS");
+    let (name, _) = expected(&event);
+    let out = watch.invoke(&event);
+    assert!(out.ok, "{out:?}");
+    let deliveries = &out.json()["alarms"][0]["deliveries"];
+    assert_eq!(deliveries["slack-bot"], "sent (1 attempt)", "{deliveries}");
+    assert_eq!(deliveries["webhook"], "sent (1 attempt)", "{deliveries}");
+    let bot = h.received("slack-api", &name);
+    assert_eq!(bot.len(), 1);
+    assert_eq!(bot[0].body["channel"], "C0456PAYMENTS");
+    let generic = h.received("generic", &name);
+    assert_eq!(generic[0].body["alarmTags"]["team"], "payments");
+    for hook in ["slack", "teams", "discord", "pagerduty", "sns"] {
+        assert!(h.received(hook, &name).is_empty(), "{hook} got it");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -4,8 +4,8 @@
 use super::arn::{alarm_name_from_arn, arn_parts, is_region_code};
 use super::regions::region_code;
 use super::{
-    Alarm, Contributor, Evaluation, MetricQuery, MetricRef, Mute, Silence, State, Suppression,
-    Watches,
+    Alarm, AlarmTags, Contributor, Evaluation, MetricQuery, MetricRef, Mute, Silence, State,
+    Suppression, Watches,
 };
 use crate::json_shape::{json_type, keys_of};
 use serde_json::Value;
@@ -176,7 +176,33 @@ fn from_sns_message(m: &Value, what: &str) -> Result<Alarm, AlarmError> {
         silence: Silence::default(),
         // A multi-time-series alarm notifies once per contributor.
         contributor: sns_contributor(m),
+        tags: tags(m.get("AlarmTags"), m.get("AlarmTagsStatus")),
     })
+}
+
+/// Propagated alarm tags: AWS documents the key names (`AlarmTags`/`alarmTags`, with
+/// `AlarmTagsStatus`/`alarmTagsStatus`) and, for EventBridge, "an object of key-value pairs". Read as
+/// an object (`{"team":"payments"}`) or as a list of `{"Key","Value"}` (either case), whichever comes.
+fn tags(values: Option<&Value>, status: Option<&Value>) -> AlarmTags {
+    let pair = |item: &Value| {
+        let field = |a: &str, b: &str| item.get(a).or_else(|| item.get(b)).and_then(Value::as_str);
+        Some((
+            field("Key", "key")?.to_owned(),
+            field("Value", "value")?.to_owned(),
+        ))
+    };
+    let tags = match values {
+        Some(Value::Object(map)) => map
+            .iter()
+            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+            .collect(),
+        Some(Value::Array(items)) => items.iter().filter_map(pair).collect(),
+        _ => Vec::new(),
+    };
+    AlarmTags {
+        tags,
+        status: status.and_then(Value::as_str).map(str::to_owned),
+    }
 }
 
 fn sns_trigger(t: &Value) -> (Watches, Evaluation) {
@@ -272,6 +298,12 @@ fn from_alarm_data(
         message_id: non_empty(str_at(envelope, "id")),
         silence: silence(data, config),
         contributor: contributor(data),
+        // EventBridge puts them in `detail`; for the Lambda action, beside `alarmData` or in it.
+        tags: tags(
+            data.get("alarmTags").or_else(|| envelope.get("alarmTags")),
+            data.get("alarmTagsStatus")
+                .or_else(|| envelope.get("alarmTagsStatus")),
+        ),
     })
 }
 

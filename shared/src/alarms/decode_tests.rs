@@ -448,3 +448,57 @@ fn an_sns_notification_for_one_contributor_names_it() {
         None
     );
 }
+
+#[test]
+fn propagated_tags_are_read_from_every_shape_as_a_map_or_a_list() {
+    let mut sns = fixture("sns-trailwatch-root-account-usage.json");
+    let mut m: Value =
+        serde_json::from_str(sns["Records"][0]["Sns"]["Message"].as_str().unwrap()).unwrap();
+    m["AlarmTags"] = serde_json::json!({"team": "payments", "trailwatch-notify": "email"});
+    m["AlarmTagsStatus"] = serde_json::json!("SUCCESS");
+    sns["Records"][0]["Sns"]["Message"] = serde_json::json!(m.to_string());
+    let a = one_of(&sns);
+    assert_eq!(a.tags.get("team"), Some("payments"));
+    assert_eq!(a.tags.get("trailwatch-notify"), Some("email"));
+    assert_eq!(a.tags.status.as_deref(), Some("SUCCESS"));
+
+    let mut eb = fixture("eventbridge-alarm-state-change.json");
+    eb["detail"]["alarmTags"] =
+        serde_json::json!([{"Key": "team", "Value": "search"}, {"key": "env", "value": "prod"}]);
+    eb["detail"]["alarmTagsStatus"] = serde_json::json!("SOMETHING_NEW");
+    let a = one_of(&eb);
+    assert_eq!(
+        a.tags.tags,
+        [
+            ("team".to_owned(), "search".to_owned()),
+            ("env".to_owned(), "prod".to_owned())
+        ]
+    );
+    assert_eq!(
+        a.tags.status.as_deref(),
+        Some("SOMETHING_NEW"),
+        "kept as it is"
+    );
+
+    let mut lambda = fixture("lambda-action-metric-math-alarm.json");
+    lambda["alarmData"]["alarmTags"] = serde_json::json!({"team": "infra"});
+    assert_eq!(one_of(&lambda).tags.get("team"), Some("infra"));
+    let mut lambda = fixture("lambda-action-metric-math-alarm.json");
+    lambda["alarmTags"] = serde_json::json!({"team": "edge"});
+    lambda["alarmTagsStatus"] = serde_json::json!("SUCCESS");
+    let a = one_of(&lambda);
+    assert_eq!(
+        (a.tags.get("team"), a.tags.status.as_deref()),
+        (Some("edge"), Some("SUCCESS"))
+    );
+
+    // Without propagation: nothing, and no status.
+    assert_eq!(
+        one_of(&fixture("sns-composite-alarm.json")).tags,
+        AlarmTags::default()
+    );
+}
+
+fn one_of(event: &Value) -> Alarm {
+    from_event(event).unwrap().remove(0).unwrap()
+}

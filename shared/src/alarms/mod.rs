@@ -150,6 +150,27 @@ pub struct Alarm {
     pub silence: Silence,
     /// The one time series of a multi-time-series alarm this change is about.
     pub contributor: Option<Contributor>,
+    /// The alarm's tags, when CloudWatch propagates them (`AlarmTags` / `alarmTags`).
+    pub tags: AlarmTags,
+}
+
+/// An alarm's tags as its notification carries them, when CloudWatch propagates them
+/// (`ActionConfiguration.AlarmTagsPropagation`). Empty, with no status, when it does not.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AlarmTags {
+    /// Key and value, in the payload's order.
+    pub tags: Vec<(String, String)>,
+    /// `AlarmTagsStatus` / `alarmTagsStatus`: `SUCCESS`, or what else CloudWatch says (kept as it is).
+    pub status: Option<String>,
+}
+
+impl AlarmTags {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.tags
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// One time series of a multi-time-series (Metrics Insights) alarm: each changes state on its own.

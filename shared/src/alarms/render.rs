@@ -472,6 +472,9 @@ pub fn json_alarm(view: &View) -> Value {
             "actionsSuppressedBy": s.by, "actionsSuppressedReason": s.reason,
         })),
         "silenceNote": view.silence_note,
+        // As propagated: {} and null when CloudWatch does not.
+        "alarmTags": a.tags.tags.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
+        "alarmTagsStatus": a.tags.status,
         "consoleUrl": view.console_url,
         "evidence": view.evidence,
         "trailwatchRule": view.rule.as_ref().map(|r| json!({

@@ -22,6 +22,7 @@ fn alarm(partition: &str, region: &str) -> Alarm {
         message_id: None,
         silence: Silence::default(),
         contributor: None,
+        tags: AlarmTags::default(),
     }
 }
 

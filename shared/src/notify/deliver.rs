@@ -9,7 +9,7 @@ use tokio::time::Instant;
 use crate::alarms::{render, Message, State, View};
 use crate::error::CallError;
 use crate::notify::{
-    thread_key, DeliveryLog, Destination, Mark, PostError, Reply, SecretRef, SecretResolver,
+    thread_key, DeliveryLog, Destination, Mark, PostError, Reply, Route, SecretRef, SecretResolver,
     Target, TopicPublisher, WebhookClient,
 };
 use crate::time::UnixSeconds;
@@ -85,17 +85,22 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Del
     /// Sends `view` to every destination at once (each with its own retries, all within `deadline`),
     /// and says how each fared, in the order of [`Deliverer::targets`]. `key` identifies the state change
     /// in the delivery log; without one, the log is not used.
+    /// `route` (from the alarm's tags) may leave some out: they answer [`Delivered::NotApplicable`].
     pub async fn deliver_all(
         &self,
         view: &View,
         key: Option<&str>,
         deadline: Instant,
+        route: &Route,
     ) -> Vec<Result<Delivered, DeliveryFailure>> {
-        futures_util::future::join_all(
-            self.targets
-                .iter()
-                .map(|t| self.deliver(t, view, key, deadline)),
-        )
+        futures_util::future::join_all(self.targets.iter().map(|t| async move {
+            if !route.allows(t) {
+                return Ok(Delivered::NotApplicable(
+                    "not among the destinations its trailwatch-notify tag names",
+                ));
+            }
+            self.deliver(t, view, key, deadline, route).await
+        }))
         .await
     }
 
@@ -105,6 +110,7 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Del
         view: &View,
         key: Option<&str>,
         deadline: Instant,
+        route: &Route,
     ) -> Result<Delivered, DeliveryFailure> {
         let label = target.destination.channel().label();
         let fail = |f: Failure| DeliveryFailure {
@@ -120,7 +126,7 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Del
                 return settled.map_err(fail);
             }
         }
-        match self.send(target, view, deadline).await {
+        match self.send(target, view, deadline, route).await {
             Ok(Sent::Nothing(why)) => Ok(Delivered::NotApplicable(why)),
             Ok(Sent::Attempts(attempts)) => {
                 if let Some(k) = &mark_key {
@@ -175,7 +181,13 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Del
     }
 
     /// Renders the message for the destination and sends it; the attempts it took.
-    async fn send(&self, target: &Target, view: &View, deadline: Instant) -> Result<Sent, Failure> {
+    async fn send(
+        &self,
+        target: &Target,
+        view: &View,
+        deadline: Instant,
+        route: &Route,
+    ) -> Result<Sent, Failure> {
         let channel = target.destination.channel();
         match (&target.destination, render(channel, view)) {
             (_, Message::Nothing(why)) => Ok(Sent::Nothing(why)),
@@ -235,6 +247,8 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Del
                 },
                 Message::Json(body),
             ) => {
+                // The alarm's own channel, from its tags, before the configured one.
+                let to = route.slack_channel.as_ref().unwrap_or(to);
                 self.slack_bot(target, view, body, (token, to, api_url), deadline)
                     .await
             }

@@ -21,6 +21,7 @@ mod destination;
 mod ports;
 mod redact;
 mod retry_after;
+mod route;
 mod transitions;
 
 pub use deliver::{Delivered, Deliverer, DeliveryFailure, RetryPolicy, REFUSAL_MEMORY};
@@ -33,6 +34,7 @@ pub use destination::{
 pub use ports::{DeliveryLog, PostError, Reply, SecretResolver, TopicPublisher, WebhookClient};
 pub use redact::scrub;
 pub use retry_after::retry_after;
+pub use route::{Route, NOTIFY_TAG, SLACK_CHANNEL_TAG};
 pub use transitions::{Transition, TransitionFilter};
 
 #[cfg(test)]

@@ -1,0 +1,178 @@
+//! Routing by alarm tags: with tag propagation on, an alarm's own tags pick its destinations and its
+//! Slack channel, so one deployment serves several teams.
+
+use crate::alarms::Alarm;
+use crate::notify::{Channel, Target};
+
+/// The tag that names an alarm's destinations, by label: `slack-bot pagerduty`, `email,teams`.
+pub const NOTIFY_TAG: &str = "trailwatch-notify";
+
+/// The tag that names the channel the Slack bot posts an alarm in (`C0123ABCDEF`), instead of
+/// `SLACK_CHANNEL`.
+pub const SLACK_CHANNEL_TAG: &str = "trailwatch-slack-channel";
+
+/// Where one alarm goes, from its tags.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Route {
+    /// The destinations it names, by label; `None` for all (no tag, or none it names is configured).
+    pub only: Option<Vec<&'static str>>,
+    /// The Slack bot's channel for it.
+    pub slack_channel: Option<String>,
+    /// What was wrong with its tags, for the log: each is a tag ignored in part or whole.
+    pub problems: Vec<String>,
+}
+
+impl Route {
+    /// The route `alarm`'s tags give among `targets`. A tag that names nothing configured sends to
+    /// every destination, so that a typo loses no alarm.
+    pub fn for_alarm(alarm: &Alarm, targets: &[Target]) -> Route {
+        let mut route = Route::default();
+        if let Some(names) = alarm.tags.get(NOTIFY_TAG) {
+            let configured: Vec<&'static str> = targets
+                .iter()
+                .map(|t| t.destination.channel().label())
+                .collect();
+            let mut only = Vec::new();
+            for name in names
+                .split([',', ' ', ';'])
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+            {
+                match Channel::ALL.iter().map(|c| c.label()).find(|l| *l == name) {
+                    Some(label) if configured.contains(&label) => {
+                        if !only.contains(&label) {
+                            only.push(label);
+                        }
+                    }
+                    Some(label) => route.problems.push(format!(
+                        "{NOTIFY_TAG} names {label}, which is not configured here: skipped"
+                    )),
+                    None => route.problems.push(format!(
+                        "{NOTIFY_TAG} names {name:?}, which is no destination (use {}): skipped",
+                        Channel::ALL.map(Channel::label).join(", ")
+                    )),
+                }
+            }
+            if only.is_empty() {
+                route.problems.push(format!(
+                    "{NOTIFY_TAG}={names:?} names no configured destination: sent to all of them"
+                ));
+            } else {
+                route.only = Some(only);
+            }
+        }
+        if let Some(channel) = alarm.tags.get(SLACK_CHANNEL_TAG) {
+            let channel = channel.trim();
+            if !channel.is_empty()
+                && channel
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                route.slack_channel = Some(channel.to_owned());
+            } else {
+                route.problems.push(format!(
+                    "{SLACK_CHANNEL_TAG}={channel:?} is not a channel id (C0123ABCDEF): SLACK_CHANNEL is used"
+                ));
+            }
+        }
+        route
+    }
+
+    /// Whether `target` gets the alarm.
+    pub fn allows(&self, target: &Target) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|only| only.contains(&target.destination.channel().label()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alarms::{AlarmTags, Evaluation, Silence, State, Watches};
+    use crate::notify::{Destination, SecretRef};
+
+    fn alarm(tags: &[(&str, &str)]) -> Alarm {
+        Alarm {
+            name: "a".into(),
+            description: None,
+            arn: None,
+            account: None,
+            region: None,
+            partition: "aws".into(),
+            old_state: None,
+            new_state: State::Alarm,
+            reason: None,
+            time: None,
+            watches: Watches::Unknown,
+            evaluation: Evaluation::default(),
+            source: "SNS",
+            message_id: None,
+            silence: Silence::default(),
+            contributor: None,
+            tags: AlarmTags {
+                tags: tags
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                status: Some("SUCCESS".into()),
+            },
+        }
+    }
+
+    fn targets() -> Vec<Target> {
+        vec![
+            Target::new(Destination::Webhook {
+                channel: Channel::Slack,
+                secret: SecretRef::Value("https://x".into()),
+            }),
+            Target::new(Destination::Email {
+                topic_arn: "arn:aws:sns:us-east-1:1:t".into(),
+            }),
+            Target::new(Destination::PagerDuty {
+                routing_key: SecretRef::Ssm("/pd".into()),
+                events_url: "https://e".into(),
+            }),
+        ]
+    }
+
+    fn allowed(route: &Route) -> Vec<&'static str> {
+        targets()
+            .iter()
+            .filter(|t| route.allows(t))
+            .map(|t| t.destination.channel().label())
+            .collect()
+    }
+
+    #[test]
+    fn the_notify_tag_picks_configured_destinations_and_a_typo_loses_nothing() {
+        let t = targets();
+        let untagged = Route::for_alarm(&alarm(&[("team", "payments")]), &t);
+        assert_eq!(untagged, Route::default());
+        assert_eq!(allowed(&untagged), ["slack", "email", "pagerduty"]);
+
+        let r = Route::for_alarm(&alarm(&[(NOTIFY_TAG, "pagerduty, email")]), &t);
+        assert_eq!(allowed(&r), ["email", "pagerduty"]);
+        assert!(r.problems.is_empty(), "{:?}", r.problems);
+
+        let r = Route::for_alarm(&alarm(&[(NOTIFY_TAG, "email teams slakc")]), &t);
+        assert_eq!(allowed(&r), ["email"]);
+        assert_eq!(r.problems.len(), 2, "{:?}", r.problems);
+        assert!(r.problems[0].contains("teams, which is not configured"));
+        assert!(r.problems[1].contains("\"slakc\", which is no destination"));
+
+        let r = Route::for_alarm(&alarm(&[(NOTIFY_TAG, "slakc")]), &t);
+        assert_eq!(allowed(&r), ["slack", "email", "pagerduty"], "nothing lost");
+        assert!(r.problems.last().unwrap().contains("sent to all"));
+    }
+
+    #[test]
+    fn the_slack_channel_tag_takes_a_channel_id_only() {
+        let t = targets();
+        let r = Route::for_alarm(&alarm(&[(SLACK_CHANNEL_TAG, " C0456PAYMENTS ")]), &t);
+        assert_eq!(r.slack_channel.as_deref(), Some("C0456PAYMENTS"));
+        let r = Route::for_alarm(&alarm(&[(SLACK_CHANNEL_TAG, "#payments")]), &t);
+        assert_eq!(r.slack_channel, None);
+        assert!(r.problems[0].contains("is not a channel id"));
+    }
+}
