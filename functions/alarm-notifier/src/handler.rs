@@ -700,16 +700,25 @@ mod tests {
         n
     }
 
+    fn bot_destination(api_url: &str) -> Destination {
+        Destination::SlackBot {
+            token: SecretRef::Ssm("/trailwatch/slack-bot".into()),
+            channel: "C0123ABCDEF".into(),
+            api_url: api_url.into(),
+        }
+    }
+
+    /// A notifier with the Slack bot only, its token in SSM holding `token`.
+    fn slack_bot_only(api_url: &str, token: &str) -> TestHandler {
+        handler_with_secrets(
+            notifier(vec![bot_destination(api_url)]),
+            MapSecrets::of(&[("ssm:/trailwatch/slack-bot", token)]),
+        )
+    }
+
     #[tokio::test(start_paused = true)]
     async fn slack_through_a_bot_token_threads_the_ok_under_its_alarm() {
-        let n = handler_with_secrets(
-            notifier(vec![Destination::SlackBot {
-                token: SecretRef::Ssm("/trailwatch/slack-bot".into()),
-                channel: "C0123ABCDEF".into(),
-                api_url: "https://slack.example/api/".into(),
-            }]),
-            MapSecrets::of(&[("ssm:/trailwatch/slack-bot", BOT_TOKEN)]),
-        );
+        let n = slack_bot_only("https://slack.example/api/", BOT_TOKEN);
         let alarm = with_states(&event(), "OK", "ALARM");
         let handled = n.handle(&alarm, in_30s()).await;
         assert_eq!(
@@ -746,14 +755,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn slack_refusing_a_post_in_its_body_is_permanent_and_ratelimited_is_retried() {
-        let n = handler_with_secrets(
-            notifier(vec![Destination::SlackBot {
-                token: SecretRef::Ssm("/trailwatch/slack-bot".into()),
-                channel: "C0123ABCDEF".into(),
-                api_url: "https://slack.example/api".into(),
-            }]),
-            MapSecrets::of(&[("ssm:/trailwatch/slack-bot", BOT_TOKEN)]),
-        );
+        let n = slack_bot_only("https://slack.example/api", BOT_TOKEN);
         n.deliverer.webhooks.answer(
             SLACK_API,
             vec![status(
@@ -775,14 +777,7 @@ mod tests {
             "not retried"
         );
 
-        let n = handler_with_secrets(
-            notifier(vec![Destination::SlackBot {
-                token: SecretRef::Ssm("/trailwatch/slack-bot".into()),
-                channel: "C0123ABCDEF".into(),
-                api_url: "https://slack.example/api".into(),
-            }]),
-            MapSecrets::of(&[("ssm:/trailwatch/slack-bot", BOT_TOKEN)]),
-        );
+        let n = slack_bot_only("https://slack.example/api", BOT_TOKEN);
         n.deliverer.webhooks.answer(
             SLACK_API,
             vec![
@@ -797,16 +792,9 @@ mod tests {
         );
 
         // A token that is not one is never sent, nor shown.
-        let n = handler_with_secrets(
-            notifier(vec![Destination::SlackBot {
-                token: SecretRef::Ssm("/trailwatch/slack-bot".into()),
-                channel: "C0123ABCDEF".into(),
-                api_url: "https://slack.example/api".into(),
-            }]),
-            MapSecrets::of(&[(
-                "ssm:/trailwatch/slack-bot",
-                "https://hooks.slack.com/SECRET",
-            )]),
+        let n = slack_bot_only(
+            "https://slack.example/api",
+            "https://hooks.slack.com/SECRET",
         );
         let err = n
             .handle(&event(), in_30s())
@@ -824,11 +812,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn an_alarms_tags_pick_its_destinations_and_its_slack_channel() {
         let mut destinations = all();
-        destinations.push(Destination::SlackBot {
-            token: SecretRef::Ssm("/trailwatch/slack-bot".into()),
-            channel: "C0123ABCDEF".into(),
-            api_url: "https://slack.example/api/".into(),
-        });
+        destinations.push(bot_destination("https://slack.example/api/"));
         let n = handler_with_secrets(
             notifier(destinations),
             MapSecrets::of(&[

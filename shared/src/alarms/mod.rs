@@ -154,6 +154,32 @@ pub struct Alarm {
     pub tags: AlarmTags,
 }
 
+#[cfg(test)]
+impl Alarm {
+    /// An ALARM with a name and nothing else: each test sets what it looks at.
+    pub(crate) fn named(name: &str) -> Alarm {
+        Alarm {
+            name: name.into(),
+            description: None,
+            arn: None,
+            account: None,
+            region: None,
+            partition: "aws".into(),
+            old_state: None,
+            new_state: State::Alarm,
+            reason: None,
+            time: None,
+            watches: Watches::Unknown,
+            evaluation: Evaluation::default(),
+            source: "SNS",
+            message_id: None,
+            silence: Silence::default(),
+            contributor: None,
+            tags: AlarmTags::default(),
+        }
+    }
+}
+
 /// An alarm's tags as its notification carries them, when CloudWatch propagates them
 /// (`ActionConfiguration.AlarmTagsPropagation`). Empty, with no status, when it does not.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

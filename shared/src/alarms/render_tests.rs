@@ -2,27 +2,16 @@ use super::render::{markdown_text, pagerduty, plain, truncate};
 use super::view::period_text;
 use super::*;
 use crate::alarms::evidence::{EvidenceEvent, EvidenceFound};
-use crate::alarms::{Evaluation, State};
+use crate::alarms::State;
 
 fn alarm(partition: &str, region: &str) -> Alarm {
     Alarm {
-        name: "disk / full (prod)".into(),
-        description: None,
-        arn: None,
         account: Some("123456789012".into()),
         region: Some(region.into()),
         partition: partition.into(),
         old_state: Some(State::Ok),
-        new_state: State::Alarm,
-        reason: None,
         time: Some("2026-11-25T09:12:30.833+0000".into()),
-        watches: Watches::Unknown,
-        evaluation: Evaluation::default(),
-        source: "SNS",
-        message_id: None,
-        silence: Silence::default(),
-        contributor: None,
-        tags: AlarmTags::default(),
+        ..Alarm::named("disk / full (prod)")
     }
 }
 

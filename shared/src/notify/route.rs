@@ -89,27 +89,11 @@ impl Route {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alarms::{AlarmTags, Evaluation, Silence, State, Watches};
+    use crate::alarms::AlarmTags;
     use crate::notify::{Destination, SecretRef};
 
     fn alarm(tags: &[(&str, &str)]) -> Alarm {
         Alarm {
-            name: "a".into(),
-            description: None,
-            arn: None,
-            account: None,
-            region: None,
-            partition: "aws".into(),
-            old_state: None,
-            new_state: State::Alarm,
-            reason: None,
-            time: None,
-            watches: Watches::Unknown,
-            evaluation: Evaluation::default(),
-            source: "SNS",
-            message_id: None,
-            silence: Silence::default(),
-            contributor: None,
             tags: AlarmTags {
                 tags: tags
                     .iter()
@@ -117,6 +101,7 @@ mod tests {
                     .collect(),
                 status: Some("SUCCESS".into()),
             },
+            ..Alarm::named("a")
         }
     }
 

@@ -91,14 +91,7 @@ async fn the_memory_log_is_bounded() {
 
 #[test]
 fn two_contributors_of_one_alarm_changing_at_once_are_two_messages() {
-    let event: serde_json::Value = serde_json::from_str(include_str!(
-        "../../../events/alarm-notifier/documented/eventbridge-contributor.json"
-    ))
-    .unwrap();
-    let alarm = crate::alarms::from_event(&event)
-        .unwrap()
-        .remove(0)
-        .unwrap();
+    let alarm = contributor_alarm();
     let mut other = alarm.clone();
     if let Some(c) = other.contributor.as_mut() {
         c.id = "0000000000000001".into();
@@ -113,14 +106,7 @@ fn two_contributors_of_one_alarm_changing_at_once_are_two_messages() {
 
 #[test]
 fn an_alarms_thread_is_the_same_for_every_state_and_its_own_per_contributor() {
-    let event: serde_json::Value = serde_json::from_str(include_str!(
-        "../../../events/alarm-notifier/documented/eventbridge-contributor.json"
-    ))
-    .unwrap();
-    let alarm = crate::alarms::from_event(&event)
-        .unwrap()
-        .remove(0)
-        .unwrap();
+    let alarm = contributor_alarm();
     let mut ok = alarm.clone();
     ok.new_state = alarms::State::Ok;
     ok.time = Some("2026-11-25T10:00:00.000+0000".into());
@@ -131,4 +117,16 @@ fn an_alarms_thread_is_the_same_for_every_state_and_its_own_per_contributor() {
     }
     assert_ne!(super::thread_key(&other), super::thread_key(&alarm));
     assert!(super::thread_key(&alarm).starts_with("threads/"));
+}
+
+/// AWS's documented contributor event, decoded.
+fn contributor_alarm() -> crate::alarms::Alarm {
+    let event: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../events/alarm-notifier/documented/eventbridge-contributor.json"
+    ))
+    .unwrap();
+    crate::alarms::from_event(&event)
+        .unwrap()
+        .remove(0)
+        .unwrap()
 }
