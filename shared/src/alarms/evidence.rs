@@ -471,6 +471,118 @@ mod tests {
         assert!(text.chars().count() < 200, "{text}");
     }
 
+    fn view_of(sample: &str, rules: &crate::rules::ruleset::RuleSet) -> View {
+        let path = format!(
+            "{}/../events/alarm-notifier/{sample}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let event: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let alarm = crate::alarms::from_event(&event)
+            .unwrap()
+            .remove(0)
+            .unwrap();
+        View::new(
+            &alarm,
+            &crate::alarms::RenderContext {
+                namespace: "CloudTrailMetrics".into(),
+                rules: Some(rules),
+                evidence_log_group: Some("/aws/lambda/trail-metrics".into()),
+            },
+        )
+    }
+
+    #[test]
+    fn a_security_alarm_is_searched_over_its_window_and_no_other_alarm_is() {
+        let rules = crate::rules::ruleset::RuleSet::builtin("CloudTrailMetrics").unwrap();
+        let root = view_of("sns-trailwatch-root-account-usage.json", &rules);
+        let s = EvidenceSearch::for_view(&root, "g").unwrap();
+        // One 5-minute period, 15 minutes for CloudTrail's delay, 5 after the change at 09:12:30.
+        assert_eq!(s.rule, "RootAccountUsage");
+        assert_eq!(s.log_group, "g");
+        assert_eq!(s.events_from.to_string(), "2026-11-25T08:52:30Z");
+        assert_eq!(s.events_to.to_string(), "2026-11-25T09:12:30Z");
+        assert_eq!(s.logged_from_ms, s.events_from.0 * 1000);
+        assert_eq!(s.logged_to_ms, (s.events_to.0 + 300) * 1000);
+        assert!(wanted(&root));
+
+        // StartInstances logs no evidence line: nothing to search.
+        let start = view_of("sns-trailwatch-start-instances-contributor.json", &rules);
+        assert!(start.rule.is_some());
+        assert_eq!(EvidenceSearch::for_view(&start, "g"), None);
+        // Not trailwatch's metric at all.
+        let other = view_of("sns-anomaly-detection-alarm.json", &rules);
+        assert_eq!(EvidenceSearch::for_view(&other, "g"), None);
+        // No time in the notification: no window.
+        let mut untimed = root.clone();
+        untimed.alarm.time = None;
+        assert_eq!(EvidenceSearch::for_view(&untimed, "g"), None);
+        let mut ok = root.clone();
+        ok.alarm.new_state = State::Ok;
+        assert!(!wanted(&ok));
+    }
+
+    #[test]
+    fn nothing_found_leaves_the_message_as_it_was() {
+        let rules = crate::rules::ruleset::RuleSet::builtin("CloudTrailMetrics").unwrap();
+        let mut view = view_of("sns-trailwatch-root-account-usage.json", &rules);
+        let s = EvidenceSearch::for_view(&view, "g").unwrap();
+        assert!(!attach(&mut view, Collector::new(&s, 5).finish(true)));
+        assert_eq!(view.evidence, None);
+        let mut c = Collector::new(&s, 5);
+        c.offer(&line("RootAccountUsage", "a", "2026-11-25T09:01:00Z"));
+        assert!(attach(&mut view, c.finish(true)));
+        assert_eq!(view.evidence.as_ref().map(|f| f.total), Some(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_reader_searches_alarms_only_within_a_quarter_of_the_time_left() {
+        let rules = crate::rules::ruleset::RuleSet::builtin("CloudTrailMetrics").unwrap();
+        let view = view_of("sns-trailwatch-root-account-usage.json", &rules);
+        let slow = |shown| EvidenceReader {
+            logs: ScriptedLogs::pages(
+                vec![ScriptedLogs::page(
+                    &[line("RootAccountUsage", "a", "2026-11-25T09:01:00Z")],
+                    false,
+                )],
+                Duration::from_secs(3),
+            ),
+            log_group: "g".into(),
+            shown,
+            budget: Duration::from_secs(5),
+        };
+        // 20 s left: a quarter is 5 s, the page comes in 3.
+        let found = slow(5)
+            .read(&view, Instant::now() + Duration::from_secs(20))
+            .await;
+        assert_eq!(found.unwrap().unwrap().total, 1);
+        // 8 s left: 2 s, too short for the page.
+        let cut = slow(5)
+            .read(&view, Instant::now() + Duration::from_secs(8))
+            .await;
+        assert!(cut.unwrap().is_err());
+        // A budget of its own shorter than a quarter.
+        let mut tight = slow(5);
+        tight.budget = Duration::from_secs(2);
+        let cut = tight
+            .read(&view, Instant::now() + Duration::from_secs(60))
+            .await;
+        assert!(cut.unwrap().is_err());
+        // None shown: nothing searched.
+        let none = slow(0);
+        assert!(none
+            .read(&view, Instant::now() + Duration::from_secs(60))
+            .await
+            .is_none());
+        assert!(none.logs.searches().is_empty());
+        let mut ok = view.clone();
+        ok.alarm.new_state = State::Ok;
+        assert!(slow(5)
+            .read(&ok, Instant::now() + Duration::from_secs(60))
+            .await
+            .is_none());
+    }
+
     #[test]
     fn the_pattern_quotes_only_names_it_can() {
         let mut s = search();
