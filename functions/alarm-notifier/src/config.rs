@@ -104,10 +104,10 @@ impl Config {
             if kind == Channel::SlackBot {
                 let token = reference(&value).map_err(bad)?;
                 let channel = set("SLACK_CHANNEL").map(|c| c.trim().to_owned());
-                let Some(channel) = channel.filter(|c| {
-                    c.bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-                }) else {
+                // Slack's ids are letters and digits (`C0123ABCDEF`); a `#name` is not one.
+                let Some(channel) =
+                    channel.filter(|c| c.bytes().all(|b| b.is_ascii_alphanumeric()))
+                else {
                     return Err(ConfigError::Destination {
                         name: "SLACK_CHANNEL",
                         problem: DestinationProblem::NoChannel,
@@ -317,7 +317,7 @@ mod tests {
             "{err}"
         );
         assert!(!err.contains("SECRET"), "never the token: {err}");
-        for channel in [None, Some("#alerts"), Some("C1 C2")] {
+        for channel in [None, Some("#alerts"), Some("C1 C2"), Some("C1-2")] {
             let mut vars = vec![("SLACK_BOT_TOKEN", "ssm:/t")];
             if let Some(c) = channel {
                 vars.push(("SLACK_CHANNEL", c));

@@ -63,11 +63,8 @@ impl Route {
         }
         if let Some(channel) = alarm.tags.get(SLACK_CHANNEL_TAG) {
             let channel = channel.trim();
-            if !channel.is_empty()
-                && channel
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            {
+            // Slack's ids are letters and digits (`C0123ABCDEF`); a `#name` is not one.
+            if !channel.is_empty() && channel.bytes().all(|b| b.is_ascii_alphanumeric()) {
                 route.slack_channel = Some(channel.to_owned());
             } else {
                 route.problems.push(format!(
@@ -156,8 +153,10 @@ mod tests {
         let t = targets();
         let r = Route::for_alarm(&alarm(&[(SLACK_CHANNEL_TAG, " C0456PAYMENTS ")]), &t);
         assert_eq!(r.slack_channel.as_deref(), Some("C0456PAYMENTS"));
-        let r = Route::for_alarm(&alarm(&[(SLACK_CHANNEL_TAG, "#payments")]), &t);
-        assert_eq!(r.slack_channel, None);
-        assert!(r.problems[0].contains("is not a channel id"));
+        for bad in ["#payments", "C0456-PAY", "C0456_PAY", ""] {
+            let r = Route::for_alarm(&alarm(&[(SLACK_CHANNEL_TAG, bad)]), &t);
+            assert_eq!(r.slack_channel, None, "{bad:?}");
+            assert!(r.problems[0].contains("is not a channel id"), "{bad:?}");
+        }
     }
 }
