@@ -439,6 +439,19 @@ mod tests {
     }
 
     #[test]
+    fn the_windows_ends_count_and_a_field_named_message_is_not_a_wrapper() {
+        let s = search();
+        let mut c = Collector::new(&s, 5);
+        c.offer(&line("RootAccountUsage", "first", "2026-11-25T09:00:00Z"));
+        c.offer(&line("RootAccountUsage", "last", "2026-11-25T09:15:00Z"));
+        let mut with_message: serde_json::Value =
+            serde_json::from_str(&line("RootAccountUsage", "m", "2026-11-25T09:05:00Z")).unwrap();
+        with_message["message"] = serde_json::json!("a field of the line, not Lambda's wrapper");
+        c.offer(&with_message.to_string());
+        assert_eq!(c.finish(true).total, 3);
+    }
+
+    #[test]
     fn a_line_never_carries_more_than_its_named_fields() {
         let s = search();
         let mut c = Collector::new(&s, 5);
