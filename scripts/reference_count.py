@@ -4,7 +4,8 @@
     scripts/reference_count.py FILE.json.gz
 
 Loads the whole log file, then counts events per (eventName, minute), successful StartInstances
-calls per principal, and the events three CIS checks look for. Used as the baseline in
+calls per actor (the person behind an IAM Identity Center or web-identity session, else the principal),
+and the events three CIS checks look for. Used as the baseline in
 scripts/bench.sh.
 """
 
@@ -27,6 +28,25 @@ def principal_name(identity):
     return identity.get("userName")
 
 
+def actor(identity):
+    """Who really acted, as trailwatch's @actor: a person's role session is named after the person."""
+    kind = identity.get("type")
+    if kind in ("AssumedRole", "Role"):
+        context = identity.get("sessionContext") or {}
+        role = (context.get("sessionIssuer") or {}).get("userName")
+        session = (identity.get("arn") or "").rsplit("/", 1)[-1]
+        person = (role or "").startswith("AWSReservedSSO_") or bool(
+            (context.get("webIdFederationData") or {}).get("federatedProvider"))
+        if person and session and ":" not in session:
+            return session
+        return role
+    if kind == "FederatedUser":
+        session = (identity.get("arn") or "").rsplit("/", 1)[-1]
+        if session and ":" not in session:
+            return session
+    return principal_name(identity)
+
+
 def main(path):
     with open(path, "rb") as f:
         data = json.loads(gzip.decompress(f.read()))
@@ -45,7 +65,7 @@ def main(path):
         per_minute[(event_name, record["eventTime"][:16])] += 1
 
         if event_name == "StartInstances" and "errorCode" not in record:
-            start_instances[principal_name(identity)] += 1
+            start_instances[actor(identity)] += 1
 
         if (identity.get("type") == "Root" and "invokedBy" not in identity
                 and record.get("eventType") != "AwsServiceEvent"):

@@ -706,6 +706,8 @@ async fn the_events_behind_a_security_alarm_are_in_its_message() {
             event_source: Some("signin.amazonaws.com".into()),
             error_code: None,
             principal: Some("root".into()),
+            actor: Some("root".into()),
+            role: None,
             principal_published: None,
             principal_type: Some("Root".into()),
             source_ip: Some(format!("203.0.113.{i}")),

@@ -88,6 +88,11 @@ pub struct EvidenceEvent {
     pub error_code: Option<String>,
     #[serde(default)]
     pub principal: Option<String>,
+    /// The person behind a role session, where `principal` is the role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
     #[serde(rename = "principalType", default)]
     pub principal_type: Option<String>,
     #[serde(rename = "sourceIPAddress", default)]
@@ -126,12 +131,21 @@ impl EvidenceEvent {
         if let Some(e) = f(&self.error_code) {
             line.push_str(&format!(", refused: {e}"));
         }
+        // The person first; the role they acted through beside the type.
+        let who = f(&self.actor).or_else(|| f(&self.principal));
         line.push_str(&format!(
             ", by {}",
-            f(&self.principal).unwrap_or_else(|| "an unnamed principal".into())
+            who.as_deref().unwrap_or("an unnamed principal")
         ));
-        if let Some(t) = f(&self.principal_type) {
-            line.push_str(&format!(" ({t})"));
+        match (f(&self.principal_type), f(&self.role)) {
+            (Some(t), Some(r)) if who.as_deref() != Some(r.as_str()) => {
+                line.push_str(&format!(" ({t}, role {r})"))
+            }
+            (Some(t), _) => line.push_str(&format!(" ({t})")),
+            (None, Some(r)) if who.as_deref() != Some(r.as_str()) => {
+                line.push_str(&format!(" (role {r})"))
+            }
+            _ => {}
         }
         if let Some(ip) = f(&self.source_ip) {
             line.push_str(&format!(" from {ip}"));
@@ -471,6 +485,58 @@ mod tests {
             "The CloudTrail event rule RootAccountUsage matched (1)"
         );
         assert!(!found.has_more());
+    }
+
+    #[test]
+    fn a_person_behind_a_role_is_named_with_the_role() {
+        let person = EvidenceEvent {
+            event_time: Some("2026-11-25T09:01:00Z".into()),
+            event_name: Some("StopLogging".into()),
+            principal: Some("AWSReservedSSO_Admin_0123".into()),
+            actor: Some("alice@example.com".into()),
+            role: Some("AWSReservedSSO_Admin_0123".into()),
+            principal_type: Some("AssumedRole".into()),
+            ..EvidenceEvent::default()
+        };
+        assert_eq!(
+            person.line(),
+            "2026-11-25T09:01:00Z StopLogging, by alice@example.com (AssumedRole, role AWSReservedSSO_Admin_0123)"
+        );
+        // A machine's role session: the role is who acted, named once.
+        let machine = EvidenceEvent {
+            actor: Some("DeployRole".into()),
+            role: Some("DeployRole".into()),
+            principal: Some("DeployRole".into()),
+            ..person.clone()
+        };
+        assert!(
+            machine.line().ends_with("by DeployRole (AssumedRole)"),
+            "{}",
+            machine.line()
+        );
+        // Lines from before `actor` was logged: the principal.
+        let old = EvidenceEvent {
+            actor: None,
+            role: None,
+            ..person.clone()
+        };
+        assert!(
+            old.line()
+                .ends_with("by AWSReservedSSO_Admin_0123 (AssumedRole)"),
+            "{}",
+            old.line()
+        );
+        let untyped = EvidenceEvent {
+            principal_type: None,
+            ..person
+        };
+        assert!(
+            untyped
+                .line()
+                .ends_with("by alice@example.com (role AWSReservedSSO_Admin_0123)"),
+            "{}",
+            untyped.line()
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use serde_json::{json, Value as Json};
 use crate::rules::pattern::{Condition, Expr, Pattern, Target, Test, Value};
 use crate::rules::ruleset::{
     DimensionSource, MetricValue, Rule, Transformation, DEFAULT_MAX_DIMENSION_VALUES_PER_HOUR,
+    REGION,
 };
 use crate::text::format_number;
 
@@ -152,7 +153,19 @@ fn filter(name: String, pattern: &str, t: &Transformation) -> Result<MetricFilte
     let mut dimensions = Vec::new();
     for d in &t.dimensions {
         match &d.source {
+            // `@region` is `awsRegion` by another name.
+            DimensionSource::Field(_) if d.source_text.trim() == REGION => {
+                dimensions.push((d.name.to_string(), "$.awsRegion".to_owned()))
+            }
             DimensionSource::Field(_) => dimensions.push((d.name.to_string(), d.source_text.clone())),
+            DimensionSource::Actor => refusals.push(format!(
+                "dimension {} is `@actor`, the person behind a session, which depends on userIdentity.type, the role's name and the session's ARN; a metric filter's dimension is one field, so no metric filter means the same",
+                d.name
+            )),
+            DimensionSource::Account(..) => refusals.push(format!(
+                "dimension {} is `@account`, recipientAccountId or else userIdentity.accountId; a metric filter's dimension is one field (`$.recipientAccountId` alone would drop events that lack it)",
+                d.name
+            )),
             DimensionSource::PrincipalType => {
                 dimensions.push((d.name.to_string(), "$.userIdentity.type".to_owned()))
             }
@@ -528,7 +541,7 @@ mod tests {
     }
 
     #[test]
-    fn principal_name_has_no_metric_filter_form_and_is_refused() {
+    fn derived_fields_that_read_several_fields_have_no_metric_filter_form() {
         let builtin = RuleSet::builtin(DEFAULT_NAMESPACE).unwrap();
         let start = builtin
             .rules()
@@ -538,7 +551,30 @@ mod tests {
         let Acceptance::Refused(why) = acceptance(start) else {
             panic!()
         };
-        assert!(why[0].contains("@principalName"), "{why:?}");
+        assert!(why[0].contains("`@actor`"), "{why:?}");
+        for (field, refused) in [
+            ("@principalName", Some("`@principalName`")),
+            ("@account", Some("`@account`")),
+            ("@actor", Some("`@actor`")),
+            ("@region", None),
+            ("@principalType", None),
+        ] {
+            let json = format!(
+                r#"{{"rules":[{{"name":"r","filterPattern":"{{ $.eventName = x }}","metricTransformations":[{{"metricName":"m","metricValue":"1","dimensions":{{"D":"{field}"}}}}]}}]}}"#
+            );
+            let set = RuleSet::from_json("r.json", &json, DEFAULT_NAMESPACE).unwrap();
+            match (acceptance(&set.rules()[0]), refused) {
+                (Acceptance::Refused(why), Some(says)) => assert!(why[0].contains(says), "{why:?}"),
+                (Acceptance::Refused(why), None) => panic!("{field}: {why:?}"),
+                (accepted, Some(_)) => panic!("{field}: {accepted:?}"),
+                (_, None) => {}
+            }
+        }
+        // `@region` is `awsRegion` by another name.
+        let json = r#"{"rules":[{"name":"r","filterPattern":"{ $.eventName = x }","metricTransformations":[{"metricName":"m","metricValue":"1","dimensions":{"Region":"@region"}}]}]}"#;
+        let set = RuleSet::from_json("r.json", json, DEFAULT_NAMESPACE).unwrap();
+        let exported = format!("{:?}", acceptance(&set.rules()[0]));
+        assert!(exported.contains("$.awsRegion"), "{exported}");
     }
 
     #[test]

@@ -34,6 +34,13 @@ pub struct Evidence {
     #[serde(rename = "errorCode", skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
     pub principal: Option<String>,
+    /// Who really acted ([`RuleSet::actor`]): for a person's role session, the person, where
+    /// `principal` is the role.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    /// The role a session is of (`sessionContext.sessionIssuer.userName`), for role sessions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
     /// The principal as a dimension value, when that differs from `principal`: the form to search
     /// for in CloudWatch ([`crate::metrics::published_dimension_value`]).
     #[serde(rename = "principalPublished", skip_serializing_if = "Option::is_none")]
@@ -96,8 +103,15 @@ impl RuleSet {
             let published = crate::metrics::published_dimension_value(p);
             (published != p).then(|| published.into_owned())
         });
+        let kind = text(self.principal.kind);
+        let role = match kind.as_deref() {
+            Some("AssumedRole" | "Role") => text(self.principal.issuer_user_name),
+            _ => None,
+        };
         Evidence {
             rule: rule.name.clone(),
+            actor: self.actor(event).map(Cow::into_owned),
+            role,
             event_id: field(|e| e.event_id),
             event_time: text(self.event_time),
             event_name: text(self.event_name),
@@ -105,7 +119,7 @@ impl RuleSet {
             error_code: field(|e| e.error_code),
             principal,
             principal_published,
-            principal_type: text(self.principal.kind),
+            principal_type: kind,
             source_ip: field(|e| e.source_ip),
             user_agent: field(|e| e.user_agent).map(|a| crate::text::truncate(&a, MAX_USER_AGENT)),
             account: field(|e| e.account),

@@ -21,6 +21,16 @@ pub const PRINCIPAL_NAME: &str = "@principalName";
 /// The derived field for `userIdentity.type`, usable as a dimension value.
 pub const PRINCIPAL_TYPE: &str = "@principalType";
 
+/// The derived field for who really acted: the person behind an IAM Identity Center, SAML or OIDC
+/// session, not the role they assumed ([`RuleSet::actor`]).
+pub const ACTOR: &str = "@actor";
+
+/// The derived field for the account: `recipientAccountId`, else `userIdentity.accountId`.
+pub const ACCOUNT: &str = "@account";
+
+/// The derived field for the region: `awsRegion`.
+pub const REGION: &str = "@region";
+
 /// What a transformation publishes as the datum's value.
 #[derive(Debug, Clone)]
 pub enum MetricValue {
@@ -34,6 +44,10 @@ pub enum DimensionSource {
     Field(FieldId),
     PrincipalName,
     PrincipalType,
+    /// `@actor`.
+    Actor,
+    /// `@account`: the first of the two fields that has a value.
+    Account(FieldId, FieldId),
 }
 
 #[derive(Debug, Clone)]
@@ -95,6 +109,10 @@ struct PrincipalFields {
     issuer_user_name: FieldId,
     invoked_by: FieldId,
     on_behalf_of: FieldId,
+    /// For `@actor`: the session's ARN (its last segment is the session name) and the OIDC provider
+    /// of a web-identity session.
+    arn: FieldId,
+    web_identity_provider: FieldId,
 }
 
 /// Compiled rules plus the table of every field they read.
@@ -105,6 +123,9 @@ pub struct RuleSet {
     event_time: FieldId,
     event_name: FieldId,
     principal: PrincipalFields,
+    /// Roles people sign in to (`personRoles`, `*` a wildcard): their sessions are named after the
+    /// person, and `@actor` is that name. IAM Identity Center's `AWSReservedSSO_*` always are.
+    person_roles: Vec<String>,
     /// Interned only when evidence is wanted: every field the table holds costs time per record.
     evidence: Option<EvidenceFields>,
     /// FNV-1a of the rule file's text, the default namespace and any selection.
@@ -202,6 +223,46 @@ impl RuleSet {
             .map(Cow::Borrowed)
     }
 
+    /// Who really acted:
+    /// - an IAM user's name; `root`; the calling service for `AWSService`; `onBehalfOf.userId` for an
+    ///   `IdentityCenterUser`;
+    /// - for a role session that is a person's (the role is an IAM Identity Center permission set,
+    ///   `AWSReservedSSO_*`, or one of `personRoles`, or the session came through an OIDC provider), the
+    ///   session name: the last segment of `userIdentity.arn`, usually the person's e-mail or user name;
+    /// - for any other role session, the role's name, as `@principalName`;
+    /// - a federated user's name, from the last segment of its ARN;
+    /// - for any other type, `userName`.
+    pub fn actor<'e>(&self, event: &'e Event<'_>) -> Option<Cow<'e, str>> {
+        let p = &self.principal;
+        let text = |id| event.get(id).as_str().filter(|s| !s.is_empty());
+        let session_name = || {
+            text(p.arn)
+                .and_then(|arn| arn.rsplit('/').next())
+                .filter(|s| !s.is_empty() && !s.contains(':'))
+        };
+        match text(p.kind)? {
+            "AssumedRole" | "Role" => {
+                let role = text(p.issuer_user_name);
+                let person = role.is_some_and(|r| self.is_person_role(r))
+                    || text(p.web_identity_provider).is_some();
+                match (person, session_name()) {
+                    (true, Some(name)) => Some(Cow::Borrowed(name)),
+                    _ => role.map(Cow::Borrowed),
+                }
+            }
+            "FederatedUser" => session_name()
+                .or_else(|| text(p.issuer_user_name))
+                .map(Cow::Borrowed),
+            _ => self.principal_name(event),
+        }
+    }
+
+    /// Whether sessions of `role` are people's: IAM Identity Center's permission sets, and `personRoles`.
+    fn is_person_role(&self, role: &str) -> bool {
+        role.starts_with("AWSReservedSSO_")
+            || self.person_roles.iter().any(|p| glob_matches(p, role))
+    }
+
     /// Identifies the rules and namespace: two rule sets with the same fingerprint make the same datums
     /// from the same file. 16 hex digits.
     pub fn fingerprint(&self) -> String {
@@ -220,6 +281,11 @@ impl RuleSet {
             DimensionSource::PrincipalType => {
                 event.get(self.principal.kind).as_str().map(Cow::Borrowed)
             }
+            DimensionSource::Actor => self.actor(event),
+            DimensionSource::Account(first, second) => event
+                .get(first)
+                .dimension_text()
+                .or_else(|| event.get(second).dimension_text()),
         }
     }
 
@@ -236,6 +302,26 @@ impl RuleSet {
             .filter(|v| v.is_finite()),
         }
     }
+}
+
+/// `pattern` with `*` for any run of characters, against the whole of `text`.
+fn glob_matches(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !text.starts_with(first) || text.len() < first.len() + last.len() || !text.ends_with(last) {
+        return false;
+    }
+    let mut rest = &text[first.len()..text.len() - last.len()];
+    for part in &parts[1..parts.len() - 1] {
+        match rest.find(part) {
+            Some(i) => rest = &rest[i + part.len()..],
+            None => return false,
+        }
+    }
+    true
 }
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;

@@ -4,7 +4,7 @@
 use super::builtin::DEFAULT_RULES_JSON;
 use super::{
     fnv1a, Dimension, DimensionSource, MetricValue, PrincipalFields, Rule, RuleSet, ShapeFields,
-    Transformation, FNV_OFFSET, PRINCIPAL_NAME, PRINCIPAL_TYPE,
+    Transformation, ACCOUNT, ACTOR, FNV_OFFSET, PRINCIPAL_NAME, PRINCIPAL_TYPE, REGION,
 };
 use crate::event::selector::{Selector, SelectorError};
 use crate::event::{FieldId, FieldTable};
@@ -45,8 +45,12 @@ pub const UNITS: [&str; 27] = [
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 struct RuleFile {
     rules: Vec<RuleSpec>,
+    /// Roles people sign in to, for `@actor` (`okta-*`): their sessions are named after the person.
+    #[serde(default)]
+    person_roles: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -167,7 +171,7 @@ pub enum RuleProblem {
         text: String,
         error: SelectorError,
     },
-    #[error("dimension {name:?}: {text:?} is neither a selector like \"$.awsRegion\" nor a derived field ({PRINCIPAL_NAME}, {PRINCIPAL_TYPE})")]
+    #[error("dimension {name:?}: {text:?} is neither a selector like \"$.awsRegion\" nor a derived field ({PRINCIPAL_NAME}, {PRINCIPAL_TYPE}, {ACTOR}, {ACCOUNT}, {REGION})")]
     DimensionSource { name: String, text: String },
 }
 
@@ -344,6 +348,12 @@ fn compile_dimension(
     let source = match source_text.trim() {
         PRINCIPAL_NAME => DimensionSource::PrincipalName,
         PRINCIPAL_TYPE => DimensionSource::PrincipalType,
+        ACTOR => DimensionSource::Actor,
+        ACCOUNT => DimensionSource::Account(
+            fields.intern(&Selector::keys(&["recipientAccountId"])),
+            fields.intern(&Selector::keys(&["userIdentity", "accountId"])),
+        ),
+        REGION => DimensionSource::Field(fields.intern(&Selector::keys(&["awsRegion"]))),
         s if s.starts_with('$') => {
             DimensionSource::Field(fields.intern(&Selector::parse(s).map_err(|error| {
                 RuleProblem::DimensionSelector {
@@ -395,6 +405,13 @@ impl RuleSet {
             ])),
             invoked_by: fields.intern(&Selector::keys(&["userIdentity", "invokedBy"])),
             on_behalf_of: fields.intern(&Selector::keys(&["userIdentity", "onBehalfOf", "userId"])),
+            arn: fields.intern(&Selector::keys(&["userIdentity", "arn"])),
+            web_identity_provider: fields.intern(&Selector::keys(&[
+                "userIdentity",
+                "sessionContext",
+                "webIdFederationData",
+                "federatedProvider",
+            ])),
         };
         let shape = ShapeFields {
             records: fields.intern(&Selector::keys(&["Records"])),
@@ -424,6 +441,7 @@ impl RuleSet {
             event_time,
             event_name,
             principal,
+            person_roles: spec.person_roles,
             evidence: None,
             fingerprint: fnv1a(fnv1a(FNV_OFFSET, json.as_bytes()), namespace.as_bytes()),
             shape,

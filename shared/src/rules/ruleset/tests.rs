@@ -174,3 +174,82 @@ fn metric_value_from_a_field_needs_a_number() {
     assert_eq!(value(r#"{"bytes":"seven"}"#), None);
     assert_eq!(value(r#"{}"#), None);
 }
+
+#[test]
+fn the_actor_is_the_person_behind_a_session_and_the_role_otherwise() {
+    let set = rules(
+        r#"{"personRoles":["okta-*","*-People"],"rules":[{"name":"r","filterPattern":"","metricTransformations":[{"metricName":"m","metricValue":"1","dimensions":{"Actor":"@actor","Account":"@account","Region":"@region"}}]}]}"#,
+    )
+    .unwrap();
+    let sso = r#""sessionContext":{"sessionIssuer":{"type":"Role","userName":"AWSReservedSSO_PowerUser_0123abcd"}}"#;
+    let cases = [
+        (r#"{"type":"IAMUser","userName":"alice","arn":"arn:aws:iam::1:user/alice"}"#.to_owned(), Some("alice")),
+        (r#"{"type":"Root","arn":"arn:aws:iam::1:root"}"#.to_owned(), Some("root")),
+        // IAM Identity Center: the session is named after the person.
+        (format!(r#"{{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/AWSReservedSSO_PowerUser_0123abcd/alice@example.com",{sso}}}"#), Some("alice@example.com")),
+        // No ARN to take the session name from: the role.
+        (format!(r#"{{"type":"AssumedRole",{sso}}}"#), Some("AWSReservedSSO_PowerUser_0123abcd")),
+        // A configured person role, by either pattern.
+        (r#"{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/okta-admins/bob","sessionContext":{"sessionIssuer":{"userName":"okta-admins"}}}"#.to_owned(), Some("bob")),
+        (r#"{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/Ops-People/carol","sessionContext":{"sessionIssuer":{"userName":"Ops-People"}}}"#.to_owned(), Some("carol")),
+        // A web-identity (OIDC) session.
+        (r#"{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/GitHubDeploy/dave","sessionContext":{"sessionIssuer":{"userName":"GitHubDeploy"},"webIdFederationData":{"federatedProvider":"arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"}}}"#.to_owned(), Some("dave")),
+        // A machine's role: the role, as @principalName.
+        (r#"{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/DeployRole/i-0abc","sessionContext":{"sessionIssuer":{"userName":"DeployRole"}}}"#.to_owned(), Some("DeployRole")),
+        (r#"{"type":"Role","sessionContext":{"sessionIssuer":{"userName":"Scheduler"}}}"#.to_owned(), Some("Scheduler")),
+        // okta-* is the whole name: "my-okta-admins" is not a person role.
+        (r#"{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/my-okta-admins/eve","sessionContext":{"sessionIssuer":{"userName":"my-okta-admins"}}}"#.to_owned(), Some("my-okta-admins")),
+        (r#"{"type":"FederatedUser","arn":"arn:aws:sts::1:federated-user/frank","sessionContext":{"sessionIssuer":{"userName":"fed-issuer"}}}"#.to_owned(), Some("frank")),
+        (r#"{"type":"IdentityCenterUser","onBehalfOf":{"userId":"u-1"}}"#.to_owned(), Some("u-1")),
+        (r#"{"type":"AWSService","invokedBy":"ec2.amazonaws.com"}"#.to_owned(), Some("ec2.amazonaws.com")),
+        (r#"{"type":"SAMLUser","userName":"grace"}"#.to_owned(), Some("grace")),
+        (r#"{"type":"IAMUser"}"#.to_owned(), None),
+    ];
+    for (identity, expected) in &cases {
+        let json = format!(
+            r#"{{"userIdentity":{identity},"recipientAccountId":"111","awsRegion":"eu-west-1"}}"#
+        );
+        let e = set.fields().extract(&json).unwrap();
+        assert_eq!(set.actor(&e).as_deref(), *expected, "{identity}");
+    }
+    let t = &set.rules()[0].transformations[0];
+    let value = |json: &str, i: usize| {
+        let e = set.fields().extract(json).unwrap();
+        set.dimension_value(t.dimensions[i].source, &e)
+            .map(|v| v.into_owned())
+    };
+    let both = r#"{"recipientAccountId":"111","awsRegion":"eu-west-1","userIdentity":{"accountId":"222"}}"#;
+    let caller_only = r#"{"userIdentity":{"accountId":"222"}}"#;
+    let account = t
+        .dimensions
+        .iter()
+        .position(|d| &*d.name == "Account")
+        .unwrap();
+    let region = t
+        .dimensions
+        .iter()
+        .position(|d| &*d.name == "Region")
+        .unwrap();
+    assert_eq!(value(both, account).as_deref(), Some("111"));
+    assert_eq!(value(caller_only, account).as_deref(), Some("222"));
+    assert_eq!(value(both, region).as_deref(), Some("eu-west-1"));
+    assert_eq!(value(caller_only, region), None);
+}
+
+#[test]
+fn person_role_patterns_match_whole_names() {
+    for (pattern, name, matches) in [
+        ("okta-*", "okta-admins", true),
+        ("okta-*", "my-okta-admins", false),
+        ("*-People", "Ops-People", true),
+        ("*-People", "Ops-People-2", false),
+        ("a*b*c", "a-x-b-y-c", true),
+        ("a*b*c", "a-x-c-b", false),
+        ("ab*ba", "aba", false),
+        ("exact", "exact", true),
+        ("exact", "exactly", false),
+        ("*", "", true),
+    ] {
+        assert_eq!(glob_matches(pattern, name), matches, "{pattern} {name}");
+    }
+}
