@@ -32,7 +32,7 @@ fn the_cis_rules_export_as_put_metric_filter_requests_and_start_instances_is_lef
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "a rule was left out: {stderr}");
     assert!(
-        stderr.contains("rule StartInstances: LEFT OUT: dimension UserName is `@principalName`"),
+        stderr.contains("rule StartInstances: LEFT OUT: dimension UserName is `@actor`"),
         "{stderr}"
     );
     let requests: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
