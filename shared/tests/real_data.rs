@@ -326,7 +326,8 @@ fn the_actor_of_every_identity_in_the_published_logs_follows_the_table() {
         // Some published samples reuse an eventID (`…EXAMPLE`): records are told apart by id, time and
         // name, and a key still shared by two identities is left out.
         type Key = (String, String, String);
-        let mut expected: BTreeMap<Key, Option<(Option<String>, String)>> = BTreeMap::new();
+        type Want = (Option<String>, Option<String>, String);
+        let mut expected: BTreeMap<Key, Option<Want>> = BTreeMap::new();
         for r in records_of(&path) {
             let field = |k: &str| r.get(k).and_then(|v| v.as_str()).unwrap_or("").to_owned();
             let Some(identity) = r.get("userIdentity") else {
@@ -337,7 +338,16 @@ fn the_actor_of_every_identity_in_the_published_logs_follows_the_table() {
                 .and_then(|t| t.as_str())
                 .unwrap_or("")
                 .to_owned();
-            let want = Some((expected_actor(identity), kind));
+            // A session's role is named beside the actor.
+            let role = match kind.as_str() {
+                "AssumedRole" | "Role" => identity
+                    .pointer("/sessionContext/sessionIssuer/userName")
+                    .and_then(|v| v.as_str())
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned),
+                _ => None,
+            };
+            let want = Some((expected_actor(identity), role, kind));
             expected
                 .entry((field("eventID"), field("eventTime"), field("eventName")))
                 .and_modify(|w| {
@@ -353,10 +363,11 @@ fn the_actor_of_every_identity_in_the_published_logs_follows_the_table() {
                 e.event_time.clone().unwrap_or_default(),
                 e.event_name.clone().unwrap_or_default(),
             );
-            let Some(Some((want, kind))) = expected.get(&key) else {
+            let Some(Some((want, role, kind))) = expected.get(&key) else {
                 continue;
             };
             assert_eq!(&e.actor, want, "{}: event {key:?}", path.display());
+            assert_eq!(&e.role, role, "{}: event {key:?}", path.display());
             if e.actor.is_some() && e.actor != e.principal {
                 people += 1;
             }

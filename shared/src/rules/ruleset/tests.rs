@@ -187,8 +187,10 @@ fn the_actor_is_the_person_behind_a_session_and_the_role_otherwise() {
         (r#"{"type":"Root","arn":"arn:aws:iam::1:root"}"#.to_owned(), Some("root")),
         // IAM Identity Center: the session is named after the person.
         (format!(r#"{{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/AWSReservedSSO_PowerUser_0123abcd/alice@example.com",{sso}}}"#), Some("alice@example.com")),
-        // No ARN to take the session name from: the role.
+        // No ARN to take the session name from, or no session name in it: the role.
         (format!(r#"{{"type":"AssumedRole",{sso}}}"#), Some("AWSReservedSSO_PowerUser_0123abcd")),
+        (format!(r#"{{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/AWSReservedSSO_PowerUser_0123abcd/",{sso}}}"#), Some("AWSReservedSSO_PowerUser_0123abcd")),
+        (format!(r#"{{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role",{sso}}}"#), Some("AWSReservedSSO_PowerUser_0123abcd")),
         // A configured person role, by either pattern.
         (r#"{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/okta-admins/bob","sessionContext":{"sessionIssuer":{"userName":"okta-admins"}}}"#.to_owned(), Some("bob")),
         (r#"{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/Ops-People/carol","sessionContext":{"sessionIssuer":{"userName":"Ops-People"}}}"#.to_owned(), Some("carol")),
@@ -249,6 +251,12 @@ fn person_role_patterns_match_whole_names() {
         ("exact", "exact", true),
         ("exact", "exactly", false),
         ("*", "", true),
+        // The two ends overlap in the name: too short for both.
+        ("ab*b", "ab", false),
+        ("ab*b", "abb", true),
+        // Each middle part is found after the one before it.
+        ("a*b*b*c", "a-b-c", false),
+        ("a*b*b*c", "a-b-b-c", true),
     ] {
         assert_eq!(glob_matches(pattern, name), matches, "{pattern} {name}");
     }
