@@ -149,7 +149,7 @@ fn rule_info(alarm: &Alarm, ctx: &RenderContext<'_>) -> Option<RuleInfo> {
     let insights_url = match (&ctx.evidence_log_group, &alarm.region) {
         (Some(group), Some(region)) if rule.security => window(alarm).map(|(start, end)| {
             let query = format!(
-                "fields eventTime, eventName, eventSource, errorCode, principal, sourceIPAddress, userAgent, account, region, eventID\n\
+                "fields eventTime, eventName, eventSource, errorCode, actor, role, principal, sourceIPAddress, userAgent, account, region, eventID\n\
                  | filter trailwatch = \"evidence\" and rule = \"{}\"\n\
                  | sort eventTime desc",
                 rule.name
