@@ -791,6 +791,11 @@ mod tests {
             "sent (3 attempts)"
         );
 
+        // A rotating token (`xoxe.xoxb-…`) is one.
+        let n = slack_bot_only("https://slack.example/api", "xoxe.xoxb-1-ROTATED");
+        assert!(n.handle(&event(), in_30s()).await.response.is_ok());
+        assert_eq!(n.deliverer.webhooks.tokens(), ["xoxe.xoxb-1-ROTATED"]);
+
         // A token that is not one is never sent, nor shown.
         let n = slack_bot_only(
             "https://slack.example/api",

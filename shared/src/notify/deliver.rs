@@ -534,13 +534,14 @@ impl Expect {
                     && value.len() <= 64
                     && value.bytes().all(|b| b.is_ascii_alphanumeric())
             }
-            // Bot tokens are `xoxb-` and letters, digits and dashes.
+            // Bot tokens are `xoxb-` and letters, digits and dashes; with token rotation on, Slack
+            // issues `xoxe.xoxb-…`.
             Expect::SlackToken => {
                 value.starts_with("xox")
                     && value.len() <= 255
                     && value
                         .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
             }
         }
     }
