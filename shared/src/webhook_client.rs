@@ -140,13 +140,15 @@ impl HttpClient {
                 .unwrap_or_default();
         // The URL's parts go before the text is cut, so no piece of them survives at the cut.
         let text = scrub(&String::from_utf8_lossy(&body), url);
+        // An API's answer is kept whole when it is the result; a failure's, as a webhook's, is cut to
+        // what a message can show (a proxy's error page is no reason to log a megabyte).
         let text: String = match read {
-            Read::Failures => text
+            Read::All if (200..300).contains(&status) => text,
+            _ => text
                 .chars()
                 .map(|c| if c.is_control() { ' ' } else { c })
                 .take(BODY_SHOWN)
                 .collect(),
-            Read::All => text,
         };
         Ok(Reply {
             status,

@@ -815,6 +815,52 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn an_expired_slack_token_is_read_again_and_a_tagged_channel_that_refuses_falls_back() {
+        let n = slack_bot_only("https://slack.example/api", BOT_TOKEN);
+        n.deliverer.webhooks.answer(
+            SLACK_API,
+            vec![status(200, None, r#"{"ok":false,"error":"token_expired"}"#)],
+        );
+        let handled = n.handle(&event(), in_30s()).await;
+        assert_eq!(
+            handled.response.unwrap()["alarms"][0]["deliveries"]["slack-bot"],
+            "sent (1 attempt)"
+        );
+        assert_eq!(
+            n.deliverer
+                .secrets
+                .reads
+                .load(std::sync::atomic::Ordering::SeqCst),
+            2,
+            "the token is read again"
+        );
+        assert_eq!(n.deliverer.webhooks.calls_to(SLACK_API).len(), 2);
+
+        let n = slack_bot_only("https://slack.example/api", BOT_TOKEN);
+        let mut tagged = event();
+        let mut m: Value =
+            serde_json::from_str(tagged["Records"][0]["Sns"]["Message"].as_str().unwrap()).unwrap();
+        m["AlarmTags"] = json!({"trailwatch-slack-channel": "C0GONE"});
+        tagged["Records"][0]["Sns"]["Message"] = json!(m.to_string());
+        n.deliverer.webhooks.answer(
+            SLACK_API,
+            vec![status(
+                200,
+                None,
+                r#"{"ok":false,"error":"channel_not_found"}"#,
+            )],
+        );
+        let handled = n.handle(&tagged, in_30s()).await;
+        assert!(handled.response.is_ok(), "{:?}", handled.response);
+        let calls = n.deliverer.webhooks.calls_to(SLACK_API);
+        assert_eq!(calls[0]["channel"], "C0GONE");
+        assert_eq!(
+            calls[1]["channel"], "C0123ABCDEF",
+            "the configured channel, rather than none"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn an_alarms_tags_pick_its_destinations_and_its_slack_channel() {
         let mut destinations = all();
         destinations.push(bot_destination("https://slack.example/api/"));

@@ -383,7 +383,15 @@ pub async fn find_evidence(
         let LogPage {
             messages,
             next: token,
-        } = answer?;
+        } = match answer {
+            Ok(page) => page,
+            // What earlier pages found is still true: shown, as "at least".
+            Err(e) if page > 0 => {
+                tracing::warn!(log_group = search.log_group, error = %e, "evidence search cut short");
+                return Ok(collector.finish(false));
+            }
+            Err(e) => return Err(e),
+        };
         for m in &messages {
             collector.offer(m);
         }
@@ -719,6 +727,22 @@ mod tests {
             err.retryable && err.message.contains("/aws/lambda/trail-metrics"),
             "{err}"
         );
+
+        // A page that fails after others: what they found, as "at least".
+        let throttled = CallError {
+            operation: "FilterLogEvents",
+            code: "ThrottlingException".into(),
+            message: "Rate exceeded".into(),
+            retryable: true,
+        };
+        let logs = ScriptedLogs::pages(
+            vec![page(std::slice::from_ref(&b), true), Err(throttled)],
+            Duration::ZERO,
+        );
+        let found = find_evidence(&logs, &s, 5, Instant::now() + Duration::from_secs(2))
+            .await
+            .unwrap();
+        assert_eq!((found.total, found.complete), (1, false));
 
         let denied = CallError {
             operation: "FilterLogEvents",

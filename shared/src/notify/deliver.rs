@@ -247,9 +247,13 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Del
                 },
                 Message::Json(body),
             ) => {
-                // The alarm's own channel, from its tags, before the configured one.
-                let to = route.slack_channel.as_ref().unwrap_or(to);
-                self.slack_bot(target, view, body, (token, to, api_url), deadline)
+                // The alarm's own channel, from its tags, before the configured one, which stays
+                // the fallback.
+                let (to, fallback) = match &route.slack_channel {
+                    Some(tagged) if tagged != to => (tagged, Some(to)),
+                    _ => (to, None),
+                };
+                self.slack_bot(target, view, body, (token, to, api_url), fallback, deadline)
                     .await
             }
             // render() gives e-mail to e-mail and JSON to webhooks.
@@ -266,11 +270,12 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Del
         target: &Target,
         view: &View,
         mut body: serde_json::Value,
-        (token, to, api_url): (&SecretRef, &String, &String),
+        (secret, to, api_url): (&SecretRef, &String, &String),
+        fallback: Option<&String>,
         deadline: Instant,
     ) -> Result<Sent, Failure> {
-        let token = self
-            .secret(target, token, deadline, Expect::SlackToken)
+        let mut token = self
+            .secret(target, secret, deadline, Expect::SlackToken)
             .await?;
         body["channel"] = serde_json::Value::String(to.clone());
         let thread = format!("{}/{}", thread_key(&view.alarm), target.log_name);
@@ -290,15 +295,55 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Del
             }
         }
         let url = format!("{}/chat.postMessage", api_url.trim_end_matches('/'));
-        let sent = self
+        let label = target.destination.channel().label();
+        let mut sent = self
             .post(
-                target.destination.channel().label(),
+                label,
                 &url,
                 body.to_string().into_bytes(),
                 deadline,
                 Via::Api { token: &token },
             )
             .await;
+        // A token that expired (rotation) or was replaced: read it again, and try once more with it.
+        if slack_refused(&sent, SLACK_AUTH) {
+            *target.url.lock().unwrap_or_else(|p| p.into_inner()) = None;
+            token = self
+                .secret(target, secret, deadline, Expect::SlackToken)
+                .await?;
+            sent = self
+                .post(
+                    label,
+                    &url,
+                    body.to_string().into_bytes(),
+                    deadline,
+                    Via::Api { token: &token },
+                )
+                .await;
+        }
+        // The channel an alarm's tag named does not take it: the configured channel does, rather than
+        // nobody.
+        if let (Some(fallback), true) = (fallback, slack_refused(&sent, SLACK_CHANNEL_GONE)) {
+            tracing::warn!(
+                alarm = view.alarm.name,
+                channel = to,
+                error = sent.as_ref().err().map(|f| f.message.as_str()),
+                "the channel the alarm's trailwatch-slack-channel tag names refused it: posted to SLACK_CHANNEL"
+            );
+            body["channel"] = serde_json::Value::String(fallback.clone());
+            if let Some(o) = body.as_object_mut() {
+                o.remove("thread_ts");
+            }
+            sent = self
+                .post(
+                    label,
+                    &url,
+                    body.to_string().into_bytes(),
+                    deadline,
+                    Via::Api { token: &token },
+                )
+                .await;
+        }
         self.forget_refused(target, &sent);
         let (attempts, ts) = sent?;
         if let (true, Some(ts)) = (opens, ts) {
@@ -453,6 +498,26 @@ enum Via<'a> {
     Api { token: &'a str },
 }
 
+/// Slack's answers to a token that expired, was revoked or replaced: the token is read again.
+const SLACK_AUTH: &[&str] = &[
+    "token_expired",
+    "invalid_auth",
+    "not_authed",
+    "token_revoked",
+];
+
+/// Slack's answers for a channel that cannot take the message.
+const SLACK_CHANNEL_GONE: &[&str] = &["channel_not_found", "not_in_channel", "is_archived"];
+
+/// Whether Slack refused with one of `errors`.
+fn slack_refused<T>(sent: &Result<T, Failure>, errors: &[&str]) -> bool {
+    sent.as_ref().is_err_and(|f| {
+        errors
+            .iter()
+            .any(|e| f.message.contains(&format!("(Slack: {e})")))
+    })
+}
+
 /// Slack's Web API errors that a later attempt may get past; any other is a refusal.
 const SLACK_TRANSIENT: &[&str] = &[
     "ratelimited",
@@ -481,7 +546,11 @@ fn slack_answer(answer: Result<Reply, PostError>) -> Result<Reply, PostError> {
         .and_then(|v| v.get("error"))
         .and_then(|v| v.as_str())
         .unwrap_or("no error named")
-        .to_owned();
+        // An error code, as Slack writes them: anything else is cut.
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(64)
+        .collect::<String>();
     match ok {
         Some(true) => {
             let ts = parsed

@@ -38,25 +38,31 @@ impl Route {
                 .map(str::trim)
                 .filter(|n| !n.is_empty())
             {
-                match Channel::ALL.iter().map(|c| c.label()).find(|l| *l == name) {
+                let label = Channel::ALL
+                    .iter()
+                    .map(|c| c.label())
+                    .find(|l| l.eq_ignore_ascii_case(name));
+                match label {
                     Some(label) if configured.contains(&label) => {
                         if !only.contains(&label) {
                             only.push(label);
                         }
                     }
                     Some(label) => route.problems.push(format!(
-                        "{NOTIFY_TAG} names {label}, which is not configured here: skipped"
+                        "{NOTIFY_TAG} names {label}, which is not configured here"
                     )),
                     None => route.problems.push(format!(
-                        "{NOTIFY_TAG} names {name:?}, which is no destination (use {}): skipped",
+                        "{NOTIFY_TAG} names {name:?}, which is no destination (use {})",
                         Channel::ALL.map(Channel::label).join(", ")
                     )),
                 }
             }
-            if only.is_empty() {
-                route.problems.push(format!(
-                    "{NOTIFY_TAG}={names:?} names no configured destination: sent to all of them"
-                ));
+            // A name that does not fit means the tag's author meant somewhere this deployment cannot
+            // send: every destination gets it rather than fewer than meant.
+            if only.is_empty() || !route.problems.is_empty() {
+                route
+                    .problems
+                    .push(format!("{NOTIFY_TAG}={names:?}: sent to every destination"));
             } else {
                 route.only = Some(only);
             }
@@ -137,15 +143,25 @@ mod tests {
         assert_eq!(allowed(&r), ["email", "pagerduty"]);
         assert!(r.problems.is_empty(), "{:?}", r.problems);
 
+        // Any name that does not fit: everywhere, rather than fewer than meant.
         let r = Route::for_alarm(&alarm(&[(NOTIFY_TAG, "email teams slakc")]), &t);
-        assert_eq!(allowed(&r), ["email"]);
-        assert_eq!(r.problems.len(), 2, "{:?}", r.problems);
+        assert_eq!(allowed(&r), ["slack", "email", "pagerduty"]);
+        assert_eq!(r.problems.len(), 3, "{:?}", r.problems);
         assert!(r.problems[0].contains("teams, which is not configured"));
         assert!(r.problems[1].contains("\"slakc\", which is no destination"));
+        assert!(r.problems[2].contains("sent to every destination"));
+        // Names are matched whatever their case.
+        let r = Route::for_alarm(&alarm(&[(NOTIFY_TAG, "PagerDuty;EMAIL")]), &t);
+        assert_eq!(allowed(&r), ["email", "pagerduty"]);
+        assert!(r.problems.is_empty(), "{:?}", r.problems);
 
         let r = Route::for_alarm(&alarm(&[(NOTIFY_TAG, "slakc")]), &t);
         assert_eq!(allowed(&r), ["slack", "email", "pagerduty"], "nothing lost");
-        assert!(r.problems.last().unwrap().contains("sent to all"));
+        assert!(r
+            .problems
+            .last()
+            .unwrap()
+            .contains("sent to every destination"));
     }
 
     #[test]
