@@ -297,13 +297,7 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Del
         let url = format!("{}/chat.postMessage", api_url.trim_end_matches('/'));
         let label = target.destination.channel().label();
         let mut sent = self
-            .post(
-                label,
-                &url,
-                body.to_string().into_bytes(),
-                deadline,
-                Via::Api { token: &token },
-            )
+            .post_message(label, &url, &body, &token, deadline)
             .await;
         // A token that expired (rotation) or was replaced: read it again, and try once more with it.
         if slack_refused(&sent, SLACK_AUTH) {
@@ -312,13 +306,7 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Del
                 .secret(target, secret, deadline, Expect::SlackToken)
                 .await?;
             sent = self
-                .post(
-                    label,
-                    &url,
-                    body.to_string().into_bytes(),
-                    deadline,
-                    Via::Api { token: &token },
-                )
+                .post_message(label, &url, &body, &token, deadline)
                 .await;
         }
         // The channel an alarm's tag named does not take it: the configured channel does, rather than
@@ -335,13 +323,7 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Del
                 o.remove("thread_ts");
             }
             sent = self
-                .post(
-                    label,
-                    &url,
-                    body.to_string().into_bytes(),
-                    deadline,
-                    Via::Api { token: &token },
-                )
+                .post_message(label, &url, &body, &token, deadline)
                 .await;
         }
         self.forget_refused(target, &sent);
@@ -354,6 +336,20 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Del
             self.remember(&thread, &mark, deadline).await;
         }
         Ok(Sent::Attempts(attempts))
+    }
+
+    /// One chat.postMessage of `body`, with the retries of [`Deliverer::post`].
+    async fn post_message(
+        &self,
+        label: &str,
+        url: &str,
+        body: &serde_json::Value,
+        token: &str,
+        deadline: Instant,
+    ) -> Result<(u32, Option<String>), Failure> {
+        let body = body.to_string().into_bytes();
+        self.post(label, url, body, deadline, Via::Api { token })
+            .await
     }
 
     async fn remember(&self, key: &str, mark: &Mark, deadline: Instant) {
