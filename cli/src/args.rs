@@ -222,17 +222,19 @@ pub enum RulesCommand {
     /// Write the rules as CloudWatch Logs metric filters, for a log group CloudTrail delivers to.
     /// Rules CloudWatch would refuse as written are rewritten where a form with the same meaning
     /// exists, with a note on stderr; rules no metric filter can mean are left out, named on stderr,
-    /// and the exit status is 1.
+    /// and the exit status is 1. With `--format eventbridge`, write the real-time rules as one
+    /// EventBridge event pattern instead, with a note on stderr wherever it is wider than a rule.
     Export {
         #[command(flatten)]
         rules: RuleArgs,
         /// cloudformation: a template of AWS::Logs::MetricFilter resources; terraform:
-        /// aws_cloudwatch_log_metric_filter resources; json: PutMetricFilter requests.
+        /// aws_cloudwatch_log_metric_filter resources; json: PutMetricFilter requests; eventbridge:
+        /// the event pattern of the rules marked `"realtime": true`.
         #[arg(long, value_enum)]
         format: ExportFormat,
-        /// The CloudWatch Logs log group the filters watch.
+        /// The CloudWatch Logs log group the filters watch (not for eventbridge).
         #[arg(long, value_name = "NAME")]
-        log_group: String,
+        log_group: Option<String>,
     },
 }
 
@@ -241,6 +243,7 @@ pub enum ExportFormat {
     Cloudformation,
     Terraform,
     Json,
+    Eventbridge,
 }
 
 /// `s3://bucket/prefix`.

@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod notify;
 pub mod object_ref;
 pub mod publish;
+pub mod realtime;
 pub mod rules;
 pub mod text;
 pub mod time;

@@ -4,7 +4,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use trailwatch::rules::cloudwatch::{self, Acceptance};
-use trailwatch::rules::ruleset::{RuleSet, DEFAULT_NAMESPACE};
+use trailwatch::rules::eventbridge;
+use trailwatch::rules::ruleset::{Rule, RuleSet, DEFAULT_NAMESPACE};
 
 use crate::args::{ExportFormat, RuleArgs, RulesCommand};
 use crate::output::{out, Fatal};
@@ -31,7 +32,7 @@ pub fn run(command: RulesCommand) -> Result<ExitCode, Fatal> {
             rules,
             format,
             log_group,
-        } => export(&load_rules(&rules)?, format, &log_group),
+        } => export(&load_rules(&rules)?, format, log_group.as_deref()),
         RulesCommand::List { rules } => {
             out(&report::rule_listing(&load_rules(&rules)?))?;
             Ok(ExitCode::SUCCESS)
@@ -45,7 +46,25 @@ pub fn run(command: RulesCommand) -> Result<ExitCode, Fatal> {
 }
 
 /// `trailwatch rules export`: the filters on stdout, what changed or was left out on stderr.
-fn export(rules: &RuleSet, format: ExportFormat, log_group: &str) -> Result<ExitCode, Fatal> {
+fn export(
+    rules: &RuleSet,
+    format: ExportFormat,
+    log_group: Option<&str>,
+) -> Result<ExitCode, Fatal> {
+    let log_group = match (format, log_group) {
+        (ExportFormat::Eventbridge, None) => return export_eventbridge(rules),
+        (ExportFormat::Eventbridge, Some(_)) => {
+            return Err(
+                "--log-group is for metric filters; an EventBridge pattern watches the default bus"
+                    .into(),
+            )
+        }
+        (_, Some(group)) => group,
+        (_, None) => return Err(
+            "--log-group NAME is needed: the log group CloudTrail delivers to, which the metric filters watch"
+                .into(),
+        ),
+    };
     if !cloudwatch::is_valid_log_group(log_group) {
         return Err(format!(
             "--log-group {log_group:?}: a log group name is 1 to 512 letters, digits and `. - _ / #`"
@@ -89,6 +108,7 @@ fn export(rules: &RuleSet, format: ExportFormat, log_group: &str) -> Result<Exit
             serde_json::to_string_pretty(&cloudwatch::cloudformation(&filters, log_group))? + "\n"
         }
         ExportFormat::Terraform => cloudwatch::terraform(&filters, log_group),
+        ExportFormat::Eventbridge => return export_eventbridge(rules),
     };
     out(&text)?;
     eprintln!(
@@ -100,6 +120,28 @@ fn export(rules: &RuleSet, format: ExportFormat, log_group: &str) -> Result<Exit
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `trailwatch rules export --format eventbridge`: the real-time rules' event pattern on stdout, where
+/// it is wider than they are on stderr.
+fn export_eventbridge(rules: &RuleSet) -> Result<ExitCode, Fatal> {
+    let realtime: Vec<&Rule> = rules.rules().iter().filter(|r| r.realtime).collect();
+    let compiled = eventbridge::compile(&realtime)?;
+    out(&(serde_json::to_string_pretty(&compiled.pattern)? + "\n"))?;
+    for note in &compiled.notes {
+        eprintln!("trailwatch: {note}: the pattern is wider here, and the engine decides");
+    }
+    eprintln!(
+        "trailwatch: event pattern for {} real-time rules ({}); {} wider than the rules",
+        compiled.rules.len(),
+        compiled.rules.join(", "),
+        match compiled.notes.len() {
+            0 => "nowhere".to_owned(),
+            1 => "1 place".to_owned(),
+            n => format!("{n} places"),
+        }
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The rules the arguments name: a file or the built-in ones, perhaps only some of them.

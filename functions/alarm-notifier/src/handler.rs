@@ -15,6 +15,7 @@ use trailwatch::notify::{
     message_key, Delivered, Deliverer, DeliveryFailure, DeliveryLog, Route, SecretResolver,
     TopicPublisher, TransitionFilter, WebhookClient,
 };
+use trailwatch::realtime::{self, TrailEvent, TrailEventError};
 use trailwatch::rules::ruleset::RuleSet;
 use trailwatch::time::UnixSeconds;
 
@@ -39,6 +40,8 @@ pub struct Handler<W, T, S, L, E> {
 pub enum NotifyError {
     #[error(transparent)]
     Unrecognised(AlarmError),
+    #[error(transparent)]
+    UnreadableTrailEvent(TrailEventError),
     #[error("{}", describe_failures(.failures, .unreadable, *.deliveries))]
     Failed {
         failures: Vec<DeliveryFailure>,
@@ -83,6 +86,7 @@ impl NotifyError {
     pub fn error_type(&self) -> &'static str {
         match self {
             NotifyError::Unrecognised(_) => "Permanent.UnrecognisedEvent",
+            NotifyError::UnreadableTrailEvent(_) => "Permanent.UnreadableCloudTrailEvent",
             NotifyError::Failed { failures, .. } if failures.iter().any(|f| f.retryable) => {
                 "Retryable.Delivery"
             }
@@ -119,6 +123,10 @@ where
     /// Handles one invocation, which must be done by `deadline`.
     pub async fn handle(&self, event: &Value, deadline: Instant) -> Handled {
         let mut health = Health::default();
+        if let Some(trail_event) = TrailEvent::from_eventbridge(event) {
+            let response = self.realtime(trail_event, deadline, &mut health).await;
+            return Handled { response, health };
+        }
         let decoded = match alarms::from_event(event) {
             Ok(d) => d,
             Err(AlarmError::NotAStateChange(what)) => {
@@ -171,6 +179,76 @@ where
             })
         };
         Handled { response, health }
+    }
+
+    /// A CloudTrail event from EventBridge: each real-time rule it matches is notified at once, once
+    /// per `eventID` (EventBridge delivers at least once). Nothing is counted: the metrics come from the
+    /// log files.
+    async fn realtime(
+        &self,
+        trail_event: Result<TrailEvent, TrailEventError>,
+        deadline: Instant,
+        health: &mut Health,
+    ) -> Result<Value, NotifyError> {
+        health.realtime_events += 1;
+        let unreadable = |e: TrailEventError, health: &mut Health| {
+            tracing::error!(error = %e, "CloudTrail event from EventBridge not evaluated");
+            health.unreadable += 1;
+            NotifyError::UnreadableTrailEvent(e)
+        };
+        let trail_event = trail_event.map_err(|e| unreadable(e, health))?;
+        let Some(rules) = &self.rules else {
+            tracing::warn!(
+                event = trail_event.id,
+                "no rules loaded: CloudTrail event not evaluated"
+            );
+            return Ok(json!({"event": trail_event.id, "matched": []}));
+        };
+        let matched = realtime::matches(rules, &trail_event).map_err(|e| unreadable(e, health))?;
+        if matched.is_empty() {
+            // The bus's pattern may be wider than the rules: the engine decided.
+            tracing::info!(
+                event = trail_event.id,
+                detail_type = trail_event.detail_type,
+                "no real-time rule matches the CloudTrail event: nothing sent"
+            );
+            return Ok(json!({"event": trail_event.id, "matched": []}));
+        }
+        let mut summary = Vec::new();
+        let mut failures = Vec::new();
+        let mut deliveries = 0;
+        for m in &matched {
+            health.realtime_matches += 1;
+            let view = realtime::view(m, &trail_event, rules);
+            let key = realtime::notice_key(m);
+            if key.is_none() {
+                tracing::warn!(
+                    rule = m.rule,
+                    "CloudTrail event without an eventID: sent without the delivery log"
+                );
+            }
+            let route = Route::for_alarm(&view.alarm, &self.deliverer.targets);
+            let results = self
+                .deliverer
+                .deliver_all(&view, key.as_deref(), deadline, &route)
+                .await;
+            let (outcomes, mut failed) =
+                self.outcomes(&view.alarm, "real-time event", results, health);
+            deliveries += self.deliverer.targets.len();
+            failures.append(&mut failed);
+            summary.push(json!({
+                "rule": m.rule, "eventID": m.event.event_id, "key": key, "deliveries": outcomes,
+            }));
+        }
+        if failures.is_empty() {
+            Ok(json!({"event": trail_event.id, "matched": summary}))
+        } else {
+            Err(NotifyError::Failed {
+                failures,
+                unreadable: Vec::new(),
+                deliveries,
+            })
+        }
     }
 
     /// Each destination's outcome for the summary, counted and logged; the failures apart.
@@ -1322,5 +1400,77 @@ mod tests {
         assert_eq!(err.error_type(), "Retryable.Delivery");
         assert!(err.to_string().contains("email"), "{err}");
         assert_eq!(handled.health.delivered, 2);
+    }
+
+    fn realtime_notifier() -> TestHandler {
+        let mut n = notifier(all());
+        if let Some(rules) = &mut n.rules {
+            rules.intern_evidence_fields();
+        }
+        n
+    }
+
+    fn stop_logging() -> Value {
+        serde_json::from_str(include_str!(
+            "../../../events/alarm-notifier/eventbridge-cloudtrail-stop-logging.json"
+        ))
+        .unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_realtime_match_is_notified_at_once_and_a_repeated_event_once() {
+        let n = realtime_notifier();
+        let handled = n.handle(&stop_logging(), in_30s()).await;
+        let answer = handled.response.unwrap();
+        assert_eq!(answer["matched"][0]["rule"], "CloudTrailConfigChanges");
+        assert_eq!(
+            answer["matched"][0]["deliveries"]["slack"],
+            "sent (1 attempt)"
+        );
+        let slack = n.deliverer.webhooks.calls_to(SLACK);
+        assert_eq!(slack.len(), 1);
+        assert!(
+            slack[0]
+                .to_string()
+                .contains("StopLogging by maria.garcia@example.com"),
+            "{}",
+            slack[0]
+        );
+        let mails = n.deliverer.topic.sent();
+        assert_eq!(mails.len(), 1);
+        assert!(
+            mails[0].1.starts_with("EVENT: CloudTrailConfigChanges"),
+            "{mails:?}"
+        );
+        assert_eq!(handled.health.realtime_events, 1);
+        assert_eq!(handled.health.realtime_matches, 1);
+        assert_eq!(handled.health.delivered, 3);
+        // EventBridge delivers at least once: the same event again sends nothing.
+        let again = n.handle(&stop_logging(), in_30s()).await;
+        assert_eq!(
+            again.response.unwrap()["matched"][0]["deliveries"]["slack"],
+            "already delivered"
+        );
+        assert_eq!(again.health.duplicates, 3);
+        assert_eq!(n.deliverer.webhooks.calls_to(SLACK).len(), 1);
+        assert_eq!(n.deliverer.topic.sent().len(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_event_no_realtime_rule_matches_sends_nothing_and_a_forged_one_is_refused() {
+        let n = realtime_notifier();
+        let mut event = stop_logging();
+        event["detail"]["eventName"] = json!("DescribeTrails");
+        let handled = n.handle(&event, in_30s()).await;
+        assert_eq!(handled.response.unwrap()["matched"], json!([]));
+        assert!(n.deliverer.webhooks.calls_to(SLACK).is_empty());
+        assert_eq!(handled.health.realtime_events, 1);
+        assert_eq!(handled.health.realtime_matches, 0);
+        event["source"] = json!("custom.app");
+        let handled = n.handle(&event, in_30s()).await;
+        let err = handled.response.unwrap_err();
+        assert_eq!(err.error_type(), "Permanent.UnreadableCloudTrailEvent");
+        assert!(err.to_string().contains("custom.app"), "{err}");
+        assert_eq!(handled.health.unreadable, 1);
     }
 }

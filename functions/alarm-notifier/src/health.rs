@@ -18,6 +18,9 @@ pub struct Health {
     /// Alarms on security metrics sent without their CloudTrail events: the search failed or ran out
     /// of time.
     pub evidence_unavailable: u64,
+    /// CloudTrail events from EventBridge (the real-time path), and the rule matches among them.
+    pub realtime_events: u64,
+    pub realtime_matches: u64,
 }
 
 impl Health {
@@ -41,6 +44,8 @@ impl Health {
                     "Count",
                     self.evidence_unavailable as f64,
                 ),
+                ("RealtimeEvents", "Count", self.realtime_events as f64),
+                ("RealtimeMatches", "Count", self.realtime_matches as f64),
             ],
         )
     }

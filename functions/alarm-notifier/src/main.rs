@@ -29,12 +29,14 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         e
     })?;
     let clients = NotifierClients::new(config.path_style, config.max_attempts).await;
-    let rules = aws::load_rules(&config.rules, &config.namespace, &clients.s3)
+    let mut rules = aws::load_rules(&config.rules, &config.namespace, &clients.s3)
         .await
         .map_err(|e| {
             lambda_runtime::tracing::error!(error = %e, "could not load the rules");
             e
         })?;
+    // An event notification quotes the fields an evidence line would.
+    rules.intern_evidence_fields();
     let webhooks = HttpClient::new().map_err(|e| {
         lambda_runtime::tracing::error!(error = %e, "no TLS roots");
         e
@@ -45,6 +47,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         transitions = ?config.transitions,
         delivery_log = log.describe(),
         rules = rules.rules().len(),
+        realtime_rules = rules.rules().iter().filter(|r| r.realtime).count(),
         "alarm-notifier ready"
     );
     let handler = Arc::new(Handler {

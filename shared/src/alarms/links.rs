@@ -13,7 +13,7 @@ pub fn console_url(alarm: &Alarm) -> Option<String> {
     ))
 }
 
-fn console_host(partition: &str, region: &str) -> String {
+pub(crate) fn console_host(partition: &str, region: &str) -> String {
     match partition {
         "aws-cn" => format!("{region}.console.amazonaws.cn"),
         "aws-us-gov" => "console.amazonaws-us-gov.com".to_owned(),

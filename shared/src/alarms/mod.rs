@@ -28,6 +28,7 @@ mod view;
 
 pub use arn::is_region_code;
 pub use decode::{from_event, AlarmError, AlarmMessages};
+pub(crate) use links::console_host;
 pub use links::{console_url, insights_url};
 pub use regions::region_code;
 pub use render::{

@@ -13,7 +13,21 @@ pub fn subject(view: &View) -> String {
     } else {
         ""
     };
-    let mut s = format!("{silenced}{}: {}", a.new_state, a.name);
+    let mut s = match &view.event_id {
+        // An event notification: the rule, what happened and who did it.
+        Some(_) => {
+            let event = view.evidence.as_ref().and_then(|f| f.events.first());
+            let what = event.and_then(|e| e.event_name.as_deref());
+            let who = event.and_then(|e| e.actor.as_deref().or(e.principal.as_deref()));
+            format!(
+                "EVENT: {}: {} by {}",
+                a.name,
+                what.unwrap_or("an event"),
+                who.unwrap_or("an unnamed principal")
+            )
+        }
+        None => format!("{silenced}{}: {}", a.new_state, a.name),
+    };
     // One series of a multi-time-series alarm: the subject says which (the principal, the table…).
     if let Some(c) = &a.contributor {
         s.push_str(&format!(" for {}", c.label()));
@@ -84,7 +98,7 @@ pub fn text(view: &View) -> String {
         }
     }
     if let Some(u) = &view.console_url {
-        out.push_str(&format!("\nOpen the alarm:\n  {u}\n"));
+        out.push_str(&format!("\n{}:\n  {u}\n", open_link(view).1));
     }
     out
 }
@@ -162,7 +176,7 @@ pub fn slack(view: &View) -> Value {
         }
     }
     if let Some(u) = &view.console_url {
-        buttons.push(json!({"type": "button", "text": {"type": "plain_text", "text": "Open alarm"}, "url": u, "style": if a.new_state == State::Alarm { "danger" } else { "primary" }}));
+        buttons.push(json!({"type": "button", "text": {"type": "plain_text", "text": open_link(view).0}, "url": u, "style": if a.new_state == State::Alarm { "danger" } else { "primary" }}));
     }
     if !buttons.is_empty() {
         blocks.push(json!({"type": "actions", "elements": buttons}));
@@ -172,6 +186,16 @@ pub fn slack(view: &View) -> Value {
         "text": format!("{} ({}, {})", slack_text(&view.title), view.transition, slack_text(&view.where_)),
         "attachments": [{"color": colour(&a.new_state).0, "blocks": blocks}],
     })
+}
+
+/// What the console link opens, as a button and as a sentence: the alarm, or for an event
+/// notification the CloudTrail event.
+fn open_link(view: &View) -> (&'static str, &'static str) {
+    if view.event_id.is_some() {
+        ("Open event", "Open the event in CloudTrail")
+    } else {
+        ("Open alarm", "Open the alarm in CloudWatch")
+    }
 }
 
 /// The evidence found for the message, as a heading and one line per event (unescaped).
@@ -306,7 +330,7 @@ pub fn teams(view: &View) -> Value {
         }
     }
     if let Some(u) = &view.console_url {
-        actions.push(json!({"type": "Action.OpenUrl", "title": "Open alarm", "url": u}));
+        actions.push(json!({"type": "Action.OpenUrl", "title": open_link(view).0, "url": u}));
     }
     json!({
         "type": "message",
@@ -437,7 +461,7 @@ pub fn json_alarm(view: &View) -> Value {
         Watches::Unknown => json!({"kind": "unknown"}),
     };
     let e = &a.evaluation;
-    json!({
+    let mut out = json!({
         "alarmName": a.name,
         "description": a.description,
         "alarmArn": a.arn,
@@ -480,7 +504,13 @@ pub fn json_alarm(view: &View) -> Value {
         "trailwatchRule": view.rule.as_ref().map(|r| json!({
             "name": r.name, "description": r.description, "pattern": r.pattern, "evidenceUrl": r.insights_url,
         })),
-    })
+    });
+    // An event notification says so, and which event: `alarmName` is then the rule's name.
+    if let Some(id) = &view.event_id {
+        out["notification"] = json!("event");
+        out["eventID"] = json!(id);
+    }
+    out
 }
 
 pub(super) use crate::text::truncate;
@@ -578,6 +608,10 @@ pub fn pagerduty(view: &View) -> Option<Value> {
     if let Some(c) = &a.contributor {
         key.push_str(&format!("/{}", c.id));
     }
+    // One incident per event notified: a second root sign-in is not folded into the first's.
+    if let Some(id) = &view.event_id {
+        key = format!("trailwatch-event/{}/{id}", a.name);
+    }
     if key.len() > PAGERDUTY_MAX_DEDUP_KEY {
         use sha2::Digest as _;
         let hash = sha2::Sha256::digest(key.as_bytes());
@@ -618,7 +652,7 @@ pub fn pagerduty(view: &View) -> Option<Value> {
             }
             let mut links = Vec::new();
             if let Some(u) = &view.console_url {
-                links.push(json!({"href": u, "text": "Open the alarm in CloudWatch"}));
+                links.push(json!({"href": u, "text": open_link(view).1}));
             }
             if let Some(u) = view.rule.as_ref().and_then(|r| r.insights_url.as_ref()) {
                 links.push(json!({"href": u, "text": format!("{} (Logs Insights)", events_link_text(view))}));
@@ -632,7 +666,7 @@ pub fn pagerduty(view: &View) -> Option<Value> {
                 ),
                 "severity": "critical",
                 "component": a.name,
-                "class": "CloudWatch alarm",
+                "class": if view.event_id.is_some() { "CloudTrail event" } else { "CloudWatch alarm" },
                 "custom_details": details,
             });
             if let Some(at) = a

@@ -45,6 +45,9 @@ pub struct View {
     /// The CloudTrail events behind an alarm on a security metric, when they were searched for and
     /// found in time ([`crate::alarms::evidence`]); otherwise the rule's Logs Insights link stands alone.
     pub evidence: Option<EvidenceFound>,
+    /// Set on an event notification ([`crate::realtime`]): the CloudTrail `eventID` it is about. The
+    /// message then links to the event, not to an alarm.
+    pub event_id: Option<String>,
 }
 
 impl View {
@@ -81,6 +84,7 @@ impl View {
             rule: rule_info(alarm, ctx),
             silence_note: silence_note(&alarm.silence),
             evidence: None,
+            event_id: None,
         }
     }
 }

@@ -25,6 +25,7 @@ mod route;
 mod transitions;
 
 pub use deliver::{Delivered, Deliverer, DeliveryFailure, RetryPolicy, REFUSAL_MEMORY};
+pub(crate) use delivery_log::hex;
 pub use delivery_log::{
     message_key, thread_key, DeliveryLogMode, Mark, MemoryLog, NoLog, MEMORY_LOG_KEYS,
 };

@@ -97,6 +97,11 @@ impl Glob {
         }
     }
 
+    /// The text between the wildcards, and whether it has a leading and a trailing `*`.
+    pub fn parts(&self) -> (&str, bool, bool) {
+        (&self.core, self.leading_star, self.trailing_star)
+    }
+
     /// The value when it has no wildcard.
     pub fn exact(&self) -> Option<&str> {
         (!self.leading_star && !self.trailing_star).then_some(self.core.as_str())

@@ -76,6 +76,9 @@ pub struct Rule {
     pub control: Option<String>,
     /// A security rule: its matches are evidence worth logging (trail-metrics does).
     pub security: bool,
+    /// Watched on the real-time path too: alarm-notifier evaluates the rule on the CloudTrail events
+    /// EventBridge delivers and notifies each match at once (counts still come from the log files).
+    pub realtime: bool,
     pub pattern_text: String,
     pub pattern: Pattern,
     pub transformations: Vec<Transformation>,

@@ -63,6 +63,9 @@ struct RuleSpec {
     control: Option<String>,
     #[serde(default)]
     security: bool,
+    /// Also watched on the real-time path (EventBridge): each match is notified at once.
+    #[serde(default)]
+    realtime: bool,
     filter_pattern: String,
     metric_transformations: Vec<TransformationSpec>,
     #[serde(default)]
@@ -231,6 +234,7 @@ fn compile_rule(
         description: r.description,
         control: r.control,
         security: r.security,
+        realtime: r.realtime,
         pattern_text: r.filter_pattern,
         pattern,
         transformations,
