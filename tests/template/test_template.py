@@ -196,6 +196,30 @@ class Triggers(unittest.TestCase):
         for absent in ["TrailBucket", "Trail", "TrailTopicSubscription"]:
             self.assertNotIn(absent, live)
 
+    def test_the_real_time_rule_is_off_by_default_and_sends_cloudtrail_events_with_a_dead_letter_queue(self):
+        _, live = deployed({})
+        for absent in ["RealtimeEventsRule", "RealtimeEventsPermission", "RealtimeEventsDeadLetterQueue"]:
+            self.assertNotIn(absent, live)
+        _, live = deployed({"RealtimeEvents": "on"})
+        rule = live["RealtimeEventsRule"]["Properties"]
+        self.assertEqual(rule["EventPattern"]["detail-type"],
+                         ["AWS API Call via CloudTrail", "AWS Console Sign In via CloudTrail"])
+        # Only events from AWS: PutEvents refuses `aws.` sources to everyone else.
+        self.assertEqual(rule["EventPattern"]["source"], [{"prefix": "aws."}])
+        (target,) = rule["Targets"]
+        self.assertEqual(target["Arn"], {"Fn::GetAtt": ["AlarmNotifierFunction", "Arn"]})
+        self.assertEqual(target["DeadLetterConfig"]["Arn"],
+                         {"Fn::GetAtt": ["RealtimeEventsDeadLetterQueue", "Arn"]})
+        permission = live["RealtimeEventsPermission"]["Properties"]
+        self.assertEqual(permission["SourceArn"], {"Fn::GetAtt": ["RealtimeEventsRule", "Arn"]})
+        statements_ = live["RealtimeEventsDeadLetterQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        allow = [s for s in statements_ if s["Effect"] == "Allow"]
+        self.assertEqual(allow[0]["Condition"]["ArnEquals"]["aws:SourceArn"],
+                         {"Fn::GetAtt": ["RealtimeEventsRule", "Arn"]})
+        alarm = live["RealtimeEventsDeadLetterAlarm"]["Properties"]
+        self.assertEqual(alarm["Dimensions"][0]["Value"],
+                         {"Fn::GetAtt": ["RealtimeEventsDeadLetterQueue", "QueueName"]})
+
     def test_existing_trails_must_name_their_bucket(self):
         rules = load(TEMPLATE)["Rules"]
         self.assertIn("TrailBucketName", json.dumps(rules["ExistingTrailNeedsItsBucket"]))

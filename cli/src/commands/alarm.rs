@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use trailwatch::alarms::evidence::{attach, wanted, Collector, EvidenceSearch};
-use trailwatch::alarms::{self, Channel, Message};
+use trailwatch::alarms::{self, Channel, Message, View};
+use trailwatch::realtime::{self, TrailEvent};
 
 use crate::args::{Destination, RuleArgs};
 use crate::commands::rules::load_rules;
@@ -37,7 +38,29 @@ pub fn render(
     };
     let event: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("{name}: not JSON: {e}"))?;
-    let rules = load_rules(rule_args)?;
+    let mut rules = load_rules(rule_args)?;
+    let kind = match to {
+        Destination::Text => Channel::Email,
+        Destination::Slack => Channel::Slack,
+        Destination::Teams => Channel::Teams,
+        Destination::Discord => Channel::Discord,
+        Destination::Json => Channel::Webhook,
+        Destination::Pagerduty => Channel::PagerDuty,
+    };
+    // A CloudTrail event from EventBridge: the event notifications of the real-time rules it matches.
+    if let Some(trail_event) = TrailEvent::from_eventbridge(&event) {
+        let trail_event = trail_event.map_err(|e| format!("{name}: {e}"))?;
+        rules.intern_evidence_fields();
+        let matched =
+            realtime::matches(&rules, &trail_event).map_err(|e| format!("{name}: {e}"))?;
+        if matched.is_empty() {
+            eprintln!("trailwatch: {name}: no real-time rule matches the CloudTrail event: alarm-notifier sends nothing");
+        }
+        for m in &matched {
+            out(&rendered(kind, &realtime::view(m, &trail_event, &rules))?)?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let ctx = alarms::RenderContext {
         namespace: rule_args.namespace.clone(),
         rules: Some(&rules),
@@ -65,25 +88,20 @@ pub fn render(
             }
             attach(&mut view, found.finish(true));
         }
-        // The function's own rendering: the preview is what alarm-notifier sends.
-        let kind = match to {
-            Destination::Text => Channel::Email,
-            Destination::Slack => Channel::Slack,
-            Destination::Teams => Channel::Teams,
-            Destination::Discord => Channel::Discord,
-            Destination::Json => Channel::Webhook,
-            Destination::Pagerduty => Channel::PagerDuty,
-        };
-        let rendered = match alarms::render(kind, &view) {
-            Message::Email { subject, body } => format!("Subject: {subject}\n\n{body}"),
-            Message::Json(v) => pretty(&v)?,
-            Message::Nothing(why) => format!("(nothing sent: {why})"),
-        };
-        out(&rendered)?;
+        out(&rendered(kind, &view)?)?;
     }
     Ok(if failed {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// The function's own rendering: the preview is what alarm-notifier sends.
+fn rendered(kind: Channel, view: &View) -> Result<String, Fatal> {
+    Ok(match alarms::render(kind, view) {
+        Message::Email { subject, body } => format!("Subject: {subject}\n\n{body}"),
+        Message::Json(v) => pretty(&v)?,
+        Message::Nothing(why) => format!("(nothing sent: {why})"),
     })
 }

@@ -1074,3 +1074,108 @@ fn a_bad_configuration_stops_the_function_at_start_without_echoing_the_url() {
     assert!(text.contains("SLACK_WEBHOOK_URL"), "{text}");
     assert!(!text.contains("SECRETVALUE"), "{text}");
 }
+
+/// The sample CloudTrail event from EventBridge (StopLogging by an IAM Identity Center user) with an
+/// eventID of its own.
+fn stop_logging(n: u32) -> (Value, String) {
+    let mut event = sample("eventbridge-cloudtrail-stop-logging.json");
+    let id = format!("e{:x}-{n}-{}", now(), std::process::id());
+    event["detail"]["eventID"] = json!(id);
+    event["id"] = json!(format!("eb-{id}"));
+    (event, id)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_realtime_cloudtrail_event_is_notified_in_milliseconds_and_a_repeated_one_once() {
+    let _serial = SERIAL.lock().await;
+    let watch = notifier();
+    let h = hooks();
+    let (event, id) = stop_logging(0);
+    let answer = watch.invoke_http(&event);
+    assert!(answer.ok(), "{answer:?}");
+    let deliveries = &answer.json()["matched"][0]["deliveries"];
+    for hook in [
+        "slack",
+        "slack-bot",
+        "teams",
+        "discord",
+        "webhook",
+        "email",
+        "pagerduty",
+    ] {
+        assert_eq!(deliveries[hook], "sent (1 attempt)", "{hook}: {deliveries}");
+    }
+    let generic = h.received("generic", &id);
+    assert_eq!(generic.len(), 1);
+    assert_eq!(generic[0].body["notification"], "event");
+    assert_eq!(generic[0].body["eventID"], json!(id));
+    assert_eq!(generic[0].body["alarmName"], "CloudTrailConfigChanges");
+    let slack = h.received("slack", &id);
+    assert!(
+        slack[0]
+            .body
+            .to_string()
+            .contains("StopLogging by maria.garcia@example.com"),
+        "{}",
+        slack[0].body
+    );
+    // SNS delivers the e-mail topic's message to its HTTP subscriber a moment later.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while h.received("sns", &id).is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let sns = h.received("sns", &id);
+    assert_eq!(sns.len(), 1);
+    assert!(
+        sns[0].body["Subject"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("EVENT: CloudTrailConfigChanges: StopLogging")),
+        "{}",
+        sns[0].body
+    );
+    // EventBridge delivers at least once: the same event again is not sent again.
+    let again = watch.invoke_http(&event);
+    assert!(again.ok(), "{again:?}");
+    assert_eq!(
+        again.json()["matched"][0]["deliveries"]["webhook"],
+        "already delivered"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for hook in [
+        "slack",
+        "slack-api",
+        "teams",
+        "discord",
+        "generic",
+        "pagerduty",
+        "sns",
+    ] {
+        assert_eq!(h.received(hook, &id).len(), 1, "{hook}");
+    }
+    // An event no real-time rule matches (the bus's pattern may be wider) sends nothing.
+    let (mut quiet, quiet_id) = stop_logging(1);
+    quiet["detail"]["eventName"] = json!("DescribeTrails");
+    let answer = watch.invoke_http(&quiet);
+    assert!(answer.ok(), "{answer:?}");
+    assert_eq!(answer.json()["matched"], json!([]));
+    assert!(h.received("generic", &quiet_id).is_empty());
+    // From the event's arrival at the function to the webhook's POST, over the local runtime API.
+    let mut latencies = Vec::new();
+    for n in 2..22 {
+        let (event, id) = stop_logging(n);
+        let start = Instant::now();
+        let answer = watch.invoke_http(&event);
+        assert!(answer.ok(), "{answer:?}");
+        let got = h.received("generic", &id);
+        assert_eq!(got.len(), 1, "{id}");
+        latencies.push(got[0].at.duration_since(start));
+    }
+    latencies.sort();
+    eprintln!(
+        "real-time latency, event in to webhook POST ({} events): median {:?}, max {:?}",
+        latencies.len(),
+        latencies[latencies.len() / 2],
+        latencies[latencies.len() - 1]
+    );
+    assert!(latencies[latencies.len() / 2] < Duration::from_secs(2));
+}

@@ -98,7 +98,12 @@ pub fn text(view: &View) -> String {
         }
     }
     if let Some(u) = &view.console_url {
-        out.push_str(&format!("\n{}:\n  {u}\n", open_link(view).1));
+        let what = if view.event_id.is_some() {
+            "Open the event in CloudTrail"
+        } else {
+            "Open the alarm"
+        };
+        out.push_str(&format!("\n{what}:\n  {u}\n"));
     }
     out
 }
