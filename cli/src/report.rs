@@ -311,6 +311,12 @@ fn rule_block(rule: &trailwatch::rules::ruleset::Rule, out: &mut String) {
             let _ = writeln!(out, "  control:  {control}");
         }
         let _ = writeln!(out, "  pattern:  {}", rule.pattern_text);
+        if rule.realtime {
+            let _ = writeln!(
+                out,
+                "  realtime: each match notified at once (EventBridge), besides the count"
+            );
+        }
         for t in &rule.transformations {
             let value = match t.value {
                 MetricValue::Constant(_) => t.value_text.clone(),

@@ -202,6 +202,8 @@ class Triggers(unittest.TestCase):
             self.assertNotIn(absent, live)
         _, live = deployed({"RealtimeEvents": "on"})
         rule = live["RealtimeEventsRule"]["Properties"]
+        # Root's read-only calls are root use too: EventBridge sends them only in this state.
+        self.assertEqual(rule["State"], "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS")
         self.assertEqual(rule["EventPattern"]["detail-type"],
                          ["AWS API Call via CloudTrail", "AWS Console Sign In via CloudTrail"])
         # Only events from AWS: PutEvents refuses `aws.` sources to everyone else.

@@ -25,8 +25,8 @@ pub const DETAIL_TYPES: [&str; 2] = [
     "AWS Console Sign In via CloudTrail",
 ];
 
-/// EventBridge's largest event pattern, in characters.
-pub const MAX_PATTERN_CHARS: usize = 4096;
+/// EventBridge's largest event pattern, in characters (its default quota; it can be raised to 4,096).
+pub const MAX_PATTERN_CHARS: usize = 2048;
 
 /// The most branches (`$or` combinations) one pattern may have; a rule with more is widened.
 pub const MAX_BRANCHES: usize = 1000;
