@@ -15,7 +15,7 @@ LAYERS = [
     ("leaf helpers", {"error", "text", "object_ref", "time", "vars", "fasthash", "json_shape", "lambda"}),
     ("reading, fields, rules, metrics", {"cloudtrail", "event", "rules", "metrics"}),
     ("engine and alarms", {"engine", "alarms"}),
-    ("triggers, publication, completeness, delivery", {"triggers", "publish", "verify", "notify"}),
+    ("triggers, publication, completeness, delivery", {"triggers", "publish", "verify", "notify", "realtime"}),
     ("adapters and fakes", {"aws", "webhook_client", "fakes"}),
 ]
 # Fakes stand in for the adapters: they never use them.

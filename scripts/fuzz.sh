@@ -57,11 +57,12 @@ seed cloudtrail_reader events/cloudtrail tests/data/real tests/data/hostile fuzz
 seed trigger events/trail-metrics fuzz/regressions/trigger
 seed alarm events/alarm-notifier fuzz/regressions/alarm
 seed pattern fuzz/regressions/pattern
-# Pattern seeds: each default rule's pattern over a few sample events.
+# Pattern seeds: each built-in pack's patterns over a few sample events.
 python3 - "$work/corpus/pattern" <<'PY'
 import hashlib, json, pathlib, sys
 out = pathlib.Path(sys.argv[1])
-rules = json.loads(pathlib.Path("shared/rules/default.json").read_text())["rules"]
+rules = [r for p in sorted(pathlib.Path("shared/rules/packs").glob("*.json"))
+         for r in json.loads(p.read_text())["rules"]]
 events = [p.read_text() for p in sorted(pathlib.Path("tests/data/hostile").glob("*.json"))[:6]]
 events += ['{"eventName":"ConsoleLogin","errorMessage":"Failed authentication","userIdentity":{"type":"Root"}}']
 extra = ['[ip, user, ..., status=4*]', '"ERROR" -"retry"', '%Access.*%', '{ $.n > 1.5e3 || $.a[0].b NOT EXISTS }']

@@ -165,9 +165,14 @@ pub struct DatumArgs {
 
 #[derive(clap::Args)]
 pub struct RuleArgs {
-    /// Rule file (JSON, `{"rules":[…]}`); default: the built-in rules.
-    #[arg(long, value_name = "FILE")]
+    /// Rule file (JSON, `{"rules":[…]}`); default: the built-in packs.
+    #[arg(long, value_name = "FILE", conflicts_with = "pack")]
     pub rules: Option<PathBuf>,
+    /// Built-in rule packs (comma-separated): start-instances, cis-v7.0.0, cis-v6.0.0, cis-v5.0.0,
+    /// cis-v4.0.1, cis-v3.0.0, cis-v1.4.0, cis-v1.2.0, securityhub-legacy. Default:
+    /// start-instances,cis-v7.0.0.
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub pack: Vec<String>,
     /// Use only these rules (comma-separated names).
     #[arg(long, value_name = "NAMES", value_delimiter = ',')]
     pub only: Vec<String>,

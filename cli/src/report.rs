@@ -310,6 +310,15 @@ fn rule_block(rule: &trailwatch::rules::ruleset::Rule, out: &mut String) {
         if let Some(control) = &rule.control {
             let _ = writeln!(out, "  control:  {control}");
         }
+        if let Some(title) = &rule.title {
+            let _ = writeln!(out, "  title:    {title}");
+        }
+        if let Some(source) = &rule.source {
+            let _ = writeln!(out, "  source:   {source}");
+        }
+        if let Some(precedence) = &rule.precedence {
+            let _ = writeln!(out, "  reading:  {precedence}");
+        }
         let _ = writeln!(out, "  pattern:  {}", rule.pattern_text);
         if rule.realtime {
             let _ = writeln!(

@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
 use trailwatch::rules::eventbridge;
-use trailwatch::rules::ruleset::{Rule, RuleSet, DEFAULT_NAMESPACE};
+use trailwatch::rules::ruleset::{Rule, RuleSet, DEFAULT_NAMESPACE, PACKS};
 use trailwatch_testkit::*;
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -169,8 +169,22 @@ fn deliveries(
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// Every rule of every built-in pack, each pack on its own: (pack, rule set).
+fn every_pack() -> Vec<(&'static str, RuleSet)> {
+    PACKS
+        .iter()
+        .map(|(name, _)| {
+            (
+                *name,
+                RuleSet::from_packs(&[name], DEFAULT_NAMESPACE).unwrap(),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn every_event_a_rule_matches_passes_its_eventbridge_pattern_and_exact_patterns_pass_no_other() {
+    let packs = every_pack();
     let rules = RuleSet::builtin(DEFAULT_NAMESPACE).unwrap();
     let real = real_records();
     assert!(real.len() > 300, "{} records", real.len());
@@ -193,9 +207,14 @@ fn every_event_a_rule_matches_passes_its_eventbridge_pattern_and_exact_patterns_
         .unwrap(),
     )
     .unwrap()["detail"];
-    for listed in listed_events(&rules, base) {
-        all.extend(variants(&listed));
-        all.push(listed);
+    let mut listed_once = BTreeSet::new();
+    for (_, set) in &packs {
+        for listed in listed_events(set, base) {
+            if listed_once.insert(listed.to_string()) {
+                all.extend(variants(&listed));
+                all.push(listed);
+            }
+        }
     }
     // Only what the bus would carry: API calls and console sign-ins.
     all.retain(|r| {
@@ -205,68 +224,81 @@ fn every_event_a_rule_matches_passes_its_eventbridge_pattern_and_exact_patterns_
         ) && r["eventSource"].is_string()
     });
     let events: Vec<Value> = all.iter().map(envelope).collect();
-    eprintln!(
-        "{} events, {} of them published records",
-        events.len(),
-        real.len()
-    );
+    // One emulator rule per distinct pattern: the packs share most of theirs.
     let mut patterns = BTreeMap::new();
+    let mut pattern_of = BTreeMap::new();
     let mut exact = BTreeSet::new();
-    for rule in rules.rules() {
-        let compiled = eventbridge::compile(&[rule]).unwrap();
-        if compiled.notes.is_empty() {
-            exact.insert(rule.name.clone());
+    for (pack, set) in &packs {
+        for rule in set.rules() {
+            let compiled = eventbridge::compile(&[rule]).unwrap();
+            let key = format!("{pack}/{}", rule.name);
+            if compiled.notes.is_empty() {
+                exact.insert(key.clone());
+            }
+            let text = compiled.pattern.to_string();
+            patterns.insert(text.clone(), compiled.pattern);
+            pattern_of.insert(key, text);
         }
-        patterns.insert(rule.name.clone(), compiled.pattern);
     }
-    let realtime: Vec<&Rule> = rules.rules().iter().filter(|r| r.realtime).collect();
-    patterns.insert(
-        "(realtime)".into(),
-        eventbridge::compile(&realtime).unwrap().pattern,
+    let realtime: Vec<&Rule> = packs
+        .iter()
+        .flat_map(|(_, s)| s.rules())
+        .filter(|r| r.realtime)
+        .collect();
+    let union = eventbridge::compile(&realtime).unwrap().pattern;
+    patterns.insert("(realtime)".into(), union);
+    eprintln!(
+        "{} events ({} published records), {} rules, {} distinct patterns",
+        events.len(),
+        real.len(),
+        pattern_of.len(),
+        patterns.len()
     );
     let delivered = deliveries(&patterns, &events);
-    let mut matched_somewhere = 0;
-    for rule in rules.rules() {
-        let got: BTreeSet<usize> = delivered[&rule.name].iter().copied().collect();
-        let want: BTreeSet<usize> = all
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| engine_matches(&rules, rule, r))
-            .map(|(i, _)| i)
-            .collect();
-        let missed: Vec<&usize> = want.difference(&got).collect();
-        assert!(
-            missed.is_empty(),
-            "rule {}: the bus would drop {} events the engine matches, e.g. {}",
-            rule.name,
-            missed.len(),
-            all[*missed[0]]
-        );
-        if exact.contains(&rule.name) {
-            let extra: Vec<&usize> = got.difference(&want).collect();
+    for (pack, set) in &packs {
+        let mut matched_somewhere = 0;
+        for rule in set.rules() {
+            let key = format!("{pack}/{}", rule.name);
+            let got: BTreeSet<usize> = delivered[&pattern_of[&key]].iter().copied().collect();
+            let want: BTreeSet<usize> = all
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| engine_matches(set, rule, r))
+                .map(|(i, _)| i)
+                .collect();
+            let missed: Vec<&usize> = want.difference(&got).collect();
             assert!(
-                extra.is_empty(),
-                "rule {} (exact pattern): {} events delivered the engine does not match, e.g. {}",
-                rule.name,
-                extra.len(),
-                all[*extra[0]]
+                missed.is_empty(),
+                "{key}: the bus would drop {} events the engine matches, e.g. {}",
+                missed.len(),
+                all[*missed[0]]
             );
+            if exact.contains(&key) {
+                let extra: Vec<&usize> = got.difference(&want).collect();
+                assert!(
+                    extra.is_empty(),
+                    "{key} (exact pattern): {} events delivered the engine does not match, e.g. {}",
+                    extra.len(),
+                    all[*extra[0]]
+                );
+            }
+            if !want.is_empty() {
+                matched_somewhere += 1;
+            }
         }
-        if !want.is_empty() {
-            matched_somewhere += 1;
-        }
+        // Every rule is exercised: a rule matching nothing would prove nothing.
+        assert_eq!(matched_somewhere, set.rules().len(), "{pack}");
     }
-    // Every rule is exercised: a rule matching nothing would prove nothing.
-    assert_eq!(
-        matched_somewhere,
-        rules.rules().len(),
-        "{} events",
-        all.len()
-    );
-    // The real-time pattern passes exactly what the real-time rules match.
+    // The real-time pattern passes exactly what some pack's real-time rule matches.
     let got: BTreeSet<usize> = delivered["(realtime)"].iter().copied().collect();
     let want: BTreeSet<usize> = (0..all.len())
-        .filter(|i| realtime.iter().any(|r| engine_matches(&rules, r, &all[*i])))
+        .filter(|i| {
+            packs.iter().any(|(_, set)| {
+                set.rules()
+                    .iter()
+                    .any(|r| r.realtime && engine_matches(set, r, &all[*i]))
+            })
+        })
         .collect();
     assert_eq!(got, want);
     assert!(!want.is_empty());
@@ -288,7 +320,22 @@ fn the_exported_pattern_is_the_real_time_rules_and_the_template_uses_it() {
         "{}",
         text(&out.stderr)
     );
-    // template.yaml's real-time rule filters with exactly this pattern.
+    // template.yaml's real-time rule holds every pack's real-time rules, whichever RulePack is chosen.
+    let all: Vec<&str> = PACKS.iter().map(|(n, _)| *n).collect();
+    let out = run_from_root(
+        env!("CARGO_BIN_EXE_trailwatch"),
+        &[
+            "rules",
+            "export",
+            "--format",
+            "eventbridge",
+            "--pack",
+            &all.join(","),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let every_pack: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(every_pack["detail"]["$or"].as_array().unwrap().len(), 6);
     let template = std::fs::read_to_string(root().join("template.yaml")).unwrap();
     let rule = &template[template.find("  RealtimeEventsRule:").unwrap()..];
     let line = rule
@@ -296,7 +343,7 @@ fn the_exported_pattern_is_the_real_time_rules_and_the_template_uses_it() {
         .find_map(|l| l.trim().strip_prefix("EventPattern: "))
         .unwrap();
     let in_template: Value = serde_json::from_str(line).unwrap();
-    assert_eq!(in_template, exported);
+    assert_eq!(in_template, every_pack);
     let wrong = run_from_root(
         env!("CARGO_BIN_EXE_trailwatch"),
         &[

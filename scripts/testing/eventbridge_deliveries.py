@@ -1,8 +1,9 @@
 """Which events an EventBridge bus delivers for each event pattern, as the moto emulator decides.
 
 moto 5.2.5's TestEventPattern API answers nothing (it is a stub), so each pattern becomes a rule on
-the default bus with an SQS queue as its target, every event is put with PutEvents, and each queue is
-read back. Each event carries its index in `Resources`, which no pattern tests.
+the default bus with a CloudWatch Logs log group as its target, every event is put with PutEvents, and
+each group is read back (a log group, not an SQS queue: moto reads a queue of thousands of messages ten
+at a time, slowly). Each event carries its index in `Resources`, which no pattern tests.
 
 Usage: python eventbridge_deliveries.py ENDPOINT < {"patterns": {name: pattern}, "events": [event]}
 Prints {name: [index, ...]} (sorted).
@@ -24,19 +25,18 @@ def main():
         aws_secret_access_key="testing",
     )
     events = boto3.client("events", **kw)
-    sqs = boto3.client("sqs", **kw)
+    logs = boto3.client("logs", **kw)
     data = json.load(sys.stdin)
     run = os.urandom(4).hex()
-    queues = {}
+    groups = {}
     for i, (name, pattern) in enumerate(data["patterns"].items()):
         rule = "tw-%s-%d" % (run, i)
-        url = sqs.create_queue(QueueName=rule)["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
+        group = "/trailwatch-test/%s" % rule
+        logs.create_log_group(logGroupName=group)
+        arn = "arn:aws:logs:us-east-1:123456789012:log-group:%s" % group
         events.put_rule(Name=rule, EventPattern=json.dumps(pattern))
-        events.put_targets(Rule=rule, Targets=[{"Id": "q", "Arn": arn}])
-        queues[name] = (rule, url)
+        events.put_targets(Rule=rule, Targets=[{"Id": "log", "Arn": arn}])
+        groups[name] = (rule, group)
     batch = []
     for index, event in enumerate(data["events"]):
         batch.append(
@@ -53,22 +53,22 @@ def main():
                 raise SystemExit("PutEvents refused entries: %r" % answer)
             batch = []
     out = {}
-    for name, (rule, url) in queues.items():
+    for name, (rule, group) in groups.items():
         seen = set()
+        token = None
         while True:
-            got = sqs.receive_message(
-                QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0
-            ).get("Messages", [])
-            if not got:
-                break
-            for message in got:
-                body = json.loads(message["Body"])
+            page = logs.filter_log_events(logGroupName=group, **({"nextToken": token} if token else {}))
+            for event in page.get("events", []):
+                body = json.loads(event["message"])
                 for r in body.get("resources", []):
                     if r.startswith("trailwatch-test:"):
                         seen.add(int(r.split(":", 1)[1]))
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-        events.remove_targets(Rule=rule, Ids=["q"])
+            token = page.get("nextToken")
+            if not token:
+                break
+        events.remove_targets(Rule=rule, Ids=["log"])
         events.delete_rule(Name=rule)
+        logs.delete_log_group(logGroupName=group)
         out[name] = sorted(seen)
     print(json.dumps(out))
 

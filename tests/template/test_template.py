@@ -317,8 +317,25 @@ class AlarmsAndDashboard(unittest.TestCase):
         self.template, self.live = deployed({})
         self.alarms = of_type(self.live, "AWS::CloudWatch::Alarm")
 
+    def test_one_alarm_per_rule_of_each_pack_and_none_for_a_rule_it_lacks(self):
+        template = load(TEMPLATE)
+        packs = template["Parameters"]["RulePack"]["AllowedValues"]
+        self.assertEqual(template["Parameters"]["RulePack"]["Default"], "cis-v7.0.0")
+        self.assertEqual(sorted(packs), sorted(p.stem for p in (ROOT / "shared/rules/packs").glob("*.json")
+                                               if p.stem != "start-instances"))
+        for pack in packs:
+            _, live = deployed({"RulePack": pack})
+            for logical in FUNCTIONS:
+                env = live[logical]["Properties"]["Environment"]["Variables"]
+                self.assertEqual(env["RULE_PACKS"], {"Fn::Sub": "start-instances,${RulePack}"}, logical)
+            alarms = of_type(live, "AWS::CloudWatch::Alarm")
+            metrics = {a["Properties"].get("MetricName") for a in alarms.values()
+                       if a["Properties"].get("Namespace") == {"Ref": "MetricNamespace"}}
+            rules = {r["name"] for r in json.loads((ROOT / f"shared/rules/packs/{pack}.json").read_text())["rules"]}
+            self.assertEqual(metrics, rules, pack)
+
     def test_one_alarm_per_security_rule(self):
-        rules = json.loads((ROOT / "shared/rules/default.json").read_text())["rules"]
+        rules = json.loads((ROOT / "shared/rules/packs/cis-v7.0.0.json").read_text())["rules"]
         by_metric = {a["Properties"].get("MetricName"): a["Properties"] for a in self.alarms.values()
                      if a["Properties"].get("Namespace") == {"Ref": "MetricNamespace"}}
         for rule in rules:

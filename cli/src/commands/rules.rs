@@ -17,6 +17,7 @@ pub fn run(command: RulesCommand) -> Result<ExitCode, Fatal> {
         RulesCommand::Check { file } => {
             let rules = load_rules(&RuleArgs {
                 rules: Some(file.clone()),
+                pack: Vec::new(),
                 only: Vec::new(),
                 namespace: DEFAULT_NAMESPACE.into(),
             })?;
@@ -32,7 +33,30 @@ pub fn run(command: RulesCommand) -> Result<ExitCode, Fatal> {
             rules,
             format,
             log_group,
-        } => export(&load_rules(&rules)?, format, log_group.as_deref()),
+        } => {
+            // Several packs for one EventBridge pattern: each pack on its own (two packs may give one
+            // metric different patterns), the pattern passing what any of them could match.
+            if matches!(format, ExportFormat::Eventbridge)
+                && rules.rules.is_none()
+                && rules.pack.len() > 1
+                && log_group.is_none()
+            {
+                let sets = rules
+                    .pack
+                    .iter()
+                    .map(|p| {
+                        let set = RuleSet::from_packs(&[p], &rules.namespace)?;
+                        if rules.only.is_empty() {
+                            Ok(set)
+                        } else {
+                            set.select(&rules.only)
+                        }
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                return export_eventbridge(&sets);
+            }
+            export(&load_rules(&rules)?, format, log_group.as_deref())
+        }
         RulesCommand::List { rules } => {
             out(&report::rule_listing(&load_rules(&rules)?))?;
             Ok(ExitCode::SUCCESS)
@@ -52,7 +76,7 @@ fn export(
     log_group: Option<&str>,
 ) -> Result<ExitCode, Fatal> {
     let log_group = match (format, log_group) {
-        (ExportFormat::Eventbridge, None) => return export_eventbridge(rules),
+        (ExportFormat::Eventbridge, None) => return export_eventbridge(std::slice::from_ref(rules)),
         (ExportFormat::Eventbridge, Some(_)) => {
             return Err(
                 "--log-group is for metric filters; an EventBridge pattern watches the default bus"
@@ -108,7 +132,7 @@ fn export(
             serde_json::to_string_pretty(&cloudwatch::cloudformation(&filters, log_group))? + "\n"
         }
         ExportFormat::Terraform => cloudwatch::terraform(&filters, log_group),
-        ExportFormat::Eventbridge => return export_eventbridge(rules),
+        ExportFormat::Eventbridge => return export_eventbridge(std::slice::from_ref(rules)),
     };
     out(&text)?;
     eprintln!(
@@ -124,17 +148,31 @@ fn export(
 
 /// `trailwatch rules export --format eventbridge`: the real-time rules' event pattern on stdout, where
 /// it is wider than they are on stderr.
-fn export_eventbridge(rules: &RuleSet) -> Result<ExitCode, Fatal> {
-    let realtime: Vec<&Rule> = rules.rules().iter().filter(|r| r.realtime).collect();
+fn export_eventbridge(sets: &[RuleSet]) -> Result<ExitCode, Fatal> {
+    let realtime: Vec<&Rule> = sets
+        .iter()
+        .flat_map(|s| s.rules())
+        .filter(|r| r.realtime)
+        .collect();
     let compiled = eventbridge::compile(&realtime)?;
     out(&(serde_json::to_string_pretty(&compiled.pattern)? + "\n"))?;
     for note in &compiled.notes {
         eprintln!("trailwatch: {note}: the pattern is wider here, and the engine decides");
     }
+    let mut names: Vec<&String> = Vec::new();
+    for name in &compiled.rules {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
     eprintln!(
         "trailwatch: event pattern for {} real-time rules ({}); {} wider than the rules",
-        compiled.rules.len(),
-        compiled.rules.join(", "),
+        names.len(),
+        names
+            .iter()
+            .map(|n| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
         match compiled.notes.len() {
             0 => "nowhere".to_owned(),
             1 => "1 place".to_owned(),
@@ -147,7 +185,8 @@ fn export_eventbridge(rules: &RuleSet) -> Result<ExitCode, Fatal> {
 /// The rules the arguments name: a file or the built-in ones, perhaps only some of them.
 pub fn load_rules(args: &RuleArgs) -> Result<RuleSet, Fatal> {
     let rules = match &args.rules {
-        None => RuleSet::builtin(&args.namespace)?,
+        None if args.pack.is_empty() => RuleSet::builtin(&args.namespace)?,
+        None => RuleSet::from_packs(&args.pack, &args.namespace)?,
         Some(path) => {
             let name = path.display().to_string();
             let text = std::fs::read_to_string(path)

@@ -173,7 +173,7 @@ impl Config {
             return Err(ConfigError::NoDestination);
         }
         let transitions = vars.parsed("NOTIFY_TRANSITIONS", "default")?;
-        let rules = vars.parsed("RULES", "builtin")?;
+        let rules = RulesSource::from_vars(&vars)?;
         let delivery_log = vars.parsed("DEDUP", "memory")?;
         let policy = RetryPolicy {
             attempts: u32::try_from(vars.number("WEBHOOK_ATTEMPTS", 3, 1)?).unwrap_or(u32::MAX),

@@ -43,7 +43,7 @@ impl Config {
         let Namespace(namespace) = vars.parsed("METRIC_NAMESPACE", DEFAULT_NAMESPACE)?;
         Ok(Config {
             namespace,
-            rules: vars.parsed("RULES", "builtin")?,
+            rules: RulesSource::from_vars(&vars)?,
             dedup: vars.parsed("DEDUP", "tags")?,
             evidence: vars.flag("EVIDENCE_LOG", true)?,
             health_namespace: vars.text("HEALTH_NAMESPACE", "Trailwatch"),

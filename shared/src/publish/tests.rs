@@ -101,7 +101,7 @@ fn logging<S, M, P>(mut ing: Publisher<S, M, P>) -> (Publisher<S, M, P>, Logged)
 /// A log of `n` failed (AccessDenied) calls, which the UnauthorizedAPICalls rule matches.
 fn denied(n: usize) -> String {
     (0..n)
-        .map(|i| format!(r#",{{"eventTime":"2026-11-25T08:40:00Z","eventName":"GetObject","eventID":"denied-{i}","errorCode":"AccessDenied","userIdentity":{{"type":"IAMUser","userName":"mallory"}}}}"#))
+        .map(|i| format!(r#",{{"eventTime":"2026-11-25T08:40:00Z","eventName":"GetObject","eventID":"denied-{i}","errorCode":"AccessDenied","sourceIPAddress":"203.0.113.9","userIdentity":{{"type":"IAMUser","userName":"mallory"}}}}"#))
         .collect()
 }
 

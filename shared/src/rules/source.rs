@@ -5,16 +5,21 @@ use std::path::PathBuf;
 
 use crate::error::CallError;
 use crate::object_ref::split_s3_uri;
-use crate::rules::ruleset::{RuleSet, RuleSetError};
-use crate::vars::ValueError;
+use crate::rules::ruleset::{pack_json, RuleSet, RuleSetError};
+use crate::vars::{ValueError, VarError, Vars};
 
 /// Where the rules come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RulesSource {
     Builtin,
+    /// Built-in packs by name (`RULE_PACKS`), checked to exist.
+    Packs(Vec<String>),
     Inline(String),
     Path(PathBuf),
-    S3 { bucket: String, key: String },
+    S3 {
+        bucket: String,
+        key: String,
+    },
 }
 
 impl std::str::FromStr for RulesSource {
@@ -47,6 +52,7 @@ impl RulesSource {
     pub fn describe(&self) -> String {
         match self {
             RulesSource::Builtin => "builtin".into(),
+            RulesSource::Packs(names) => format!("packs {}", names.join(",")),
             RulesSource::Inline(_) => "(inline JSON)".into(),
             RulesSource::Path(p) => p.display().to_string(),
             RulesSource::S3 { bucket, key } => format!("s3://{bucket}/{key}"),
@@ -65,6 +71,7 @@ impl RulesSource {
         };
         let set = match self {
             RulesSource::Builtin => RuleSet::builtin(namespace)?,
+            RulesSource::Packs(names) => RuleSet::from_packs(names, namespace)?,
             RulesSource::Inline(json) => RuleSet::from_json("RULES (inline)", json, namespace)?,
             RulesSource::Path(path) => {
                 let json = std::fs::read_to_string(path).map_err(|e| unreadable(e.into()))?;
@@ -78,6 +85,46 @@ impl RulesSource {
             }
         };
         Ok(set)
+    }
+}
+
+impl RulesSource {
+    /// `RULES` (default `builtin`) and `RULE_PACKS` (comma-separated built-in packs). Packs choose among
+    /// the built-in rules, so naming them with a rule file in `RULES` is an error, as is an unknown pack.
+    pub fn from_vars<F: Fn(&str) -> Option<String>>(
+        vars: &Vars<F>,
+    ) -> Result<RulesSource, VarError> {
+        let rules: RulesSource = vars.parsed("RULES", "builtin")?;
+        let Some(packs) = vars.get("RULE_PACKS") else {
+            return Ok(rules);
+        };
+        if rules != RulesSource::Builtin {
+            return Err(vars.invalid(
+                "RULE_PACKS",
+                packs,
+                ValueError::new(
+                    "RULE_PACKS",
+                    "chooses built-in packs, but RULES names a rule file: set one of them",
+                ),
+            ));
+        }
+        let names: Vec<String> = packs
+            .split(',')
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty())
+            .collect();
+        if let Some(unknown) = names.iter().find(|n| pack_json(n).is_none()) {
+            let unknown = unknown.clone();
+            return Err(vars.invalid(
+                "RULE_PACKS",
+                packs,
+                ValueError::new(
+                    &unknown,
+                    "is not a built-in pack (start-instances, cis-v7.0.0, cis-v6.0.0, cis-v5.0.0, cis-v4.0.1, cis-v3.0.0, cis-v1.4.0, cis-v1.2.0, securityhub-legacy)",
+                ),
+            ));
+        }
+        Ok(RulesSource::Packs(names))
     }
 }
 
@@ -135,6 +182,40 @@ mod tests {
             RulesSource::from_str("rules.json"),
             Ok(RulesSource::Path("rules.json".into()))
         );
+    }
+
+    #[test]
+    fn rule_packs_are_built_in_packs_and_not_with_a_rule_file() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            Vars(move |n: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == n)
+                    .map(|(_, v)| v.to_string())
+            })
+        };
+        assert_eq!(RulesSource::from_vars(&vars(&[])), Ok(RulesSource::Builtin));
+        assert_eq!(
+            RulesSource::from_vars(&vars(&[("RULE_PACKS", " cis-v5.0.0, start-instances ")])),
+            Ok(RulesSource::Packs(vec![
+                "cis-v5.0.0".into(),
+                "start-instances".into()
+            ]))
+        );
+        let e = RulesSource::from_vars(&vars(&[("RULE_PACKS", "cis-v5.0.0,cis-v2")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("RULE_PACKS") && e.contains("\"cis-v2\" is not a built-in pack"),
+            "{e}"
+        );
+        let e = RulesSource::from_vars(&vars(&[
+            ("RULES", "s3://b/rules.json"),
+            ("RULE_PACKS", "cis-v5.0.0"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("RULES names a rule file"), "{e}");
     }
 
     #[test]

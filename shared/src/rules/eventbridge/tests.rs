@@ -227,8 +227,8 @@ fn the_builtin_realtime_rules_compile_exactly() {
     assert_eq!(
         names,
         [
-            "RootAccountUsage",
             "ConsoleSignInWithoutMFA",
+            "RootAccountUsage",
             "CloudTrailConfigChanges",
             "KMSKeyDisabledOrScheduledForDeletion",
             "OrganizationsChanges"

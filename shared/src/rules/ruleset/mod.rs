@@ -4,7 +4,7 @@ mod builtin;
 mod evidence;
 mod rule_file;
 
-pub use builtin::{DEFAULT_NAMESPACE, DEFAULT_RULES_JSON};
+pub use builtin::{pack_json, DEFAULT_NAMESPACE, DEFAULT_PACKS, PACKS};
 pub use evidence::Evidence;
 pub use rule_file::{RuleProblem, RuleSetError, DEFAULT_MAX_DIMENSION_VALUES_PER_HOUR, UNITS};
 
@@ -74,6 +74,15 @@ pub struct Rule {
     pub name: String,
     pub description: Option<String>,
     pub control: Option<String>,
+    /// The benchmark item's own wording ("Ensure usage of the 'root' account is monitored").
+    pub title: Option<String>,
+    /// Where the pattern comes from: the benchmark version and item, and the copy it was taken from.
+    pub source: Option<String>,
+    /// How the pattern reads where it mixes `&&` and `||` without brackets, or differs from a sibling
+    /// pattern of the same item.
+    pub precedence: Option<String>,
+    /// The built-in pack the rule came from.
+    pub pack: Option<String>,
     /// A security rule: its matches are evidence worth logging (trail-metrics does).
     pub security: bool,
     /// Watched on the real-time path too: alarm-notifier evaluates the rule on the CloudTrail events
@@ -133,6 +142,8 @@ pub struct RuleSet {
     evidence: Option<EvidenceFields>,
     /// FNV-1a of the rule file's text, the default namespace and any selection.
     fingerprint: u64,
+    /// The packs the rules came from, with their titles, in order.
+    packs: Vec<(String, String)>,
     /// Fields that tell a digest file or a LookupEvents record from an event.
     pub(crate) shape: ShapeFields,
 }
@@ -157,6 +168,11 @@ impl RuleSet {
 
     pub fn fields(&self) -> &FieldTable {
         &self.fields
+    }
+
+    /// The packs the rules came from: name and title.
+    pub fn packs(&self) -> &[(String, String)] {
+        &self.packs
     }
 
     /// What kind of record `event` is. Records that say neither category nor type are API calls, as

@@ -1,7 +1,7 @@
 //! Rule files (modelled on `AWS::Logs::MetricFilter`): their JSON, and compiling and validating them into a
 //! [`RuleSet`].
 
-use super::builtin::DEFAULT_RULES_JSON;
+use super::builtin::{pack_json, DEFAULT_PACKS, PACKS};
 use super::{
     fnv1a, Dimension, DimensionSource, MetricValue, PrincipalFields, Rule, RuleSet, ShapeFields,
     Transformation, ACCOUNT, ACTOR, FNV_OFFSET, PRINCIPAL_NAME, PRINCIPAL_TYPE, REGION,
@@ -47,6 +47,11 @@ pub const UNITS: [&str; 27] = [
 #[serde(deny_unknown_fields)]
 #[serde(rename_all = "camelCase")]
 struct RuleFile {
+    /// A built-in pack's name and title.
+    #[serde(default)]
+    pack: Option<String>,
+    #[serde(default)]
+    title: Option<String>,
     rules: Vec<RuleSpec>,
     /// Roles people sign in to, for `@actor` (`okta-*`): their sessions are named after the person.
     #[serde(default)]
@@ -61,6 +66,15 @@ struct RuleSpec {
     description: Option<String>,
     #[serde(default)]
     control: Option<String>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    precedence: Option<String>,
+    /// The pack the rule came from (set when packs are combined, not read from the file).
+    #[serde(skip)]
+    pack: Option<String>,
     #[serde(default)]
     security: bool,
     /// Also watched on the real-time path (EventBridge): each match is notified at once.
@@ -127,6 +141,14 @@ pub enum RuleSetError {
     },
     #[error("no rule named {name:?}; the rules are: {available}")]
     UnknownRule { name: String, available: String },
+    #[error("no rule pack named {name:?}; the packs are: {available}")]
+    UnknownPack { name: String, available: String },
+    #[error("packs {first} and {second} both have a rule {rule:?}, with different patterns: choose one of them (each publishes metric {rule})")]
+    PackConflict {
+        rule: String,
+        first: String,
+        second: String,
+    },
 }
 
 /// What is wrong with one rule of a rule file.
@@ -176,6 +198,15 @@ pub enum RuleProblem {
     },
     #[error("dimension {name:?}: {text:?} is neither a selector like \"$.awsRegion\" nor a derived field ({PRINCIPAL_NAME}, {PRINCIPAL_TYPE}, {ACTOR}, {ACCOUNT}, {REGION})")]
     DimensionSource { name: String, text: String },
+}
+
+fn parse_rule_file(file: &str, json: &str) -> Result<RuleFile, RuleSetError> {
+    serde_json::from_str(json).map_err(|e| RuleSetError::Json {
+        file: file.to_owned(),
+        line: e.line(),
+        column: e.column(),
+        message: json_message(&e),
+    })
 }
 
 fn json_message(e: &serde_json::Error) -> String {
@@ -233,6 +264,10 @@ fn compile_rule(
         name: r.name,
         description: r.description,
         control: r.control,
+        title: r.title,
+        source: r.source,
+        precedence: r.precedence,
+        pack: r.pack,
         security: r.security,
         realtime: r.realtime,
         pattern_text: r.filter_pattern,
@@ -382,19 +417,81 @@ fn compile_dimension(
 }
 
 impl RuleSet {
-    /// The built-in rules, publishing to `namespace` where a rule names none.
+    /// The built-in rules ([`DEFAULT_PACKS`]), publishing to `namespace` where a rule names none.
     pub fn builtin(namespace: &str) -> Result<RuleSet, RuleSetError> {
-        RuleSet::from_json("(built-in rules)", DEFAULT_RULES_JSON, namespace)
+        RuleSet::from_packs(&DEFAULT_PACKS, namespace)
+    }
+
+    /// The rules of built-in packs, in the order named. A rule two packs share with the same pattern is
+    /// kept once; with different patterns it is an error, since both would publish one metric.
+    pub fn from_packs<S: AsRef<str>>(
+        names: &[S],
+        namespace: &str,
+    ) -> Result<RuleSet, RuleSetError> {
+        let mut combined = RuleFile {
+            pack: None,
+            title: None,
+            rules: Vec::new(),
+            person_roles: Vec::new(),
+        };
+        let mut hashed = FNV_OFFSET;
+        let mut packs = Vec::new();
+        for name in names {
+            let name = name.as_ref().trim();
+            let json = pack_json(name).ok_or_else(|| RuleSetError::UnknownPack {
+                name: name.to_owned(),
+                available: PACKS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "),
+            })?;
+            hashed = fnv1a(hashed, json.as_bytes());
+            let spec = parse_rule_file(&format!("(pack {name})"), json)?;
+            packs.push((name.to_owned(), spec.title.clone().unwrap_or_default()));
+            for mut rule in spec.rules {
+                if let Some(earlier) = combined.rules.iter().find(|r| r.name == rule.name) {
+                    if earlier.filter_pattern == rule.filter_pattern {
+                        continue;
+                    }
+                    return Err(RuleSetError::PackConflict {
+                        rule: rule.name,
+                        first: earlier.pack.clone().unwrap_or_default(),
+                        second: name.to_owned(),
+                    });
+                }
+                rule.pack = Some(name.to_owned());
+                combined.rules.push(rule);
+            }
+            combined.person_roles.extend(spec.person_roles);
+        }
+        let file = format!(
+            "(packs {})",
+            names
+                .iter()
+                .map(AsRef::as_ref)
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let mut set = RuleSet::from_spec(
+            &file,
+            combined,
+            fnv1a(hashed, namespace.as_bytes()),
+            namespace,
+        )?;
+        set.packs = packs;
+        Ok(set)
     }
 
     /// Reads a rule file (`{"rules":[…]}`); `file` names it in errors.
     pub fn from_json(file: &str, json: &str, namespace: &str) -> Result<RuleSet, RuleSetError> {
-        let spec: RuleFile = serde_json::from_str(json).map_err(|e| RuleSetError::Json {
-            file: file.to_owned(),
-            line: e.line(),
-            column: e.column(),
-            message: json_message(&e),
-        })?;
+        let spec = parse_rule_file(file, json)?;
+        let fingerprint = fnv1a(fnv1a(FNV_OFFSET, json.as_bytes()), namespace.as_bytes());
+        RuleSet::from_spec(file, spec, fingerprint, namespace)
+    }
+
+    fn from_spec(
+        file: &str,
+        spec: RuleFile,
+        fingerprint: u64,
+        namespace: &str,
+    ) -> Result<RuleSet, RuleSetError> {
         let mut fields = FieldTable::default();
         let event_time = fields.intern(&Selector::keys(&["eventTime"]));
         let event_name = fields.intern(&Selector::keys(&["eventName"]));
@@ -428,7 +525,14 @@ impl RuleSet {
             event_type: fields.intern(&Selector::keys(&["eventType"])),
         };
         let mut rules: Vec<Rule> = Vec::with_capacity(spec.rules.len());
-        for r in spec.rules {
+        let packs = match (&spec.pack, &spec.title) {
+            (Some(name), title) => vec![(name.clone(), title.clone().unwrap_or_default())],
+            _ => Vec::new(),
+        };
+        for mut r in spec.rules {
+            if r.pack.is_none() {
+                r.pack.clone_from(&spec.pack);
+            }
             let rule = compile_rule(
                 r,
                 file,
@@ -447,7 +551,8 @@ impl RuleSet {
             principal,
             person_roles: spec.person_roles,
             evidence: None,
-            fingerprint: fnv1a(fnv1a(FNV_OFFSET, json.as_bytes()), namespace.as_bytes()),
+            fingerprint,
+            packs,
             shape,
         })
     }

@@ -18,9 +18,9 @@ fn builtin_rules_compile_with_the_documented_names() {
         names,
         [
             "StartInstances",
-            "RootAccountUsage",
             "UnauthorizedAPICalls",
             "ConsoleSignInWithoutMFA",
+            "RootAccountUsage",
             "IAMPolicyChanges",
             "CloudTrailConfigChanges",
             "ConsoleSignInFailures",
