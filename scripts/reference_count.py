@@ -71,7 +71,14 @@ def main(path):
                 and record.get("eventType") != "AwsServiceEvent"):
             root_usage += 1
 
-        if error_code.endswith("UnauthorizedOperation") or error_code.startswith("AccessDenied"):
+        # CIS v7.0.0 5.1 (the default pack), read as CloudWatch reads it: `A || (B && C && D)`; a `!=`
+        # needs the field to be there.
+        if error_code.endswith("UnauthorizedOperation") or (
+                error_code.startswith("AccessDenied")
+                and "sourceIPAddress" in record
+                and record["sourceIPAddress"] != "delivery.logs.amazonaws.com"
+                and "eventName" in record
+                and event_name != "HeadBucket"):
             unauthorized += 1
 
         if (event_name == "ConsoleLogin"
