@@ -313,6 +313,17 @@ fn notifier() -> &'static Watch {
     })
 }
 
+/// Every destination the notifier is configured with, as its answers label them.
+const LABELS: [&str; 7] = [
+    "slack",
+    "slack-bot",
+    "teams",
+    "discord",
+    "webhook",
+    "email",
+    "pagerduty",
+];
+
 /// The tests share the stand-in servers' scripts: one at a time.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -458,15 +469,7 @@ async fn every_sample_reaches_every_destination_once_even_when_delivered_twice()
         assert!(out.ok, "{file}: {out:?}");
         let deliveries = &out.json()["alarms"][0]["deliveries"];
         let key = out.json()["alarms"][0]["key"].as_str().unwrap().to_owned();
-        for label in [
-            "slack",
-            "slack-bot",
-            "teams",
-            "discord",
-            "webhook",
-            "email",
-            "pagerduty",
-        ] {
+        for label in LABELS {
             assert_eq!(deliveries[label], "sent (1 attempt)", "{file}: {out:?}");
             // Remembered where every container sees it: `<message key>/<label>-<hash of the target>`.
             let listed = s3
@@ -1094,15 +1097,7 @@ async fn a_realtime_cloudtrail_event_is_notified_in_milliseconds_and_a_repeated_
     let answer = watch.invoke_http(&event);
     assert!(answer.ok(), "{answer:?}");
     let deliveries = &answer.json()["matched"][0]["deliveries"];
-    for hook in [
-        "slack",
-        "slack-bot",
-        "teams",
-        "discord",
-        "webhook",
-        "email",
-        "pagerduty",
-    ] {
+    for hook in LABELS {
         assert_eq!(deliveries[hook], "sent (1 attempt)", "{hook}: {deliveries}");
     }
     let generic = h.received("generic", &id);
