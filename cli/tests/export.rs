@@ -43,8 +43,19 @@ fn the_cis_rules_export_as_put_metric_filter_requests_and_start_instances_is_lef
         .find(|r| r["filterName"] == "RootAccountUsage")
         .unwrap();
     assert_eq!(root_usage["logGroupName"], LOG_GROUP);
+    // The default pack's pattern, as CIS v7.0.0 5.3 publishes it.
     assert_eq!(
         root_usage["filterPattern"],
+        r#"{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent"}"#
+    );
+    // Security Hub's CloudWatch.1 checks for its own spelling, byte for byte: its pack exports that.
+    let out = export("json", &["--pack", "securityhub-legacy"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let requests: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let requests = requests.as_array().unwrap();
+    assert_eq!(requests.len(), 14);
+    assert_eq!(
+        requests[0]["filterPattern"],
         r#"{$.userIdentity.type="Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType !="AwsServiceEvent"}"#
     );
     assert_eq!(
@@ -100,7 +111,7 @@ fn the_terraform_export_has_one_resource_per_filter_with_escaped_patterns() {
         "{hcl}"
     );
     assert!(
-        hcl.contains(r#"  pattern        = "{$.userIdentity.type=\"Root\" && $.userIdentity.invokedBy NOT EXISTS && $.eventType !=\"AwsServiceEvent\"}""#),
+        hcl.contains(r#"  pattern        = "{ $.userIdentity.type = \"Root\" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != \"AwsServiceEvent\"}""#),
         "{hcl}"
     );
     assert!(hcl.contains("    default_value = \"0\""), "{hcl}");

@@ -238,3 +238,114 @@ fn the_builtin_realtime_rules_compile_exactly() {
     assert!(c.notes.is_empty(), "{:?}", c.notes);
     assert_eq!(c.pattern["detail"]["$or"].as_array().unwrap().len(), 5);
 }
+
+#[test]
+fn notes_name_the_rule_and_each_kind_of_left_out_test_says_why() {
+    let c = compile_one(r#"{ $.a != %^x$% }"#);
+    assert_eq!(
+        c.notes[0].to_string(),
+        format!("rule R0: {}", c.notes[0].text)
+    );
+    assert!(
+        c.notes[0].text.contains("no anything-but for this value"),
+        "{}",
+        c.notes[0]
+    );
+    let c = compile_one(r#"{ $.a != "*x*" }"#);
+    assert!(c.notes[0].text.contains("a `*` value"), "{}", c.notes[0]);
+    // `!= "4*"` could hold for a number whose digits do not start with 4: left to the engine.
+    let c = compile_one(r#"{ $.a != "4*" }"#);
+    assert_eq!(c.pattern.get("detail"), None);
+    assert!(c.notes[0].text.contains("a `*` value"), "{}", c.notes[0]);
+    // The same test twice is one test, and no note.
+    let c = compile_one(r#"{ $.a = "x" && $.a = "x" }"#);
+    assert_eq!(c.pattern["detail"], json!({"a": ["x"]}));
+    assert!(c.notes.is_empty(), "{:?}", c.notes);
+}
+
+/// `(f1 = "x" || … || fA = "x") && (g1 = "x" || … || gB = "x")`: A × B alternatives.
+fn product(a: usize, b: usize) -> String {
+    let side = |prefix: &str, n: usize| {
+        (0..n)
+            .map(|i| format!("$.{prefix}{i} = \"x\""))
+            .collect::<Vec<_>>()
+            .join(" || ")
+    };
+    format!("{{ ({}) && ({}) }}", side("f", a), side("g", b))
+}
+
+#[test]
+fn a_rule_keeps_up_to_64_alternatives_and_leaves_an_and_operand_to_the_engine_beyond() {
+    // 8 × 8 = 64: all kept.
+    let c = compile_one(&product(8, 8));
+    assert_eq!(c.pattern["detail"]["$or"].as_array().unwrap().len(), 64);
+    assert!(c.notes.is_empty(), "{:?}", c.notes);
+    // 8 × 9 = 72: the second operand is left out, 8 alternatives remain, with a note.
+    let c = compile_one(&product(8, 9));
+    assert_eq!(c.pattern["detail"]["$or"].as_array().unwrap().len(), 8);
+    assert!(
+        c.notes[0].text.contains("more than 64 alternatives"),
+        "{}",
+        c.notes[0]
+    );
+}
+
+#[test]
+fn eventbridge_limits_hold_at_their_edges() {
+    // 1,000 alternatives pass the combination limit (and fail on length); 1,001 do not.
+    let many = |n: usize| {
+        let patterns: Vec<String> = (0..n).map(|i| format!("{{ $.f{i} = \"x\" }}")).collect();
+        rules(&patterns.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let set = many(1000);
+    let all: Vec<&Rule> = set.rules().iter().collect();
+    assert!(matches!(
+        compile(&all),
+        Err(EventBridgeError::TooLong { .. })
+    ));
+    let set = many(1001);
+    let all: Vec<&Rule> = set.rules().iter().collect();
+    assert!(matches!(
+        compile(&all),
+        Err(EventBridgeError::TooManyBranches {
+            branches: 1001,
+            max: 1000,
+            ..
+        })
+    ));
+    // A pattern of exactly 2,048 characters is accepted; one more is not. Two rules: one pattern is at
+    // most 1,024 characters.
+    let two = |n: usize| {
+        let long = format!("{{ $.a = \"{}\" }}", "x".repeat(900));
+        let other = format!("{{ $.b = \"{}\" }}", "y".repeat(n));
+        let set = rules(&[&long, &other]);
+        let all: Vec<&Rule> = set.rules().iter().collect();
+        compile(&all)
+    };
+    let base = two(1).unwrap().pattern.to_string().chars().count() - 1;
+    let fits = two(MAX_PATTERN_CHARS - base).unwrap();
+    assert_eq!(fits.pattern.to_string().chars().count(), MAX_PATTERN_CHARS);
+    assert!(matches!(
+        two(MAX_PATTERN_CHARS - base + 1),
+        Err(EventBridgeError::TooLong { chars, .. }) if chars == MAX_PATTERN_CHARS + 1
+    ));
+}
+
+#[test]
+fn exists_stays_its_own_alternative_and_repeated_alternatives_count_once() {
+    // `exists` is not mixed into a list of values on the same field.
+    assert_eq!(
+        detail(r#"{ $.a NOT EXISTS || $.a = "x" }"#),
+        json!({"$or": [{"a": [{"exists": false}]}, {"a": ["x"]}]})
+    );
+    assert_eq!(
+        detail(r#"{ $.a = "x" || $.a NOT EXISTS }"#),
+        json!({"$or": [{"a": ["x"]}, {"a": [{"exists": false}]}]})
+    );
+    // Nine copies of one alternative are one: 1 × 8 alternatives, not 9 × 8 (over the 64 a rule keeps).
+    let repeated = [r#"($.a = "1" && $.b = "2")"#; 9].join(" || ");
+    let side: Vec<String> = (0..8).map(|i| format!("$.g{i} = \"x\"")).collect();
+    let c = compile_one(&format!("{{ ({repeated}) && ({}) }}", side.join(" || ")));
+    assert!(c.notes.is_empty(), "{:?}", c.notes);
+    assert_eq!(c.pattern["detail"]["$or"].as_array().unwrap().len(), 8);
+}
