@@ -6,7 +6,10 @@
 Prints `READY <moto-port> <proxy-port>` once both listen on 127.0.0.1 (free ports), then runs until its
 standard input closes, so it never outlives the test process that started it.
 
-The proxy forwards every request to moto unchanged, except those a fault rule matches. Rules are set
+Both ports put moto behind a translation of CloudWatch's Smithy RPC v2 CBOR protocol, which
+aws-sdk-cloudwatch speaks from 1.100.0 on and moto does not serve (`cbor_cloudwatch.py`); every other
+request reaches moto unchanged. The moto port is for the tests' own calls: nothing is injected there.
+The proxy port is the functions': it forwards every request, except those a fault rule matches. Rules are set
 with `POST /__faults` on the proxy port, a JSON list of
 `{"action": "PutMetricData", "pass": 1, "fail": 100, "status": 503}`: let `pass` matching requests
 through, then answer the next `fail` ones with `status` and an AWS-shaped error; with `"hang": SECONDS`,
@@ -28,6 +31,8 @@ import time
 import urllib.parse
 
 from moto.server import ThreadedMotoServer
+
+import cbor_cloudwatch
 
 
 def free_port():
@@ -56,7 +61,7 @@ def action_of(headers, body):
     return (form.get("Action") or [None])[0]
 
 
-def make_proxy(moto_port):
+def make_proxy(moto_port, faults=True):
     class Proxy(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -65,7 +70,8 @@ def make_proxy(moto_port):
 
         def reply(self, status, body, content_type="application/json", headers=()):
             self.send_response(status)
-            self.send_header("Content-Type", content_type)
+            if content_type:
+                self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             for k, v in headers:
                 self.send_header(k, v)
@@ -75,17 +81,18 @@ def make_proxy(moto_port):
         def handle_any(self):
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            if self.path.startswith("/__faults"):
+            cbor_op = cbor_cloudwatch.operation_of(self.path, self.headers)
+            if self.path.startswith("/__faults") and faults:
                 global RULES
                 with LOCK:
                     if self.command == "POST":
                         RULES = [dict(r, seen=0, failed=0) for r in json.loads(body or b"[]")]
                     self.reply(200, json.dumps(RULES).encode())
                 return
-            action = action_of(self.headers, body)
+            action = cbor_op or action_of(self.headers, body)
             hang = 0
             with LOCK:
-                for rule in RULES:
+                for rule in RULES if faults else []:
                     if rule["action"] != action:
                         continue
                     rule["seen"] += 1
@@ -99,6 +106,10 @@ def make_proxy(moto_port):
                             return
                         status = rule.get("status", 503)
                         code = "Throttling" if status == 400 else "InternalFailure"
+                        if cbor_op:
+                            st, hs, b = cbor_cloudwatch.error(status, code, "injected by the test proxy", status == 400)
+                            self.reply(st, b, None, hs)
+                            return
                         err = (
                             "<ErrorResponse><Error><Type>Receiver</Type><Code>%s</Code>"
                             "<Message>injected by the test proxy</Message></Error>"
@@ -111,11 +122,21 @@ def make_proxy(moto_port):
                 self.reply(503, b"", "text/plain")
                 return
             conn = http.client.HTTPConnection("127.0.0.1", moto_port, timeout=60)
+            path = self.path
             headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+            if cbor_op:
+                path, headers, body = cbor_cloudwatch.request(cbor_op, headers, body)
+            headers = {k: v for k, v in headers.items() if k.lower() != "content-length"}
             headers["Host"] = "127.0.0.1:%d" % moto_port
-            conn.request(self.command, self.path, body=body, headers=headers)
+            headers["Content-Length"] = str(len(body))
+            conn.request(self.command, path, body=body, headers=headers)
             resp = conn.getresponse()
             data = resp.read()
+            if cbor_op:
+                st, hs, b = cbor_cloudwatch.response(cbor_op, resp.status, resp.getheaders(), data)
+                self.reply(st, b, None, hs)
+                conn.close()
+                return
             skip = {"content-length", "transfer-encoding", "connection", "content-type"}
             self.reply(
                 resp.status,
@@ -136,14 +157,17 @@ def main():
     args = ap.parse_args()
     if args.log:
         sys.stderr = open(args.log, "a", buffering=1)
-    moto_port, proxy_port = free_port(), free_port()
+    moto_port, plain_port, proxy_port = free_port(), free_port(), free_port()
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
     moto.start()
+    plain = http.server.ThreadingHTTPServer(("127.0.0.1", plain_port), make_proxy(moto_port, faults=False))
     proxy = http.server.ThreadingHTTPServer(("127.0.0.1", proxy_port), make_proxy(moto_port))
-    threading.Thread(target=proxy.serve_forever, daemon=True).start()
-    print("READY %d %d" % (moto_port, proxy_port), flush=True)
+    for server in (plain, proxy):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    print("READY %d %d" % (plain_port, proxy_port), flush=True)
     sys.stdin.read()  # until the test process goes away
     proxy.shutdown()
+    plain.shutdown()
     moto.stop()
 
 
