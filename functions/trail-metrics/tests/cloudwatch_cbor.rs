@@ -44,16 +44,28 @@ fn datums(minute: i64) -> Vec<MetricDatum> {
         .collect()
 }
 
-#[tokio::test]
-async fn every_cloudwatch_call_the_project_makes_speaks_cbor_through_the_emulator() {
-    let (_, cw) = clients().await;
-    let minute = (now() - 86_400) / 60 * 60;
+/// PutMetricData of [`datums`] at `minute`.
+async fn put(
+    cw: &aws_sdk_cloudwatch::Client,
+    minute: i64,
+) -> Result<
+    aws_sdk_cloudwatch::operation::put_metric_data::PutMetricDataOutput,
+    aws_sdk_cloudwatch::error::SdkError<
+        aws_sdk_cloudwatch::operation::put_metric_data::PutMetricDataError,
+    >,
+> {
     cw.put_metric_data()
         .namespace(NAMESPACE)
         .set_metric_data(Some(datums(minute)))
         .send()
         .await
-        .unwrap();
+}
+
+#[tokio::test]
+async fn every_cloudwatch_call_the_project_makes_speaks_cbor_through_the_emulator() {
+    let (_, cw) = clients().await;
+    let minute = (now() - 86_400) / 60 * 60;
+    put(&cw, minute).await.unwrap();
     let user = Dimension::builder()
         .name("UserName")
         .value("user-0007")
@@ -141,24 +153,13 @@ async fn a_throttled_put_is_retried_by_the_sdk_and_a_server_error_keeps_its_code
     let minute = (now() - 2 * 86_400) / 60 * 60;
     // One throttling answer: the SDK classifies it and tries again.
     set_faults(json!([{"action": "PutMetricData", "pass": 0, "fail": 1, "status": 400}]));
-    cw.put_metric_data()
-        .namespace(NAMESPACE)
-        .set_metric_data(Some(datums(minute)))
-        .send()
-        .await
-        .unwrap();
+    put(&cw, minute).await.unwrap();
     let seen = faults();
     assert_eq!(seen[0]["failed"], 1, "{seen}");
     assert_eq!(seen[0]["seen"], 2, "{seen}");
     // Server errors beyond the SDK's attempts come back as InternalFailure.
     set_faults(json!([{"action": "PutMetricData", "pass": 0, "fail": 100, "status": 503}]));
-    let failed = cw
-        .put_metric_data()
-        .namespace(NAMESPACE)
-        .set_metric_data(Some(datums(minute)))
-        .send()
-        .await
-        .unwrap_err();
+    let failed = put(&cw, minute).await.unwrap_err();
     set_faults(json!([]));
     assert_eq!(failed.code(), Some("InternalFailure"), "{failed:?}");
 }

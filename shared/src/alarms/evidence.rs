@@ -107,6 +107,27 @@ pub struct EvidenceEvent {
     pub event_id: Option<String>,
 }
 
+impl From<crate::rules::ruleset::Evidence> for EvidenceEvent {
+    /// What a message says about an event a rule matched, from the fields an evidence line holds.
+    fn from(e: crate::rules::ruleset::Evidence) -> EvidenceEvent {
+        EvidenceEvent {
+            event_time: e.event_time,
+            event_name: e.event_name,
+            event_source: e.event_source,
+            error_code: e.error_code,
+            principal: e.principal,
+            actor: e.actor,
+            role: e.role,
+            principal_type: e.principal_type,
+            source_ip: e.source_ip,
+            user_agent: e.user_agent,
+            account: e.account,
+            region: e.region,
+            event_id: e.event_id,
+        }
+    }
+}
+
 /// The longest text of one field a message shows: an evidence line's fields come from the logs.
 const FIELD_CHARS: usize = 120;
 

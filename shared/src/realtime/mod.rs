@@ -112,11 +112,7 @@ pub fn matches(rules: &RuleSet, event: &TrailEvent) -> Result<Vec<Matched>, Trai
 
 /// The fields an evidence line would hold, and nothing else: never the request or the response.
 fn evidence_event(rules: &RuleSet, rule: &Rule, record: &crate::event::Event<'_>) -> EvidenceEvent {
-    let evidence = rules.evidence(rule, record);
-    serde_json::to_value(&evidence)
-        .ok()
-        .and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or_default()
+    rules.evidence(rule, record).into()
 }
 
 /// The key of an event notification in the delivery log: one per rule and CloudTrail event, so a
