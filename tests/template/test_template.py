@@ -401,6 +401,27 @@ class AlarmsAndDashboard(unittest.TestCase):
         self.assertLessEqual({"DimensionValuesFolded", "DimensionValuesEncoded", "FilesFailed"}, names)
 
 
+def elf_section_size(binary, name):
+    """The size of an ELF64 little-endian file's section `name`, 0 if it has none."""
+    shoff = int.from_bytes(binary[0x28:0x30], "little")
+    shentsize = int.from_bytes(binary[0x3A:0x3C], "little")
+    shnum = int.from_bytes(binary[0x3C:0x3E], "little")
+    shstrndx = int.from_bytes(binary[0x3E:0x40], "little")
+
+    def header(i):
+        at = shoff + i * shentsize
+        return binary[at:at + shentsize]
+
+    strings = header(shstrndx)
+    strings_at = int.from_bytes(strings[0x18:0x20], "little")
+    for i in range(shnum):
+        h = header(i)
+        at = strings_at + int.from_bytes(h[0:4], "little")
+        if binary[at:binary.index(b"\0", at)] == name:
+            return int.from_bytes(h[0x20:0x28], "little")
+    return 0
+
+
 @unittest.skipUnless(os.environ.get("TRAILWATCH_SAM_BUILD"), "set TRAILWATCH_SAM_BUILD to the sam build directory")
 class Built(unittest.TestCase):
     def test_sam_build_made_arm64_bootstraps(self):
@@ -412,6 +433,16 @@ class Built(unittest.TestCase):
             self.assertEqual(binary[:4], b"\x7fELF", logical)
             machine = int.from_bytes(binary[18:20], "little")
             self.assertEqual(machine, 0xB7, f"{logical}: not an aarch64 binary (e_machine {machine:#x})")
+            # Issue 18: what sam build ships stays under 10 MB.
+            self.assertLessEqual(len(binary), 10_000_000, f"{logical}: {len(binary):,} bytes")
+            # Built with its own features only (Cargo.toml's [workspace.metadata.lambda]): the CLI's
+            # `aws sso login` credentials (the SSO portal client) stay out of the functions.
+            self.assertNotIn(b"portal.sso", binary, f"{logical}: the CLI's SSO credential client is linked in")
+            # Panics unwind (lambda_runtime makes one the invocation's error): the landing pads' table is
+            # hundreds of KB then; built with panic = "abort", as cargo-lambda does unless told, it holds
+            # only the C libraries' few KB.
+            landing_pads = elf_section_size(binary, b".gcc_except_table")
+            self.assertGreater(landing_pads, 64 * 1024, f"{logical}: built with panic = abort?")
 
 
 if __name__ == "__main__":
