@@ -390,3 +390,83 @@ fn the_actor_of_every_identity_in_the_published_logs_follows_the_table() {
         "a person behind a role (IAM Identity Center) among the real logs"
     );
 }
+
+/// The engine's fast walk over records (`event/fast.rs`) against serde_json on every published file:
+/// each file whole (everything skipped but its records' fields), with the fields the rules read in
+/// every record of a `{"Records":[…]}` log. Where the walk answers it must agree, and on these files it
+/// must answer: otherwise the engine would be parsing them twice.
+#[test]
+fn the_fast_walk_agrees_with_serde_json_on_every_published_file() {
+    use std::io::Read;
+    use trailwatch::event::selector::Selector;
+    use trailwatch::event::FieldTable;
+
+    const FIELDS: &[&str] = &[
+        "eventName",
+        "eventSource",
+        "eventTime",
+        "eventCategory",
+        "eventType",
+        "eventID",
+        "errorCode",
+        "errorMessage",
+        "awsRegion",
+        "recipientAccountId",
+        "sourceIPAddress",
+        "userAgent",
+        "userIdentity.type",
+        "userIdentity.userName",
+        "userIdentity.arn",
+        "userIdentity.invokedBy",
+        "userIdentity.onBehalfOf.userId",
+        "userIdentity.sessionContext.sessionIssuer.userName",
+        "userIdentity.sessionContext.webIdFederationData.federatedProvider",
+        "additionalEventData.MFAUsed",
+        "responseElements.ConsoleLogin",
+        "requestParameters.bucketName",
+        "resources[0].ARN",
+    ];
+    let mut walked = 0;
+    for path in log_files(&data("")) {
+        let mut bytes = Vec::new();
+        std::fs::File::open(&path)
+            .unwrap()
+            .read_to_end(&mut bytes)
+            .unwrap();
+        if bytes.starts_with(&[0x1f, 0x8b]) {
+            let mut plain = Vec::new();
+            flate2::read::MultiGzDecoder::new(&bytes[..])
+                .read_to_end(&mut plain)
+                .unwrap();
+            bytes = plain;
+        }
+        let Ok(text) = String::from_utf8(bytes) else {
+            continue;
+        };
+        let records = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v.get("Records").and_then(|r| r.as_array()).map(Vec::len))
+            .unwrap_or(0);
+        let mut table = FieldTable::default();
+        for i in 0..records {
+            for field in FIELDS {
+                let (head, tail) = field.split_once('[').map_or((*field, ""), |(h, t)| (h, t));
+                let selector = if tail.is_empty() {
+                    format!("$.Records[{i}].{head}")
+                } else {
+                    format!("$.Records[{i}].{head}[{tail}")
+                };
+                table.intern(&Selector::parse(&selector).unwrap());
+            }
+        }
+        let valid = serde_json::from_str::<serde::de::IgnoredAny>(&text).is_ok();
+        let agrees = table.fast_walk_agrees(&text);
+        let name = path.display();
+        assert!(agrees.is_ok(), "{name}: {agrees:?}");
+        if valid {
+            assert_eq!(agrees, Ok(true), "{name}: valid JSON left to serde_json");
+            walked += records;
+        }
+    }
+    assert!(walked > 2000, "{walked} records walked");
+}

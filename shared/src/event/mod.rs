@@ -2,6 +2,7 @@
 //! JSON text in a single pass. Everything else is skipped by the parser without being built.
 
 mod extract;
+mod fast;
 mod lenient;
 pub mod selector;
 mod table;

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use serde::de::{DeserializeSeed, IgnoredAny};
 
+use super::fast;
 use super::lenient::{self, Repair};
 use super::selector::{Selector, Step};
 use crate::fasthash::FastHash;
@@ -16,7 +17,7 @@ use super::{Event, FieldId, FieldValue};
 pub(super) struct Node {
     /// Child keys, shortest first, and the range of them of each length: a record's key is compared
     /// only with the node's keys of its own length, if any.
-    keys: Vec<(Key, usize)>,
+    pub(super) keys: Vec<(Key, usize)>,
     by_len: Vec<(usize, usize)>,
     pub(super) indexes: Vec<(usize, usize)>,
     pub(super) field: Option<FieldId>,
@@ -174,6 +175,11 @@ impl FieldTable {
         Some(SetBit { slot, bit })
     }
 
+    /// Whether records are read for `selector`.
+    pub fn holds(&self, selector: &Selector) -> bool {
+        self.ids.contains_key(selector)
+    }
+
     pub fn selector(&self, id: FieldId) -> &Selector {
         &self.selectors[id.0]
     }
@@ -212,14 +218,20 @@ impl FieldTable {
 
     fn extract_strict<'a>(&self, text: &'a str) -> Result<Extracted<'a>, serde_json::Error> {
         let mut fields = vec![FieldValue::Missing; self.selectors.len()];
-        let mut de = serde_json::Deserializer::from_str(text);
-        let is_object = NodeSeed {
-            table: self,
-            node: 0,
-            fields: &mut fields,
-        }
-        .deserialize(&mut de)?;
-        let len = de.into_iter::<IgnoredAny>().byte_offset();
+        let (is_object, len) = match fast::extract(self, text, &mut fields) {
+            Some(walked) => walked,
+            None => {
+                fields.fill(FieldValue::Missing);
+                let mut de = serde_json::Deserializer::from_str(text);
+                let is_object = NodeSeed {
+                    table: self,
+                    node: 0,
+                    fields: &mut fields,
+                }
+                .deserialize(&mut de)?;
+                (is_object, de.into_iter::<IgnoredAny>().byte_offset())
+            }
+        };
         let mut sets = [0; SET_FIELDS];
         for (mask, field_sets) in sets.iter_mut().zip(&self.sets) {
             *mask = field_sets.mask(&fields[field_sets.field.0]);
@@ -230,6 +242,32 @@ impl FieldTable {
             is_object,
             len,
         })
+    }
+
+    /// For tests and fuzzing: whether the fast walk (`event/fast.rs`) answers for the value at the start
+    /// of `text`, and, when it does, that serde_json gives the same fields, kind and length. `Err`
+    /// describes a disagreement.
+    #[doc(hidden)]
+    pub fn fast_walk_agrees(&self, text: &str) -> Result<bool, String> {
+        let mut walked = vec![FieldValue::Missing; self.selectors.len()];
+        let Some((is_object, len)) = fast::extract(self, text, &mut walked) else {
+            return Ok(false);
+        };
+        let mut fields = vec![FieldValue::Missing; self.selectors.len()];
+        let mut de = serde_json::Deserializer::from_str(text);
+        let parsed = NodeSeed {
+            table: self,
+            node: 0,
+            fields: &mut fields,
+        }
+        .deserialize(&mut de)
+        .map(|object| (object, de.into_iter::<IgnoredAny>().byte_offset()));
+        match parsed {
+            Ok(serde) if serde == (is_object, len) && fields == walked => Ok(true),
+            other => Err(format!(
+                "fast walk: object {is_object}, length {len}, {walked:?}; serde_json: {other:?}, {fields:?}"
+            )),
+        }
     }
 
     /// Parses one record's whole JSON text, keeping the registered fields.

@@ -129,3 +129,145 @@ fn non_objects_are_reported_and_invalid_json_is_an_error() {
     assert!(t.extract(r#"{"a":}"#).is_err());
     assert!(t.extract(r#"{"a":1} x"#).is_err());
 }
+
+/// The fast walk (`event/fast.rs`) against serde_json: wherever it answers, it must agree; where it
+/// cannot be sure, it must leave the value to serde_json.
+mod fast_walk {
+    use super::*;
+
+    fn walk_table() -> FieldTable {
+        table(&[
+            "$.eventName",
+            "$.n",
+            "$.flag",
+            "$.nothing",
+            "$.userIdentity.type",
+            "$.userIdentity.sessionContext.sessionIssuer.userName",
+            "$.resources[1].ARN",
+            "$.resources[0]",
+            "$.additionalEventData",
+            "$.list",
+        ])
+        .0
+    }
+
+    /// Values the walk takes in full: every kind, in read and in skipped places.
+    const AGREED: &[&str] = &[
+        r#"{"eventName":"StartInstances","n":42,"flag":true,"nothing":null}"#,
+        r#"  {"eventName":"Zoë 東京 😀","n":-0.5e-3,"flag":false}"#,
+        r#"{"n":-0,"eventName":"a","userIdentity":{"type":"AssumedRole","sessionContext":{"sessionIssuer":{"userName":"ops"},"attributes":{"creationDate":"x"}}}}"#,
+        r#"{"resources":[{"ARN":"a"},{"ARN":"b","x":[1,2,{"y":null}]},3],"list":[],"additionalEventData":{}}"#,
+        r#"{"resources":["first",{"ARN":"b"}]}"#,
+        r#"{"eventName":"esc\"aped\\ \/ \b\f\n\r\t \u00e9 \ud83d\ude00"}"#,
+        r#"{"skipped":"lone \ud800 surrogate and \uDFFF and \u0000","eventName":"x"}"#,
+        r#"{"skipped":[0,1.5,-2,3e10,4E-2,5e+3,-0.0,1e400,123456789012345678901234567890],"n":1e308}"#,
+        r#"{"skipped":{"a":{"b":{"c":[[[[{"d":[true,false,null]}]]]]}}},"eventName":"deep"}"#,
+        r#"{ "eventName" : "spaced" , "n" : 7 ,
+            "skipped" : [ 1 , { "a" : "b" } ] }"#,
+        r#"{"eventName":"first","eventName":"last","n":1,"n":{"o":1}}"#,
+        r#"{"userIdentity":"not an object","resources":{"ARN":"not an array"}}"#,
+        r#"{"n":18446744073709551615,"flag":-9223372036854775808}"#,
+        r#"{"n":0.1,"flag":2.2250738585072014e-308,"nothing":9007199254740993}"#,
+        r#"[1,2,3]"#,
+        r#""a string""#,
+        r#""esc\naped""#,
+        r#"true"#,
+        r#"{}"#,
+        r#"{"a":1} trailing text is the framer's business"#,
+    ];
+
+    /// Values the walk must leave to serde_json: syntax errors, cut values, and what serde_json refuses
+    /// to build where a rule reads it.
+    const LEFT: &[&str] = &[
+        r#"{"eventName":"cut"#,
+        r#"{"eventName":"x","n":12"#,
+        r#"{"skipped":[1,2"#,
+        r#"{"a":01}"#,
+        r#"{"a":1.}"#,
+        r#"{"a":.5}"#,
+        r#"{"a":-}"#,
+        r#"{"a":1e}"#,
+        r#"{"a":1e+}"#,
+        r#"{"a":+1}"#,
+        r#"{"a":[1,]}"#,
+        r#"{"a":[,1]}"#,
+        r#"{"a":{"b":1,}}"#,
+        r#"{"a":{"b"}}"#,
+        r#"{"a":{"b":1 "c":2}}"#,
+        r#"{"a":{1:2}}"#,
+        r#"{"a":[1}"#,
+        r#"{"a":{"b":1]}"#,
+        r#"{"a":tru}"#,
+        r#"{"a":nul,"b":1}"#,
+        r#"{"a":"bad \x escape"}"#,
+        r#"{"a":"bad \u12G4 escape"}"#,
+        "{\"a\":\"control \u{1} char\"}",
+        "{\"a\":\"tab\tin a string\"}",
+        r#"{"eventName":"lone \ud800 surrogate"}"#,
+        r#"{"n":1e400}"#,
+        r#"{"event\u004eame":"escaped key"}"#,
+        r#"{"eventName":"x",}"#,
+        r#"{"eventName" "x"}"#,
+        r#"{"eventName":"x" "n":1}"#,
+        r#"{"eventName":}"#,
+        r#"x"#,
+        r#"-"#,
+        r#"123"#,
+        r#""#,
+        r#"   "#,
+    ];
+
+    #[test]
+    fn agrees_with_serde_json_on_every_value_kind() {
+        let t = walk_table();
+        for json in AGREED {
+            assert_eq!(t.fast_walk_agrees(json), Ok(true), "{json}");
+        }
+    }
+
+    #[test]
+    fn leaves_errors_cut_values_and_what_serde_json_refuses_to_serde_json() {
+        let t = walk_table();
+        for json in LEFT {
+            assert_eq!(t.fast_walk_agrees(json), Ok(false), "{json}");
+        }
+    }
+
+    #[test]
+    fn agrees_on_every_cut_of_every_value() {
+        // Every prefix is what a window may hold: the walk answers only where serde_json does the same.
+        let t = walk_table();
+        for json in AGREED.iter().chain(LEFT) {
+            for end in (0..=json.len()).filter(|&i| json.is_char_boundary(i)) {
+                let cut = &json[..end];
+                assert!(
+                    t.fast_walk_agrees(cut).is_ok(),
+                    "{cut}: {:?}",
+                    t.fast_walk_agrees(cut)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn finds_the_end_of_plain_string_bytes_in_every_lane() {
+        for len in 0..40 {
+            for at in 0..len {
+                for stop in [b'"', b'\\', 0x00, 0x1f] {
+                    let mut bytes = vec![b'a'; len];
+                    // Bytes that are near the stop bytes but not stops: 0x20, 0x7f, non-ASCII.
+                    for (i, b) in bytes.iter_mut().enumerate() {
+                        *b = [b'a', 0x20, 0x7f, 0xc3, 0x21, 0x5d][i % 6];
+                    }
+                    bytes[at] = stop;
+                    assert_eq!(fast::string_stop(&bytes, 0), at, "{bytes:?}");
+                    if at > 0 {
+                        assert_eq!(fast::string_stop(&bytes, 1), at, "{bytes:?}");
+                    }
+                }
+            }
+            let plain = vec![b'q'; len];
+            assert_eq!(fast::string_stop(&plain, 0), len);
+        }
+    }
+}

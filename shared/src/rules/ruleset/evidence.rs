@@ -77,6 +77,7 @@ impl Evidence {
 impl RuleSet {
     /// Makes the fields evidence lines quote readable: call before [`RuleSet::evidence`].
     pub fn intern_evidence_fields(&mut self) {
+        self.intern_actor_fields();
         if self.evidence.is_none() {
             let fields = &mut self.fields;
             self.evidence = Some(EvidenceFields {

@@ -8,6 +8,7 @@ pub use builtin::{pack_json, DEFAULT_NAMESPACE, DEFAULT_PACKS, PACKS};
 pub use evidence::Evidence;
 pub use rule_file::{RuleProblem, RuleSetError, DEFAULT_MAX_DIMENSION_VALUES_PER_HOUR, UNITS};
 
+use crate::event::selector::Selector;
 use crate::event::{Event, FieldId, FieldTable, FieldValue};
 use crate::rules::pattern::Pattern;
 use crate::time::UnixSeconds;
@@ -121,8 +122,12 @@ struct PrincipalFields {
     issuer_user_name: FieldId,
     invoked_by: FieldId,
     on_behalf_of: FieldId,
-    /// For `@actor`: the session's ARN (its last segment is the session name) and the OIDC provider
-    /// of a web-identity session.
+}
+
+/// For `@actor`: the session's ARN (its last segment is the session name) and the OIDC provider of a
+/// web-identity session.
+#[derive(Debug, Clone, Copy)]
+struct ActorFields {
     arn: FieldId,
     web_identity_provider: FieldId,
 }
@@ -135,6 +140,9 @@ pub struct RuleSet {
     event_time: FieldId,
     event_name: FieldId,
     principal: PrincipalFields,
+    /// Interned only when a rule's dimension or evidence needs `@actor` ([`RuleSet::intern_actor_fields`]):
+    /// every field the table holds costs time per record, and the default rules use neither.
+    actor: Option<ActorFields>,
     /// Roles people sign in to (`personRoles`, `*` a wildcard): their sessions are named after the
     /// person, and `@actor` is that name. IAM Identity Center's `AWSReservedSSO_*` always are.
     person_roles: Vec<String>,
@@ -251,11 +259,15 @@ impl RuleSet {
     /// - for any other role session, the role's name, as `@principalName`;
     /// - a federated user's name, from the last segment of its ARN;
     /// - for any other type, `userName`.
+    ///
+    /// Only a rule set that uses `@actor` (or quotes evidence) reads the fields behind it: elsewhere this
+    /// is `None`.
     pub fn actor<'e>(&self, event: &'e Event<'_>) -> Option<Cow<'e, str>> {
         let p = &self.principal;
+        let a = self.actor?;
         let text = |id| event.get(id).as_str().filter(|s| !s.is_empty());
         let session_name = || {
-            text(p.arn)
+            text(a.arn)
                 .and_then(|arn| arn.rsplit('/').next())
                 .filter(|s| !s.is_empty() && !s.contains(':'))
         };
@@ -263,7 +275,7 @@ impl RuleSet {
             "AssumedRole" | "Role" => {
                 let role = text(p.issuer_user_name);
                 let person = role.is_some_and(|r| self.is_person_role(r))
-                    || text(p.web_identity_provider).is_some();
+                    || text(a.web_identity_provider).is_some();
                 match (person, session_name()) {
                     (true, Some(name)) => Some(Cow::Borrowed(name)),
                     _ => role.map(Cow::Borrowed),
@@ -273,6 +285,22 @@ impl RuleSet {
                 .or_else(|| text(p.issuer_user_name))
                 .map(Cow::Borrowed),
             _ => self.principal_name(event),
+        }
+    }
+
+    /// Reads the fields `@actor` needs from every record from now on. Idempotent.
+    pub(crate) fn intern_actor_fields(&mut self) {
+        if self.actor.is_none() {
+            let fields = &mut self.fields;
+            self.actor = Some(ActorFields {
+                arn: fields.intern(&Selector::keys(&["userIdentity", "arn"])),
+                web_identity_provider: fields.intern(&Selector::keys(&[
+                    "userIdentity",
+                    "sessionContext",
+                    "webIdFederationData",
+                    "federatedProvider",
+                ])),
+            });
         }
     }
 

@@ -506,13 +506,6 @@ impl RuleSet {
             ])),
             invoked_by: fields.intern(&Selector::keys(&["userIdentity", "invokedBy"])),
             on_behalf_of: fields.intern(&Selector::keys(&["userIdentity", "onBehalfOf", "userId"])),
-            arn: fields.intern(&Selector::keys(&["userIdentity", "arn"])),
-            web_identity_provider: fields.intern(&Selector::keys(&[
-                "userIdentity",
-                "sessionContext",
-                "webIdFederationData",
-                "federatedProvider",
-            ])),
         };
         let shape = ShapeFields {
             records: fields.intern(&Selector::keys(&["Records"])),
@@ -543,18 +536,30 @@ impl RuleSet {
             )?;
             rules.push(rule);
         }
-        Ok(RuleSet {
+        let uses_actor = rules.iter().any(|r| {
+            r.transformations.iter().any(|t| {
+                t.dimensions
+                    .iter()
+                    .any(|d| matches!(d.source, DimensionSource::Actor))
+            })
+        });
+        let mut set = RuleSet {
             rules,
             fields,
             event_time,
             event_name,
             principal,
+            actor: None,
             person_roles: spec.person_roles,
             evidence: None,
             fingerprint,
             packs,
             shape,
-        })
+        };
+        if uses_actor {
+            set.intern_actor_fields();
+        }
+        Ok(set)
     }
 
     /// Keeps only the named rules, in the order given.

@@ -239,6 +239,39 @@ fn the_actor_is_the_person_behind_a_session_and_the_role_otherwise() {
 }
 
 #[test]
+fn the_actor_fields_are_read_only_where_actor_or_evidence_needs_them() {
+    let rule = |dimension: &str| {
+        rules(&format!(
+            r#"{{"rules":[{{"name":"r","filterPattern":"","metricTransformations":[{{"metricName":"m","metricValue":"1","dimensions":{{"Who":"{dimension}"}}}}]}}]}}"#
+        ))
+        .unwrap()
+    };
+    let arn = Selector::keys(&["userIdentity", "arn"]);
+    let provider = Selector::keys(&[
+        "userIdentity",
+        "sessionContext",
+        "webIdFederationData",
+        "federatedProvider",
+    ]);
+    let event = r#"{"userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/AWSReservedSSO_Admin_0123abcd/alice@example.com","sessionContext":{"sessionIssuer":{"userName":"AWSReservedSSO_Admin_0123abcd"}}}}"#;
+    let actor = |set: &RuleSet| {
+        set.actor(&set.fields().extract(event).unwrap())
+            .map(Cow::into_owned)
+    };
+
+    let mut principal = rule("@principalName");
+    assert!(!principal.fields().holds(&arn) && !principal.fields().holds(&provider));
+    assert_eq!(actor(&principal), None);
+    principal.intern_evidence_fields();
+    assert!(principal.fields().holds(&arn) && principal.fields().holds(&provider));
+    assert_eq!(actor(&principal).as_deref(), Some("alice@example.com"));
+
+    let with_actor = rule("@actor");
+    assert!(with_actor.fields().holds(&arn) && with_actor.fields().holds(&provider));
+    assert_eq!(actor(&with_actor).as_deref(), Some("alice@example.com"));
+}
+
+#[test]
 fn person_role_patterns_match_whole_names() {
     for (pattern, name, matches) in [
         ("okta-*", "okta-admins", true),
