@@ -1,10 +1,13 @@
 //! Running the engine over local files and directories (the CLI's input).
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 
-use trailwatch::engine::{Engine, FileError, FileKind, RecordCounts};
+use trailwatch::engine::{Engine, FileError, FileKind, FileReport, RecordCounts};
 use trailwatch::metrics::Aggregation;
 
 /// A path that cannot be listed or opened.
@@ -145,12 +148,14 @@ pub struct RunSummary {
     pub hashes: Vec<(String, trailwatch::cloudtrail::ContentHash)>,
 }
 
-/// Processes `files` one after another, merging the aggregation of each file that succeeds.
-/// `progress` is told how many input bytes were read, as they are read.
+/// Processes `files` on `jobs` threads, merging the aggregation of each file that succeeds in the
+/// files' order, so the output does not depend on which thread finished first. `progress` is told how
+/// many input bytes were read, as they are read.
 pub fn process_files(
     engine: &Engine,
     files: &[PathBuf],
-    progress: &mut dyn FnMut(u64),
+    jobs: usize,
+    progress: &(dyn Fn(u64) + Sync),
 ) -> (Aggregation, RunSummary) {
     let mut total = Aggregation::default();
     let mut summary = RunSummary {
@@ -164,57 +169,97 @@ pub fn process_files(
             .collect(),
         ..RunSummary::default()
     };
-    for path in files {
-        let name = path.display().to_string();
-        let result = File::open(path)
-            .map_err(|error| FileError {
-                file: name.clone(),
-                gzip: false,
-                error: trailwatch::cloudtrail::ReadError::Io(error),
-            })
-            .and_then(|file| {
-                engine.process(
-                    &name,
-                    ProgressReader {
-                        inner: file,
-                        progress: &mut *progress,
-                    },
-                )
+    let next = AtomicUsize::new(0);
+    // Each worker holds at most one finished report the merge has not taken: the channel is bounded
+    // by the workers, and the merge waits only for the next file in order.
+    let (done, results) = mpsc::sync_channel::<(usize, Result<FileReport, FileError>)>(jobs);
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.clamp(1, files.len().max(1)) {
+            let (done, next) = (done.clone(), &next);
+            scope.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(path) = files.get(i) else { break };
+                if done
+                    .send((i, process_file(engine, path, progress)))
+                    .is_err()
+                {
+                    break;
+                }
             });
-        summary.files_read += 1;
-        match result {
-            Ok(report) => {
-                if let Some(hash) = report.content_hash {
-                    summary.hashes.push((name.clone(), hash));
-                }
-                summary.counts.add(&report.counts);
-                for (sum, n) in summary.rule_matches.iter_mut().zip(&report.rule_matches) {
-                    *sum += n;
-                }
-                for (sum, n) in summary.rule_folds.iter_mut().zip(&report.rule_folds) {
-                    *sum += n;
-                }
-                for (published, original) in report.encoded_values {
-                    if summary.encoded_values.len() < trailwatch::engine::MAX_ENCODED_SHOWN {
-                        summary.encoded_values.entry(published).or_insert(original);
-                    }
-                }
-                match report.kind.skip_reason() {
-                    Some(reason) if report.kind != FileKind::Events => {
-                        summary.files_skipped.push((name, reason))
-                    }
-                    _ => total.merge(report.aggregation),
+        }
+        drop(done);
+        let mut waiting = BTreeMap::new();
+        let mut wanted = 0;
+        for (i, result) in results {
+            waiting.insert(i, result);
+            while let Some(result) = waiting.remove(&wanted) {
+                add_file(&mut total, &mut summary, &files[wanted], result);
+                wanted += 1;
+            }
+        }
+    });
+    (total, summary)
+}
+
+fn process_file(
+    engine: &Engine,
+    path: &Path,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<FileReport, FileError> {
+    let name = path.display().to_string();
+    let file = File::open(path).map_err(|error| FileError {
+        file: name.clone(),
+        gzip: false,
+        error: trailwatch::cloudtrail::ReadError::Io(error),
+    })?;
+    engine.process(
+        &name,
+        ProgressReader {
+            inner: file,
+            progress,
+        },
+    )
+}
+
+fn add_file(
+    total: &mut Aggregation,
+    summary: &mut RunSummary,
+    path: &Path,
+    result: Result<FileReport, FileError>,
+) {
+    summary.files_read += 1;
+    match result {
+        Ok(report) => {
+            let name = path.display().to_string();
+            if let Some(hash) = report.content_hash {
+                summary.hashes.push((name.clone(), hash));
+            }
+            summary.counts.add(&report.counts);
+            for (sum, n) in summary.rule_matches.iter_mut().zip(&report.rule_matches) {
+                *sum += n;
+            }
+            for (sum, n) in summary.rule_folds.iter_mut().zip(&report.rule_folds) {
+                *sum += n;
+            }
+            for (published, original) in report.encoded_values {
+                if summary.encoded_values.len() < trailwatch::engine::MAX_ENCODED_SHOWN {
+                    summary.encoded_values.entry(published).or_insert(original);
                 }
             }
-            Err(e) => summary.files_failed.push(e),
+            match report.kind.skip_reason() {
+                Some(reason) if report.kind != FileKind::Events => {
+                    summary.files_skipped.push((name, reason))
+                }
+                _ => total.merge(report.aggregation),
+            }
         }
+        Err(e) => summary.files_failed.push(e),
     }
-    (total, summary)
 }
 
 struct ProgressReader<'p, R> {
     inner: R,
-    progress: &'p mut dyn FnMut(u64),
+    progress: &'p (dyn Fn(u64) + Sync),
 }
 
 impl<R: Read> Read for ProgressReader<'_, R> {

@@ -311,6 +311,59 @@ fn agrees_with_the_reference(records: u32, seed: u32, min_json_bytes: u64) {
 }
 
 #[test]
+fn metrics_over_many_files_say_the_same_on_one_thread_or_several() {
+    let dir = std::env::temp_dir().join(format!("trailwatch-jobs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let samples: Vec<_> = std::fs::read_dir(root().join("events/cloudtrail"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains("CloudTrail_"))
+        .collect();
+    assert_eq!(samples.len(), 3, "{samples:?}");
+    // Copies of the samples (their datums add up), and two broken files among them: the failures
+    // must be listed in the files' order too.
+    for i in 0..12 {
+        let sample = &samples[i % samples.len()];
+        let name = format!("{i:02}-{}", sample.file_name().unwrap().to_string_lossy());
+        std::fs::copy(sample, dir.join(name)).unwrap();
+    }
+    std::fs::write(dir.join("03-broken.json"), r#"{"Records":[{"eventTime":"#).unwrap();
+    std::fs::write(dir.join("09-broken.json"), "not json").unwrap();
+    let run = |jobs: &str| {
+        let out = trailwatch(&[
+            "metrics",
+            "--format",
+            "json",
+            "--jobs",
+            jobs,
+            dir.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        (text(&out.stdout), text(&out.stderr))
+    };
+    let (one, one_summary) = run("1");
+    assert!(one.lines().count() > 10, "{one}");
+    let failed = |summary: &str| {
+        summary
+            .lines()
+            .filter(|l| l.contains("broken.json"))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(failed(&one_summary).len(), 2, "{one_summary}");
+    assert!(
+        failed(&one_summary)[0].contains("03-broken") && failed(&one_summary)[1].contains("09-"),
+        "{one_summary}"
+    );
+    for jobs in ["2", "5"] {
+        let (many, many_summary) = run(jobs);
+        assert_eq!(many, one, "--jobs {jobs}");
+        assert_eq!(many_summary, one_summary, "--jobs {jobs}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
 fn metrics_show_percent_encoded_values_beside_their_originals_and_folds_by_rule() {
     let dir = std::env::temp_dir().join(format!("trailwatch-encoded-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

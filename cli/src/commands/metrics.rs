@@ -13,6 +13,11 @@ use crate::files::{collect_files, process_files};
 use crate::output::{print_datums, progress_bar, Fatal};
 use crate::report;
 
+/// One file per core: each file is one thread's work from start to end.
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
 /// `trailwatch metrics`.
 pub fn run(args: MetricsArgs) -> Result<ExitCode, Fatal> {
     let engine = Engine::new(
@@ -40,7 +45,8 @@ pub fn run(args: MetricsArgs) -> Result<ExitCode, Fatal> {
     } else {
         ProgressBar::hidden()
     };
-    let (aggregation, mut summary) = process_files(&engine, &files, &mut |n| bar.inc(n));
+    let jobs = args.jobs.map_or_else(default_jobs, usize::from);
+    let (aggregation, mut summary) = process_files(&engine, &files, jobs, &|n| bar.inc(n));
     summary.files_ignored = list.ignored;
     bar.finish_and_clear();
     let datums = aggregation.into_datums();
