@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: trailwatch against `gzip -dc` and the straightforward Python version, on one large
-# synthetic CloudTrail log file; and what hashing the content as the function does (for CloudTrail's
-# digests: `trailwatch metrics --sha256`) adds to trailwatch's own pass.
+# synthetic CloudTrail log file; what hashing the content as the function does (for CloudTrail's
+# digests: `trailwatch metrics --sha256`) adds to trailwatch's own pass; that trailwatch's counts
+# equal the Python version's; and both functions' cold start (scripts/cold_start.py).
 #
 #   scripts/bench.sh [RECORDS]        (default 220000 records, about 260 MB of JSON)
 #
@@ -47,6 +48,9 @@ fi
 echo "== cargo build --release -p trailwatch-cli" >&2
 cargo build --release -p trailwatch-cli
 bin=$repo/target/release/trailwatch
+# The functions without the CLI, so with only their own features, as `sam build` builds them.
+echo "== cargo build --release -p trail-metrics -p alarm-notifier" >&2
+cargo build --release -p trail-metrics -p alarm-notifier
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/trailwatch-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -68,7 +72,7 @@ measure() {
 
 echo "== measuring ($rounds rounds of the four commands in turn, warm page cache)" >&2
 for ((round = 1; round <= rounds; round++)); do
-    measure trailwatch sh -c 'exec "$0" metrics --format json "$1" >/dev/null 2>"$2"' "$bin" "$file" "$tmp/trailwatch.stderr"
+    measure trailwatch sh -c 'exec "$0" metrics --format json "$1" >"$2" 2>"$3"' "$bin" "$file" "$tmp/trailwatch.stdout" "$tmp/trailwatch.stderr"
     measure hashed sh -c 'exec "$0" metrics --sha256 --format json "$1" >/dev/null 2>"$2"' "$bin" "$file" "$tmp/hashed.stderr"
     measure gzip sh -c 'exec gzip -dc "$0" >/dev/null' "$file"
     measure python sh -c 'exec python3 scripts/reference_count.py "$0" >"$1"' "$file" "$tmp/python.stdout"
@@ -116,9 +120,9 @@ awk -v tw="$(cat "$tmp/trailwatch")" -v gz="$(cat "$tmp/gzip")" -v py="$(cat "$t
     py_cpu = p[2] + p[3]
 
     printf "%-36s %8s   %-22s %s\n", "ratio", "value", "target", "result"
-    ratio("trailwatch CPU / gzip -dc CPU", tw_cpu, gz_cpu, "<=", 0.75, "<= 0.75x")
-    ratio("trailwatch wall / gzip -dc wall", tw_wall, gz_wall, "<=", 0.75, "<= 0.75x")
-    ratio("python CPU / trailwatch CPU", py_cpu, tw_cpu, ">=", 12, ">= 12x (12x less CPU)")
+    ratio("trailwatch CPU / gzip -dc CPU", tw_cpu, gz_cpu, "<=", 0.45, "<= 0.45x")
+    ratio("trailwatch wall / gzip -dc wall", tw_wall, gz_wall, "<=", 0.45, "<= 0.45x")
+    ratio("python CPU / trailwatch CPU", py_cpu, tw_cpu, ">=", 20, ">= 20x (20x less CPU)")
     printf "%-36s %8.1f   %-22s %s\n", "trailwatch peak RSS (MiB)", tw_rss, "<= 64 MiB",
         (tw_rss <= 64 ? "met" : "MISSED")
     hs_cpu = h[2] + h[3]
@@ -137,6 +141,56 @@ function ratio(label, num, den, op, target, shown,    v, ok) {
     ok = (op == "<=") ? (v <= target) : (v >= target)
     printf "%-36s %8.2f   %-22s %s\n", label, v, shown, (ok ? "met" : "MISSED")
 }'
+
+echo
+echo "counts, trailwatch (last round) against reference_count.py:"
+if python3 scripts/compare_counts.py "$tmp/trailwatch.stdout" "$tmp/python.stdout"; then
+    echo "  counts: met (equal)"
+else
+    echo "  counts: MISSED (they differ)"
+fi
+
+echo
+# Many files: one thread, then one per core (`--jobs`), wall time; the output must not change.
+many=$dir/many
+if [[ ! -e $many/log-8.json.gz ]]; then
+    echo "== generating $many (8 logs of 30,000 records)" >&2
+    mkdir -p "$many"
+    for i in 1 2 3 4 5 6 7 8; do
+        python3 scripts/gen_cloudtrail.py "$many/log-$i.json.gz.partial" --records 30000 --seed "$i" >/dev/null
+        mv "$many/log-$i.json.gz.partial" "$many/log-$i.json.gz"
+    done
+fi
+cores=$(nproc)
+echo "many files (8 logs, $(du -sh "$many" | cut -f1) gzipped): --jobs 1 against --jobs $cores, wall s of the median round"
+for jobs in 1 "$cores"; do
+    for ((round = 1; round <= rounds; round++)); do
+        cat "$many"/*.json.gz >/dev/null
+        /usr/bin/time -f '%e %U %S' -o "$tmp/jobs.time" "$bin" metrics --format json --jobs "$jobs" "$many" \
+            >"$tmp/jobs-$jobs.out" 2>/dev/null
+        tail -n 1 "$tmp/jobs.time" >>"$tmp/jobs-$jobs.runs"
+    done
+    sort -g "$tmp/jobs-$jobs.runs" | sed -n "$(((rounds + 1) / 2))p" >"$tmp/jobs-$jobs"
+done
+cmp -s "$tmp/jobs-1.out" "$tmp/jobs-$cores.out" && same=same || same=DIFFERENT
+awk -v one="$(cat "$tmp/jobs-1")" -v many="$(cat "$tmp/jobs-$cores")" -v cores="$cores" -v same="$same" 'BEGIN {
+    split(one, a, " "); split(many, b, " ")
+    printf "  --jobs 1: %.2f s wall, %.2f s CPU; --jobs %d: %.2f s wall, %.2f s CPU; %.2fx faster; output %s\n",
+        a[1], a[2] + a[3], cores, b[1], b[2] + b[3], (b[1] > 0 ? a[1] / b[1] : 0), same
+}'
+
+echo
+echo "cold start (process start to the first request for work, $rounds x 10 runs; target <= 20 ms):"
+for function in trail-metrics alarm-notifier; do
+    extra=()
+    # alarm-notifier needs a destination; a webhook URL read from SSM at the first alarm, not at start.
+    [[ $function == alarm-notifier ]] && extra=(--env WEBHOOK_URL=ssm:/trailwatch/bench)
+    result=$(python3 scripts/cold_start.py "target/release/$function" --runs $((rounds * 10)) "${extra[@]}" | tail -n 1)
+    median=$(sed -E 's/.*median ([0-9.]+) ms.*/\1/' <<<"$result")
+    verdict=$(awk -v m="$median" 'BEGIN { print (m <= 20 ? "met" : "MISSED") }')
+    printf '  %-16s %s  %s\n' "$function" "$result" "$verdict"
+    printf '  %-16s %s bytes (x86-64 release; sam build ships arm64)\n' "" "$(stat -c %s "target/release/$function")"
+done
 
 echo
 echo "trailwatch stderr (last lines):"
