@@ -170,23 +170,9 @@ impl<'a> Walk<'_, '_, 'a> {
             self.whitespace();
             self.eat(b':')?;
             self.whitespace();
-            match self.table.nodes[node].child(key) {
-                Some(child) => {
-                    self.value(child, depth + 1)?;
-                }
-                None => self.skip_value()?,
-            }
-            self.whitespace();
-            match self.peek()? {
-                b',' => {
-                    self.pos += 1;
-                    self.whitespace();
-                }
-                b'}' => {
-                    self.pos += 1;
-                    return Some(());
-                }
-                _ => return None,
+            self.member(self.table.nodes[node].child(key), depth)?;
+            if !self.next_member(b'}')? {
+                return Some(());
             }
         }
     }
@@ -204,25 +190,36 @@ impl<'a> Walk<'_, '_, 'a> {
                 .iter()
                 .find(|(i, _)| *i == index)
                 .map(|e| e.1);
-            match child {
-                Some(child) => {
-                    self.value(child, depth + 1)?;
-                }
-                None => self.skip_value()?,
+            self.member(child, depth)?;
+            if !self.next_member(b']')? {
+                return Some(());
             }
-            self.whitespace();
-            match self.peek()? {
-                b',' => {
-                    self.pos += 1;
-                    self.whitespace();
-                    index += 1;
-                }
-                b']' => {
-                    self.pos += 1;
-                    return Some(());
-                }
-                _ => return None,
+            index += 1;
+        }
+    }
+
+    /// A member's value: walked at trie node `child`, or skipped where the trie has none.
+    fn member(&mut self, child: Option<usize>, depth: usize) -> Option<()> {
+        match child {
+            Some(child) => self.value(child, depth + 1).map(drop),
+            None => self.skip_value(),
+        }
+    }
+
+    /// After a member: a comma (another member follows: `true`) or the bracket `close` (`false`).
+    fn next_member(&mut self, close: u8) -> Option<bool> {
+        self.whitespace();
+        match self.peek()? {
+            b',' => {
+                self.pos += 1;
+                self.whitespace();
+                Some(true)
             }
+            b if b == close => {
+                self.pos += 1;
+                Some(false)
+            }
+            _ => None,
         }
     }
 
