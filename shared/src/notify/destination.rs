@@ -85,8 +85,8 @@ impl Destination {
     }
 }
 
-/// One configured destination, and its URL once read.
-#[derive(Debug)]
+/// One configured destination, and its URL once read. `Debug` leaves the URL out: it is a secret once
+/// read from SSM or Secrets Manager.
 pub struct Target {
     pub destination: Destination,
     /// How its deliveries are recorded: the label and a hash of where it points (`slack-1a2b3c4d`), so
@@ -123,6 +123,15 @@ impl Target {
             destination,
             url: Mutex::new(None),
         }
+    }
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("destination", &self.destination)
+            .field("log_name", &self.log_name)
+            .finish_non_exhaustive()
     }
 }
 

@@ -76,6 +76,21 @@ fn deliveries_are_logged_per_destination_and_where_it_points() {
     assert_ne!(a, slack("https://hooks.slack.example/services/T0/B0/TWO"));
 }
 
+#[test]
+fn a_target_never_prints_its_url_once_read() {
+    let target = Target::new(Destination::Webhook {
+        channel: Channel::Slack,
+        secret: SecretRef::Ssm("/trailwatch/slack".into()),
+    });
+    *target.url.lock().unwrap() = Some("https://hooks.slack.example/services/T0/B0/SECRET".into());
+    let shown = format!("{target:?}");
+    assert!(!shown.contains("SECRET"), "{shown}");
+    assert!(
+        shown.contains("ssm:/trailwatch/slack") && shown.contains(&target.log_name),
+        "{shown}"
+    );
+}
+
 #[tokio::test]
 async fn the_memory_log_is_bounded() {
     let log = MemoryLog::default();
