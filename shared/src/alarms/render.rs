@@ -105,7 +105,8 @@ pub fn text(view: &View) -> String {
         };
         out.push_str(&format!("\n{what}:\n  {u}\n"));
     }
-    out
+    // Plain text shows what it holds, but a direction override would turn what follows it around.
+    plain(&out)
 }
 
 fn capitalise(s: &str) -> String {
@@ -203,12 +204,14 @@ fn open_link(view: &View) -> (&'static str, &'static str) {
     }
 }
 
-/// The evidence found for the message, as a heading and one line per event (unescaped).
+/// The evidence found for the message, as a heading and one line per event: not escaped for any
+/// channel's markup, but with direction overrides made harmless (`plain`) for every channel, e-mail and
+/// PagerDuty included, since the events' fields (a user agent, a session name) are the caller's.
 fn evidence(view: &View) -> Option<(String, Vec<String>)> {
     let found = view.evidence.as_ref()?;
     Some((
-        found.heading(),
-        found.events.iter().map(|e| e.line()).collect(),
+        plain(&found.heading()),
+        found.events.iter().map(|e| plain(&e.line())).collect(),
     ))
 }
 
@@ -289,6 +292,16 @@ pub(super) fn plain(s: &str) -> String {
             c => c,
         })
         .collect()
+}
+
+/// Every string in `value` through [`plain`].
+fn plain_strings(value: &mut Value) {
+    match value {
+        Value::String(s) => *s = plain(s),
+        Value::Array(items) => items.iter_mut().for_each(plain_strings),
+        Value::Object(map) => map.values_mut().for_each(plain_strings),
+        _ => {}
+    }
 }
 
 /// Microsoft Teams, through a Workflows webhook: a message with an Adaptive Card.
@@ -681,6 +694,11 @@ pub fn pagerduty(view: &View) -> Option<Value> {
             {
                 payload["timestamp"] = json!(at.to_string());
             }
+            // The alarm's author wrote some of it and the events' callers the rest: no direction
+            // override survives into the incident.
+            plain_strings(&mut payload);
+            let mut links = Value::from(links);
+            plain_strings(&mut links);
             Some(json!({
                 "event_action": "trigger",
                 "dedup_key": key,

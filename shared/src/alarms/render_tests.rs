@@ -153,6 +153,17 @@ fn hostile_view() -> View {
 }
 
 #[test]
+fn no_direction_override_reaches_e_mail_or_pagerduty() {
+    let view = hostile_view();
+    let mail = text(&view);
+    assert!(mail.contains("exe.txt"), "the evidence is there");
+    assert!(!mail.contains('\u{202E}'), "{mail}");
+    let incident = pagerduty(&view).unwrap().to_string();
+    assert!(incident.contains("exe.txt"), "the evidence is there");
+    assert!(!incident.contains('\u{202E}'), "{incident}");
+}
+
+#[test]
 fn nothing_an_alarms_author_writes_pings_or_links_in_slack() {
     let view = hostile_view();
     let message = slack(&view);
