@@ -227,7 +227,7 @@ where
                     "CloudTrail event without an eventID: sent without the delivery log"
                 );
             }
-            let route = Route::for_alarm(&view.alarm, &self.deliverer.targets);
+            let route = Route::for_alarm(&view.alarm, &self.deliverer.targets).for_security_alarm();
             let results = self
                 .deliverer
                 .deliver_all(&view, key.as_deref(), deadline, &route)
@@ -360,7 +360,10 @@ where
                 None => {}
             }
         }
-        let route = Route::for_alarm(alarm, &self.deliverer.targets);
+        let mut route = Route::for_alarm(alarm, &self.deliverer.targets);
+        if view.rule.as_ref().is_some_and(|r| r.security) {
+            route = route.for_security_alarm();
+        }
         for problem in &route.problems {
             tracing::warn!(alarm = alarm.name, problem, "alarm tags ignored");
         }
@@ -955,6 +958,25 @@ mod tests {
         m["AlarmTags"] = json!({"team": "payments", "trailwatch-notify": "slack-bot email",
                                 "trailwatch-slack-channel": "C0456PAYMENTS"});
         m["AlarmTagsStatus"] = json!("SUCCESS");
+        // The sample is an alarm on a security rule (root use): its tags do not narrow where it goes.
+        tagged["Records"][0]["Sns"]["Message"] = json!(m.to_string());
+        let response = n.handle(&tagged, in_30s()).await.response.unwrap();
+        let deliveries = &response["alarms"][0]["deliveries"];
+        for label in ["slack", "teams", "email", "slack-bot"] {
+            assert_eq!(
+                deliveries[label], "sent (1 attempt)",
+                "{label}: {deliveries}"
+            );
+        }
+        assert_eq!(
+            n.deliverer.webhooks.calls_to(SLACK_API)[0]["channel"],
+            "C0456PAYMENTS",
+            "the channel tag still holds"
+        );
+        // The same alarm on a metric no security rule publishes: its tags pick its destinations.
+        m["Trigger"]["MetricName"] = json!("PaymentsLatency");
+        m["Trigger"]["Namespace"] = json!("Payments");
+        m["StateChangeTime"] = json!("2026-11-25T09:30:00.000+0000");
         tagged["Records"][0]["Sns"]["Message"] = json!(m.to_string());
         let handled = n.handle(&tagged, in_30s()).await;
         let response = handled.response.unwrap();
@@ -967,10 +989,18 @@ mod tests {
                 "not sent: not among the destinations its trailwatch-notify tag names"
             );
         }
-        assert!(n.deliverer.webhooks.calls_to(SLACK).is_empty());
-        assert!(n.deliverer.webhooks.calls_to(TEAMS).is_empty());
         assert_eq!(
-            n.deliverer.webhooks.calls_to(SLACK_API)[0]["channel"],
+            n.deliverer.webhooks.calls_to(SLACK).len(),
+            1,
+            "the first alarm only"
+        );
+        assert_eq!(
+            n.deliverer.webhooks.calls_to(TEAMS).len(),
+            1,
+            "the first alarm only"
+        );
+        assert_eq!(
+            n.deliverer.webhooks.calls_to(SLACK_API)[1]["channel"],
             "C0456PAYMENTS"
         );
         // A tag that names nothing configured sends everywhere: a typo loses no alarm.
@@ -988,7 +1018,7 @@ mod tests {
             );
         }
         assert_eq!(
-            n.deliverer.webhooks.calls_to(SLACK_API)[1]["channel"],
+            n.deliverer.webhooks.calls_to(SLACK_API)[2]["channel"],
             "C0123ABCDEF"
         );
     }

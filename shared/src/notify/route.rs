@@ -81,6 +81,19 @@ impl Route {
         route
     }
 
+    /// The route for an alarm on a security rule: its tags may pick the Slack channel, but they do not
+    /// narrow its destinations. Whoever may tag an alarm could otherwise take a security alarm away
+    /// from the pager without touching the alarm itself.
+    pub fn for_security_alarm(mut self) -> Route {
+        if let Some(only) = self.only.take() {
+            self.problems.push(format!(
+                "{NOTIFY_TAG} names {}, but a security alarm goes to every destination",
+                only.join(", ")
+            ));
+        }
+        self
+    }
+
     /// Whether `target` gets the alarm.
     pub fn allows(&self, target: &Target) -> bool {
         self.only
@@ -162,6 +175,21 @@ mod tests {
             .last()
             .unwrap()
             .contains("sent to every destination"));
+    }
+
+    #[test]
+    fn a_security_alarm_goes_everywhere_whatever_its_tags_say() {
+        let t = targets();
+        let tags = [(NOTIFY_TAG, "email"), (SLACK_CHANNEL_TAG, "C0456SECURITY")];
+        let r = Route::for_alarm(&alarm(&tags), &t).for_security_alarm();
+        assert_eq!(allowed(&r), ["slack", "email", "pagerduty"]);
+        assert_eq!(r.slack_channel.as_deref(), Some("C0456SECURITY"));
+        assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
+        assert!(
+            r.problems[0].contains("names email, but a security alarm goes to every destination")
+        );
+        let untagged = Route::for_alarm(&alarm(&[]), &t).for_security_alarm();
+        assert_eq!(untagged, Route::default());
     }
 
     #[test]
