@@ -835,6 +835,38 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn an_ok_joins_its_alarms_thread_only_in_the_channel_the_alarm_went_to() {
+        let n = slack_bot_only("https://slack.example/api/", BOT_TOKEN);
+        let tagged = |event: &Value, channel: &str, time: &str| {
+            let mut event = event.clone();
+            let mut m: Value =
+                serde_json::from_str(event["Records"][0]["Sns"]["Message"].as_str().unwrap())
+                    .unwrap();
+            m["AlarmTags"] = json!({"trailwatch-slack-channel": channel});
+            m["AlarmTagsStatus"] = json!("SUCCESS");
+            m["StateChangeTime"] = json!(time);
+            event["Records"][0]["Sns"]["Message"] = json!(m.to_string());
+            event
+        };
+        let alarm = with_states(&event(), "OK", "ALARM");
+        let ok = with_states(&event(), "ALARM", "OK");
+        // The ALARM goes to the tag's channel; an OK after the tag moved to another is not threaded.
+        let first = tagged(&alarm, "C0456PAYMENTS", "2026-11-25T09:00:00.000+0000");
+        assert!(n.handle(&first, in_30s()).await.response.is_ok());
+        let moved = tagged(&ok, "C0789OTHER", "2026-11-25T09:10:00.000+0000");
+        assert!(n.handle(&moved, in_30s()).await.response.is_ok());
+        // An OK in the ALARM's own channel is.
+        let same = tagged(&ok, "C0456PAYMENTS", "2026-11-25T09:20:00.000+0000");
+        assert!(n.handle(&same, in_30s()).await.response.is_ok());
+        let calls = n.deliverer.webhooks.calls_to(SLACK_API);
+        assert_eq!(calls.len(), 3);
+        assert_eq!(calls[1]["channel"], "C0789OTHER");
+        assert!(calls[1].get("thread_ts").is_none(), "{}", calls[1]);
+        assert_eq!(calls[2]["channel"], "C0456PAYMENTS");
+        assert_eq!(calls[2]["thread_ts"], "1764062000.000000", "{}", calls[2]);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn slack_refusing_a_post_in_its_body_is_permanent_and_ratelimited_is_retried() {
         let n = slack_bot_only("https://slack.example/api", BOT_TOKEN);
         n.deliverer.webhooks.answer(

@@ -278,11 +278,14 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Del
             .secret(target, secret, deadline, Expect::SlackToken)
             .await?;
         body["channel"] = serde_json::Value::String(to.clone());
-        let thread = format!("{}/{}", thread_key(&view.alarm), target.log_name);
+        // A thread lives in one channel: the mark is kept per channel the ALARM went to, so an OK for
+        // another channel (a tag changed, or the tag's channel refused the ALARM) is not sent into it.
+        let thread =
+            |channel: &str| format!("{}/{}/{channel}", thread_key(&view.alarm), target.log_name);
         let opens = view.alarm.new_state == State::Alarm;
         if !opens {
             let reserve = self.policy.reserve;
-            match within(deadline, reserve, "delivery log", self.log.get(&thread)).await {
+            match within(deadline, reserve, "delivery log", self.log.get(&thread(to))).await {
                 Ok(Some(Mark::Thread { ts, .. })) => {
                     body["thread_ts"] = serde_json::Value::String(ts);
                 }
@@ -333,7 +336,8 @@ impl<W: WebhookClient, T: TopicPublisher, S: SecretResolver, L: DeliveryLog> Del
                 at: (self.now)().0,
                 ts,
             };
-            self.remember(&thread, &mark, deadline).await;
+            let posted_to = body["channel"].as_str().unwrap_or(to);
+            self.remember(&thread(posted_to), &mark, deadline).await;
         }
         Ok(Sent::Attempts(attempts))
     }
