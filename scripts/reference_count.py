@@ -4,7 +4,7 @@
     scripts/reference_count.py FILE.json.gz
 
 Loads the whole log file, then counts events per (eventName, minute), successful StartInstances
-calls per actor (the person behind an IAM Identity Center or web-identity session, else the principal),
+calls per actor (the person behind an IAM Identity Center session, else the principal),
 and the events three CIS checks look for. Used as the baseline in
 scripts/bench.sh.
 """
@@ -35,8 +35,8 @@ def actor(identity):
         context = identity.get("sessionContext") or {}
         role = (context.get("sessionIssuer") or {}).get("userName")
         session = (identity.get("arn") or "").rsplit("/", 1)[-1]
-        person = (role or "").startswith("AWSReservedSSO_") or bool(
-            (context.get("webIdFederationData") or {}).get("federatedProvider"))
+        # Not web-identity (OIDC) sessions: their callers pick their names.
+        person = (role or "").startswith("AWSReservedSSO_")
         if person and session and ":" not in session:
             return session
         return role

@@ -250,6 +250,28 @@ mod fast_walk {
     }
 
     #[test]
+    fn follows_the_trie_64_levels_deep_and_leaves_deeper_walks_to_serde_json() {
+        for (levels, walked) in [(63, true), (64, true), (65, false), (66, false)] {
+            let keys: Vec<String> = (0..levels).map(|i| format!("k{i}")).collect();
+            let mut t = FieldTable::default();
+            let keys_ref: Vec<&str> = keys.iter().map(String::as_str).collect();
+            t.intern(&Selector::keys(&keys_ref));
+            let mut json = String::new();
+            for key in &keys {
+                json.push_str(&format!("{{\"{key}\":"));
+            }
+            json.push_str("\"deep\"");
+            json.push_str(&"}".repeat(levels));
+            assert_eq!(t.fast_walk_agrees(&json), Ok(walked), "{levels} levels");
+            assert_eq!(
+                t.extract(&json).unwrap().get(FieldId(0)).as_str(),
+                Some("deep"),
+                "{levels} levels"
+            );
+        }
+    }
+
+    #[test]
     fn finds_the_end_of_plain_string_bytes_in_every_lane() {
         for len in 0..40 {
             for at in 0..len {

@@ -22,8 +22,8 @@ pub const PRINCIPAL_NAME: &str = "@principalName";
 /// The derived field for `userIdentity.type`, usable as a dimension value.
 pub const PRINCIPAL_TYPE: &str = "@principalType";
 
-/// The derived field for who really acted: the person behind an IAM Identity Center, SAML or OIDC
-/// session, not the role they assumed ([`RuleSet::actor`]).
+/// The derived field for who really acted: the person behind an IAM Identity Center or SAML session,
+/// not the role they assumed ([`RuleSet::actor`]).
 pub const ACTOR: &str = "@actor";
 
 /// The derived field for the account: `recipientAccountId`, else `userIdentity.accountId`.
@@ -124,12 +124,10 @@ struct PrincipalFields {
     on_behalf_of: FieldId,
 }
 
-/// For `@actor`: the session's ARN (its last segment is the session name) and the OIDC provider of a
-/// web-identity session.
+/// For `@actor`: the session's ARN (its last segment is the session name).
 #[derive(Debug, Clone, Copy)]
 struct ActorFields {
     arn: FieldId,
-    web_identity_provider: FieldId,
 }
 
 /// Compiled rules plus the table of every field they read.
@@ -254,9 +252,10 @@ impl RuleSet {
     /// - an IAM user's name; `root`; the calling service for `AWSService`; `onBehalfOf.userId` for an
     ///   `IdentityCenterUser`;
     /// - for a role session that is a person's (the role is an IAM Identity Center permission set,
-    ///   `AWSReservedSSO_*`, or one of `personRoles`, or the session came through an OIDC provider), the
-    ///   session name: the last segment of `userIdentity.arn`, usually the person's e-mail or user name;
-    /// - for any other role session, the role's name, as `@principalName`;
+    ///   `AWSReservedSSO_*`, or one of `personRoles`), the session name: the last segment of
+    ///   `userIdentity.arn`, usually the person's e-mail or user name;
+    /// - for any other role session, web-identity (OIDC) sessions included, whose names their caller
+    ///   picks, the role's name, as `@principalName`;
     /// - a federated user's name, from the last segment of its ARN;
     /// - for any other type, `userName`.
     ///
@@ -274,8 +273,9 @@ impl RuleSet {
         match text(p.kind)? {
             "AssumedRole" | "Role" => {
                 let role = text(p.issuer_user_name);
-                let person = role.is_some_and(|r| self.is_person_role(r))
-                    || text(a.web_identity_provider).is_some();
+                // Not a web-identity (OIDC) session's name: whoever calls AssumeRoleWithWebIdentity
+                // picks it, so anyone who can run a CI job could name the session after someone else.
+                let person = role.is_some_and(|r| self.is_person_role(r));
                 match (person, session_name()) {
                     (true, Some(name)) => Some(Cow::Borrowed(name)),
                     _ => role.map(Cow::Borrowed),
@@ -294,12 +294,6 @@ impl RuleSet {
             let fields = &mut self.fields;
             self.actor = Some(ActorFields {
                 arn: fields.intern(&Selector::keys(&["userIdentity", "arn"])),
-                web_identity_provider: fields.intern(&Selector::keys(&[
-                    "userIdentity",
-                    "sessionContext",
-                    "webIdFederationData",
-                    "federatedProvider",
-                ])),
             });
         }
     }

@@ -194,8 +194,8 @@ fn the_actor_is_the_person_behind_a_session_and_the_role_otherwise() {
         // A configured person role, by either pattern.
         (r#"{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/okta-admins/bob","sessionContext":{"sessionIssuer":{"userName":"okta-admins"}}}"#.to_owned(), Some("bob")),
         (r#"{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/Ops-People/carol","sessionContext":{"sessionIssuer":{"userName":"Ops-People"}}}"#.to_owned(), Some("carol")),
-        // A web-identity (OIDC) session.
-        (r#"{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/GitHubDeploy/dave","sessionContext":{"sessionIssuer":{"userName":"GitHubDeploy"},"webIdFederationData":{"federatedProvider":"arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"}}}"#.to_owned(), Some("dave")),
+        // A web-identity (OIDC) session: its caller named it, so it names no one.
+        (r#"{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/GitHubDeploy/dave","sessionContext":{"sessionIssuer":{"userName":"GitHubDeploy"},"webIdFederationData":{"federatedProvider":"arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"}}}"#.to_owned(), Some("GitHubDeploy")),
         // A machine's role: the role, as @principalName.
         (r#"{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/DeployRole/i-0abc","sessionContext":{"sessionIssuer":{"userName":"DeployRole"}}}"#.to_owned(), Some("DeployRole")),
         (r#"{"type":"Role","sessionContext":{"sessionIssuer":{"userName":"Scheduler"}}}"#.to_owned(), Some("Scheduler")),
@@ -247,12 +247,6 @@ fn the_actor_fields_are_read_only_where_actor_or_evidence_needs_them() {
         .unwrap()
     };
     let arn = Selector::keys(&["userIdentity", "arn"]);
-    let provider = Selector::keys(&[
-        "userIdentity",
-        "sessionContext",
-        "webIdFederationData",
-        "federatedProvider",
-    ]);
     let event = r#"{"userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/AWSReservedSSO_Admin_0123abcd/alice@example.com","sessionContext":{"sessionIssuer":{"userName":"AWSReservedSSO_Admin_0123abcd"}}}}"#;
     let actor = |set: &RuleSet| {
         set.actor(&set.fields().extract(event).unwrap())
@@ -260,14 +254,14 @@ fn the_actor_fields_are_read_only_where_actor_or_evidence_needs_them() {
     };
 
     let mut principal = rule("@principalName");
-    assert!(!principal.fields().holds(&arn) && !principal.fields().holds(&provider));
+    assert!(!principal.fields().holds(&arn));
     assert_eq!(actor(&principal), None);
     principal.intern_evidence_fields();
-    assert!(principal.fields().holds(&arn) && principal.fields().holds(&provider));
+    assert!(principal.fields().holds(&arn));
     assert_eq!(actor(&principal).as_deref(), Some("alice@example.com"));
 
     let with_actor = rule("@actor");
-    assert!(with_actor.fields().holds(&arn) && with_actor.fields().holds(&provider));
+    assert!(with_actor.fields().holds(&arn));
     assert_eq!(actor(&with_actor).as_deref(), Some("alice@example.com"));
 }
 
