@@ -990,16 +990,18 @@ mod tests {
         m["AlarmTags"] = json!({"team": "payments", "trailwatch-notify": "slack-bot email",
                                 "trailwatch-slack-channel": "C0456PAYMENTS"});
         m["AlarmTagsStatus"] = json!("SUCCESS");
+        let sent_everywhere = |response: &Value| {
+            let deliveries = &response["alarms"][0]["deliveries"];
+            for label in ["slack", "teams", "email", "slack-bot"] {
+                assert_eq!(
+                    deliveries[label], "sent (1 attempt)",
+                    "{label}: {deliveries}"
+                );
+            }
+        };
         // The sample is an alarm on a security rule (root use): its tags do not narrow where it goes.
         tagged["Records"][0]["Sns"]["Message"] = json!(m.to_string());
-        let response = n.handle(&tagged, in_30s()).await.response.unwrap();
-        let deliveries = &response["alarms"][0]["deliveries"];
-        for label in ["slack", "teams", "email", "slack-bot"] {
-            assert_eq!(
-                deliveries[label], "sent (1 attempt)",
-                "{label}: {deliveries}"
-            );
-        }
+        sent_everywhere(&n.handle(&tagged, in_30s()).await.response.unwrap());
         assert_eq!(
             n.deliverer.webhooks.calls_to(SLACK_API)[0]["channel"],
             "C0456PAYMENTS",
@@ -1041,14 +1043,7 @@ mod tests {
         m2["StateChangeTime"] = json!("2026-11-25T10:00:00.000+0000");
         let mut typo = tagged.clone();
         typo["Records"][0]["Sns"]["Message"] = json!(m2.to_string());
-        let response = n.handle(&typo, in_30s()).await.response.unwrap();
-        let deliveries = &response["alarms"][0]["deliveries"];
-        for label in ["slack", "teams", "email", "slack-bot"] {
-            assert_eq!(
-                deliveries[label], "sent (1 attempt)",
-                "{label}: {deliveries}"
-            );
-        }
+        sent_everywhere(&n.handle(&typo, in_30s()).await.response.unwrap());
         assert_eq!(
             n.deliverer.webhooks.calls_to(SLACK_API)[2]["channel"],
             "C0123ABCDEF"

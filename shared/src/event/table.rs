@@ -222,14 +222,7 @@ impl FieldTable {
             Some(walked) => walked,
             None => {
                 fields.fill(FieldValue::Missing);
-                let mut de = serde_json::Deserializer::from_str(text);
-                let is_object = NodeSeed {
-                    table: self,
-                    node: 0,
-                    fields: &mut fields,
-                }
-                .deserialize(&mut de)?;
-                (is_object, de.into_iter::<IgnoredAny>().byte_offset())
+                self.walk_with_serde(text, &mut fields)?
             }
         };
         let mut sets = [0; SET_FIELDS];
@@ -244,6 +237,23 @@ impl FieldTable {
         })
     }
 
+    /// The value at the start of `text` through serde_json, the fields written into `fields`: whether
+    /// it is an object, and its length.
+    fn walk_with_serde<'a>(
+        &self,
+        text: &'a str,
+        fields: &mut Vec<FieldValue<'a>>,
+    ) -> Result<(bool, usize), serde_json::Error> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let is_object = NodeSeed {
+            table: self,
+            node: 0,
+            fields,
+        }
+        .deserialize(&mut de)?;
+        Ok((is_object, de.into_iter::<IgnoredAny>().byte_offset()))
+    }
+
     /// For tests and fuzzing: whether the fast walk (`event/fast.rs`) answers for the value at the start
     /// of `text`, and, when it does, that serde_json gives the same fields, kind and length. `Err`
     /// describes a disagreement.
@@ -254,15 +264,7 @@ impl FieldTable {
             return Ok(false);
         };
         let mut fields = vec![FieldValue::Missing; self.selectors.len()];
-        let mut de = serde_json::Deserializer::from_str(text);
-        let parsed = NodeSeed {
-            table: self,
-            node: 0,
-            fields: &mut fields,
-        }
-        .deserialize(&mut de)
-        .map(|object| (object, de.into_iter::<IgnoredAny>().byte_offset()));
-        match parsed {
+        match self.walk_with_serde(text, &mut fields) {
             Ok(serde) if serde == (is_object, len) && fields == walked => Ok(true),
             other => Err(format!(
                 "fast walk: object {is_object}, length {len}, {walked:?}; serde_json: {other:?}, {fields:?}"
