@@ -67,6 +67,19 @@ step "cargo test, with the tests against moto and the Lambda runtime API (emulat
 cargo test --locked --workspace \
   --features trailwatch-cli/emulator-tests,trail-metrics/emulator-tests,alarm-notifier/emulator-tests
 
+step "the JSON walk on arm64 (the functions run on Graviton): its NEON scan, under qemu-user"
+# The walk scans strings with SSE2 on x86-64 and NEON on arm64; this runs the walk's own tests and its
+# agreement with serde_json on every published log through the arm64 code.
+if ! command -v qemu-aarch64 >/dev/null || ! command -v aarch64-linux-gnu-gcc >/dev/null; then
+  ARM_PACKAGES=(qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
+  apt-get install -y -q "${ARM_PACKAGES[@]}" >/dev/null \
+    || { apt-get update -q >/dev/null && apt-get install -y -q "${ARM_PACKAGES[@]}" >/dev/null; }
+fi
+CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
+CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64 -L /usr/aarch64-linux-gnu" \
+  cargo test --locked --target aarch64-unknown-linux-gnu -p trailwatch-shared --no-default-features \
+    --lib --test real_data -- event:: fast_walk
+
 step "fuzz: every target for 30 s (scripts/fuzz.sh; the full run is 5 minutes each)"
 ./scripts/fuzz.sh 30
 

@@ -1,6 +1,6 @@
 //! Extraction's common case without serde: one validating walk over a record's JSON that follows the
-//! trie and skips every other value eight bytes of string at a time, without the per-token calls of a
-//! general deserializer. Most of a record is values no rule reads (`requestParameters`,
+//! trie and skips every other value, scanning strings sixteen bytes at a time in a SIMD register,
+//! without the per-token calls of a general deserializer. Most of a record is values no rule reads (`requestParameters`,
 //! `responseElements`, `resources`…), and skipping them was half of the engine's time after inflate.
 //!
 //! The walk answers only when it is sure to agree with serde_json. Everything else, it hands back
@@ -19,6 +19,7 @@
 //! from their own text, so each value is the one serde_json would give.
 
 use serde::de::DeserializeSeed;
+use wide::u8x16;
 
 use super::extract::NodeSeed;
 use super::table::FieldTable;
@@ -392,24 +393,16 @@ impl<'a> Walk<'_, '_, 'a> {
 }
 
 /// The index of the first byte from `i` on that ends a run of plain string bytes: `"`, `\` or a
-/// control character (below 0x20); `bytes.len()` if there is none. Eight bytes at a time: a byte is
-/// flagged when it equals `"` or `\`, or is below 0x20 (Mycroft's zero-byte test on each).
+/// control character (below 0x20); `bytes.len()` if there is none. Sixteen bytes at a time in one
+/// SIMD register (SSE2 on x86-64, NEON on arm64), then byte by byte for the last few.
 #[inline]
 pub(super) fn string_stop(bytes: &[u8], mut i: usize) -> usize {
-    const ONES: u64 = u64::MAX / 255;
-    const HIGH: u64 = ONES << 7;
-    while let Some(chunk) = bytes.get(i..).and_then(|rest| rest.first_chunk::<8>()) {
-        let word = u64::from_le_bytes(*chunk);
-        let quote = word ^ (ONES * u64::from(b'"'));
-        let backslash = word ^ (ONES * u64::from(b'\\'));
-        let flagged = (quote.wrapping_sub(ONES) & !quote)
-            | (backslash.wrapping_sub(ONES) & !backslash)
-            | (word.wrapping_sub(ONES * 0x20) & !word);
-        let flagged = flagged & HIGH;
-        if flagged != 0 {
-            return i + (flagged.trailing_zeros() / 8) as usize;
+    while let Some(chunk) = bytes.get(i..).and_then(|rest| rest.first_chunk::<16>()) {
+        let stops = stops(chunk);
+        if stops != 0 {
+            return i + stops.trailing_zeros() as usize;
         }
-        i += 8;
+        i += 16;
     }
     while let Some(&b) = bytes.get(i) {
         if b == b'"' || b == b'\\' || b < 0x20 {
@@ -418,4 +411,15 @@ pub(super) fn string_stop(bytes: &[u8], mut i: usize) -> usize {
         i += 1;
     }
     i
+}
+
+/// One bit per byte of `chunk` (bit 0 for its first byte): set where the byte ends plain string text.
+#[inline]
+fn stops(chunk: &[u8; 16]) -> u32 {
+    let v = u8x16::new(*chunk);
+    let quote = v.simd_eq(u8x16::splat(b'"'));
+    let backslash = v.simd_eq(u8x16::splat(b'\\'));
+    // `min(b, 0x1f) == b` is `b <= 0x1f`, unsigned: SSE2 has no unsigned byte comparison.
+    let control = v.min(u8x16::splat(0x1f)).simd_eq(v);
+    (quote | backslash | control).to_bitmask()
 }
