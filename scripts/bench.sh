@@ -2,7 +2,8 @@
 # Benchmark: trailwatch against `gzip -dc` and the straightforward Python version, on one large
 # synthetic CloudTrail log file; what hashing the content as the function does (for CloudTrail's
 # digests: `trailwatch metrics --sha256`) adds to trailwatch's own pass; that trailwatch's counts
-# equal the Python version's; and both functions' cold start (scripts/cold_start.py).
+# equal the Python version's; many files with --jobs, and through `backfill` from the moto emulator
+# (scripts/bench_backfill.py); and both functions' cold start (scripts/cold_start.py).
 #
 #   scripts/bench.sh [RECORDS]        (default 220000 records, about 260 MB of JSON)
 #
@@ -178,6 +179,15 @@ awk -v one="$(cat "$tmp/jobs-1")" -v many="$(cat "$tmp/jobs-$cores")" -v cores="
     printf "  --jobs 1: %.2f s wall, %.2f s CPU; --jobs %d: %.2f s wall, %.2f s CPU; %.2fx faster; output %s\n",
         a[1], a[2] + a[3], cores, b[1], b[2] + b[3], (b[1] > 0 ? a[1] / b[1] : 0), same
 }'
+
+echo
+# The same files through `trailwatch backfill`, from the moto emulator: files at once, and cores.
+venv=${TRAILWATCH_VENV:-$repo/target/py}
+if [[ -x $venv/bin/moto_server ]]; then
+    TRAILWATCH_VENV=$venv "$venv/bin/python" scripts/bench_backfill.py --files "$many" --rounds "$rounds"
+else
+    echo "backfill: skipped ($venv/bin/moto_server is missing; scripts/test.sh installs it)"
+fi
 
 echo
 echo "cold start (process start to the first request for work, $rounds x 10 runs; target <= 20 ms):"
