@@ -1,7 +1,8 @@
 //! Extraction's common case without serde: one validating walk over a record's JSON that follows the
 //! trie and skips every other value, scanning strings sixteen bytes at a time in a SIMD register,
-//! without the per-token calls of a general deserializer. Most of a record is values no rule reads (`requestParameters`,
-//! `responseElements`, `resources`…), and skipping them was half of the engine's time after inflate.
+//! without the per-token calls of a general deserializer. Most of a record is values no rule reads
+//! (`requestParameters`, `responseElements`, `resources`…), and skipping them was half of the
+//! engine's time after inflate.
 //!
 //! The walk answers only when it is sure to agree with serde_json. Everything else, it hands back
 //! (`None`) and the caller parses the record with serde_json as before, which gives the same fields or
