@@ -162,6 +162,8 @@ mod fast_walk {
         r#"{"skipped":"lone \ud800 surrogate and \uDFFF and \u0000","eventName":"x"}"#,
         r#"{"skipped":[0,1.5,-2,3e10,4E-2,5e+3,-0.0,1e400,123456789012345678901234567890],"n":1e308}"#,
         r#"{"skipped":{"a":{"b":{"c":[[[[{"d":[true,false,null]}]]]]}}},"eventName":"deep"}"#,
+        r#"{"skipped":{"a":1,"b":[2,{"c":3,"d":"4"}],"e":{"f":{},"g":[]}},"eventName":"members"}"#,
+        r#"{"skipped":{ "a" : 1 , "b" : [ 2 , 3 ] , "c" : { } },"n":2}"#,
         r#"{ "eventName" : "spaced" , "n" : 7 ,
             "skipped" : [ 1 , { "a" : "b" } ] }"#,
         r#"{"eventName":"first","eventName":"last","n":1,"n":{"o":1}}"#,
