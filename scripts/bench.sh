@@ -184,7 +184,9 @@ echo
 # The same files through `trailwatch backfill`, from the moto emulator: files at once, and cores.
 venv=${TRAILWATCH_VENV:-$repo/target/py}
 if [[ -x $venv/bin/moto_server ]]; then
-    TRAILWATCH_VENV=$venv "$venv/bin/python" scripts/bench_backfill.py --files "$many" --rounds "$rounds"
+    # A failure here is reported, and the rest of the report still runs.
+    TRAILWATCH_VENV=$venv "$venv/bin/python" scripts/bench_backfill.py --files "$many" --rounds "$rounds" \
+        || echo "backfill: the measurement failed (above)"
 else
     echo "backfill: skipped ($venv/bin/moto_server is missing; scripts/test.sh installs it)"
 fi
