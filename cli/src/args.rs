@@ -191,7 +191,8 @@ pub struct MetricsArgs {
     /// lists it, in `sha256sum`'s format.
     #[arg(long)]
     pub sha256: bool,
-    /// Files read at once, each on its own thread [default: the number of cores]. The output is the
+    /// Files read at once, each on its own thread [default: the number of cores]. With fewer files
+    /// than that, each file is also read and inflated ahead on a second thread. The output is the
     /// same whatever the number.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub jobs: Option<u16>,

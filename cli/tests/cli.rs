@@ -214,7 +214,7 @@ fn a_missing_path_is_named() {
 
 #[test]
 fn counts_agree_with_the_independent_python_reference_on_generated_logs() {
-    agrees_with_the_reference(3_000, 5, 3_000_000);
+    agrees_with_the_reference(3_000, 5, 3_000_000, "1");
 }
 
 /// A log past 200 MB of JSON whose records carry, in many fields, every value kind real logs hold:
@@ -223,12 +223,12 @@ fn counts_agree_with_the_independent_python_reference_on_generated_logs() {
 /// cannot show that.
 #[test]
 fn a_200_mb_log_with_every_value_kind_is_counted_exactly() {
-    agrees_with_the_reference(160_000, 13, 200_000_000);
+    agrees_with_the_reference(160_000, 13, 200_000_000, "2");
 }
 
 /// Generates a log of `records` records, checks it holds at least `min_json_bytes` of JSON, and
-/// compares trailwatch's sums with the Python reference counter's.
-fn agrees_with_the_reference(records: u32, seed: u32, min_json_bytes: u64) {
+/// compares trailwatch's sums, with `--jobs` at `jobs`, with the Python reference counter's.
+fn agrees_with_the_reference(records: u32, seed: u32, min_json_bytes: u64, jobs: &str) {
     let dir = std::env::temp_dir().join(format!("trailwatch-ref-{}-{seed}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let log = dir.join("generated.json.gz");
@@ -267,7 +267,15 @@ fn agrees_with_the_reference(records: u32, seed: u32, min_json_bytes: u64) {
         .map(|(k, v)| (k, v.parse().unwrap()))
         .collect();
 
-    let out = trailwatch(&["metrics", "--format", "json", log.to_str().unwrap()]);
+    // One file and more than one job: read ahead on a second thread.
+    let out = trailwatch(&[
+        "metrics",
+        "--format",
+        "json",
+        "--jobs",
+        jobs,
+        log.to_str().unwrap(),
+    ]);
     std::fs::remove_dir_all(dir).unwrap();
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stderr}");
@@ -355,7 +363,8 @@ fn metrics_over_many_files_say_the_same_on_one_thread_or_several() {
         failed(&one_summary)[0].contains("03-broken") && failed(&one_summary)[1].contains("09-"),
         "{one_summary}"
     );
-    for jobs in ["2", "5"] {
+    // 20 is more than the files: each is then also read ahead on a second thread.
+    for jobs in ["2", "5", "20"] {
         let (many, many_summary) = run(jobs);
         assert_eq!(many, one, "--jobs {jobs}");
         assert_eq!(many_summary, one_summary, "--jobs {jobs}");

@@ -36,6 +36,20 @@ fn engine() -> &'static Engine {
     })
 }
 
+/// [`engine`], reading ahead on a second thread.
+fn engine_reading_ahead() -> &'static Engine {
+    static ENGINE: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
+    ENGINE.get_or_init(|| {
+        Engine::new(
+            RuleSet::builtin(DEFAULT_NAMESPACE).expect("builtin rules"),
+            LIMITS,
+        )
+        .with_evidence(true)
+        .with_content_hash(true)
+        .with_read_ahead(true)
+    })
+}
+
 /// A reader that hands out at most `step` bytes per read: framing must not depend on read sizes.
 pub struct Trickle<'a> {
     pub data: &'a [u8],
@@ -89,7 +103,8 @@ fn outcome(result: Result<FileReport, FileError>) -> Result<String, String> {
 }
 
 /// The CloudTrail reader and the engine on any bytes: read whole, read a few bytes at a time through a
-/// small window, and (for plain input) gzipped through another small window — the three must agree.
+/// small window (on one thread, and read ahead on a second), and (for plain input) gzipped through
+/// another small window — all must agree.
 pub fn cloudtrail_reader(data: &[u8]) {
     // The fast walk over a record agrees with serde_json wherever it answers (event/fast.rs).
     if let Ok(text) = std::str::from_utf8(data) {
@@ -109,6 +124,14 @@ pub fn cloudtrail_reader(data: &[u8]) {
         trickled,
         "read {step} bytes at a time through a {}-byte window",
         window(0).window_bytes
+    );
+    let ahead =
+        outcome(engine_reading_ahead().process_with("fuzz", Trickle { data, step }, window(11)));
+    assert_eq!(
+        whole,
+        ahead,
+        "read ahead, {step} bytes at a time through a {}-byte window",
+        window(11).window_bytes
     );
     if !data.starts_with(&[0x1f, 0x8b]) {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());

@@ -143,6 +143,7 @@ pub struct Engine {
     limits: ReadLimits,
     collect_evidence: bool,
     content_hash: bool,
+    read_ahead: bool,
 }
 
 impl Engine {
@@ -152,7 +153,16 @@ impl Engine {
             limits,
             collect_evidence: false,
             content_hash: false,
+            read_ahead: false,
         }
+    }
+
+    /// Read, inflate and hash each file on a second thread while this one parses it
+    /// ([`cloudtrail::read_records_ahead`]): a file takes about half the time where a core is free,
+    /// for a few percent more CPU. Worth it only when there are more cores than files being read.
+    pub fn with_read_ahead(mut self, on: bool) -> Engine {
+        self.read_ahead = on;
+        self
     }
 
     /// Also hash each file's decompressed bytes ([`FileReport::content_hash`]), for the progress
@@ -178,7 +188,7 @@ impl Engine {
 
     /// Reads one file (gzip or plain) and aggregates what the rules make of it. `file` names it in
     /// errors.
-    pub fn process(&self, file: &str, source: impl Read) -> Result<FileReport, FileError> {
+    pub fn process(&self, file: &str, source: impl Read + Send) -> Result<FileReport, FileError> {
         self.process_with(file, source, self.limits)
     }
 
@@ -187,7 +197,7 @@ impl Engine {
     pub fn process_with(
         &self,
         file: &str,
-        source: impl Read,
+        source: impl Read + Send,
         limits: ReadLimits,
     ) -> Result<FileReport, FileError> {
         let fail = |compression, error| FileError {
@@ -211,8 +221,12 @@ impl Engine {
         }
         let mut state = FileState::new(&self.rules, self.collect_evidence);
         let mut on_record = |window: RecordWindow<'_>| state.record(window);
-        let end = cloudtrail::read_records(decoded, limits, &mut on_record)
-            .map_err(|e| fail(compression, e))?;
+        let read = if self.read_ahead {
+            cloudtrail::read_records_ahead(decoded, limits, &mut on_record)
+        } else {
+            cloudtrail::read_records(decoded, limits, &mut on_record)
+        };
+        let end = read.map_err(|e| fail(compression, e))?;
         let kind = match end.container {
             Container::Empty => FileKind::Empty,
             Container::Records => state.file_kind(),

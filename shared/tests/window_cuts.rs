@@ -4,7 +4,8 @@
 //! places (fields no rule reads, fields rules read, arrays, the log object's trailing keys, top-level
 //! values). Each file is read with every window size from 1 byte to the file's length, so the first
 //! cut falls on every byte of it, plain and gzipped, from a whole buffer and from a source that hands
-//! out a few bytes per read. Every read must give exactly what one whole read gives; for broken
+//! out a few bytes per read (and, for a sample of the window sizes, read ahead on a second thread).
+//! Every read must give exactly what one whole read gives; for broken
 //! tokens, the same error at the same offset.
 
 use std::io::Write;
@@ -95,6 +96,19 @@ fn engine() -> &'static Engine {
     })
 }
 
+/// [`engine`], reading ahead on a second thread.
+fn engine_reading_ahead() -> &'static Engine {
+    static ENGINE: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
+    ENGINE.get_or_init(|| {
+        Engine::new(
+            RuleSet::builtin(DEFAULT_NAMESPACE).expect("the built-in rules load"),
+            ReadLimits::default(),
+        )
+        .with_evidence(true)
+        .with_read_ahead(true)
+    })
+}
+
 fn outcome(result: Result<FileReport, FileError>) -> Result<String, String> {
     match result {
         Ok(report) => Ok(format!(
@@ -126,7 +140,7 @@ fn read_every_way(text: &str) -> Result<String, String> {
             ..ReadLimits::default()
         };
         let step = 1 + window_bytes % 7;
-        let ways: [(&str, Result<FileReport, FileError>); 4] = [
+        let mut ways: Vec<(&str, Result<FileReport, FileError>)> = vec![
             ("plain, whole", engine().process_with("file", plain, limits)),
             (
                 "plain, read by read",
@@ -148,6 +162,19 @@ fn read_every_way(text: &str) -> Result<String, String> {
                 ),
             ),
         ];
+        // Reading ahead hands the window the same reads from another thread, so the window's edges
+        // fall where they do above: a sample of the sizes (each a thread, and a hand-over per read)
+        // checks the hand-over without a few million of them.
+        if window_bytes == 3 || window_bytes % 31 == 0 {
+            ways.push((
+                "plain, read ahead, read by read",
+                engine_reading_ahead().process_with("file", Trickle { data: plain, step }, limits),
+            ));
+            ways.push((
+                "gzip, read ahead, whole",
+                engine_reading_ahead().process_with("file", &zipped[..], limits),
+            ));
+        }
         for (way, result) in ways {
             let got = outcome(result);
             // Errors name gzip offsets as decompressed ones; the rest must be identical.

@@ -30,6 +30,9 @@ pub fn run(args: MetricsArgs) -> Result<ExitCode, Fatal> {
     .with_content_hash(args.sha256);
     let list = collect_files(&args.paths)?;
     let files = list.files;
+    let jobs = args.jobs.map_or_else(default_jobs, usize::from);
+    // Cores that no file would keep busy read ahead for the files that are.
+    let engine = engine.with_read_ahead(jobs > files.len());
     let total_bytes: u64 = files
         .iter()
         .filter_map(|f| f.metadata().ok())
@@ -45,7 +48,6 @@ pub fn run(args: MetricsArgs) -> Result<ExitCode, Fatal> {
     } else {
         ProgressBar::hidden()
     };
-    let jobs = args.jobs.map_or_else(default_jobs, usize::from);
     let (aggregation, mut summary) = process_files(&engine, &files, jobs, &|n| bar.inc(n));
     summary.files_ignored = list.ignored;
     bar.finish_and_clear();

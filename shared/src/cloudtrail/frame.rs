@@ -1,14 +1,13 @@
 //! Framing: where each record starts and ends, found by scanning structure only (strings, brackets);
 //! the caller's JSON parser validates each record.
 
-use std::io::Read;
-
 use super::error::ReadError;
+use super::text::Text;
 use super::window::Window;
 use super::{Container, Parsed, RecordWindow};
 
-pub(super) fn frame<R: Read>(
-    w: &mut Window<R>,
+pub(super) fn frame<S: Text>(
+    w: &mut Window<S>,
     on_record: &mut dyn FnMut(RecordWindow<'_>) -> Result<Parsed, ReadError>,
 ) -> Result<Container, ReadError> {
     let mut container = Container::Empty;
@@ -41,8 +40,8 @@ pub(super) fn frame<R: Read>(
     }
 }
 
-fn emit<R: Read>(
-    w: &mut Window<R>,
+fn emit<S: Text>(
+    w: &mut Window<S>,
     in_array: bool,
     on_record: &mut dyn FnMut(RecordWindow<'_>) -> Result<Parsed, ReadError>,
 ) -> Result<(), ReadError> {
@@ -109,8 +108,8 @@ fn json_error(offset: u64, e: &serde_json::Error) -> ReadError {
 }
 
 /// Streams the elements of an array whose `[` was consumed.
-fn stream_array<R: Read>(
-    w: &mut Window<R>,
+fn stream_array<S: Text>(
+    w: &mut Window<S>,
     on_record: &mut dyn FnMut(RecordWindow<'_>) -> Result<Parsed, ReadError>,
 ) -> Result<(), ReadError> {
     if w.expect_more()? == b']' {
@@ -136,8 +135,8 @@ fn stream_array<R: Read>(
 }
 
 /// Streams `{"Records":[…], …}`: the records one by one, then skips any other keys.
-fn stream_records_object<R: Read>(
-    w: &mut Window<R>,
+fn stream_records_object<S: Text>(
+    w: &mut Window<S>,
     on_record: &mut dyn FnMut(RecordWindow<'_>) -> Result<Parsed, ReadError>,
 ) -> Result<(), ReadError> {
     w.consume(b'{', "`{`")?;

@@ -9,10 +9,33 @@ fn records(data: &[u8]) -> Result<Framed, ReadError> {
     records_with(data, ReadLimits::default())
 }
 
+/// The records of `data`, read on one thread and read ahead on a second: both must give the same.
 fn records_with(data: &[u8], limits: ReadLimits) -> Result<Framed, ReadError> {
+    let inline = records_by(read_records, data, limits);
+    let ahead = records_by(read_records_ahead, data, limits);
+    assert_eq!(
+        format!("{ahead:?}"),
+        format!("{inline:?}"),
+        "read ahead against inline, {}-byte window",
+        limits.window_bytes
+    );
+    inline
+}
+
+type ReadFn<'d> = fn(
+    DecodedStream<&'d [u8]>,
+    ReadLimits,
+    &mut dyn FnMut(RecordWindow<'_>) -> Result<Parsed, ReadError>,
+) -> Result<ReadEnd, ReadError>;
+
+fn records_by<'d>(
+    read: ReadFn<'d>,
+    data: &'d [u8],
+    limits: ReadLimits,
+) -> Result<Framed, ReadError> {
     let mut out = Vec::new();
     let (_, decoded) = open(data)?;
-    let container = read_records(decoded, limits, &mut collect(&mut out))?.container;
+    let container = read(decoded, limits, &mut collect(&mut out))?.container;
     Ok((container, out))
 }
 
@@ -57,6 +80,7 @@ fn streams_records_of_a_log_file_with_offsets() {
 
 /// Hands out one byte per read, so every boundary case (an escape, a quote, a bracket at the end of
 /// the data read so far) happens somewhere.
+#[derive(Clone, Copy)]
 struct OneByteAtATime<'a>(&'a [u8]);
 
 impl Read for OneByteAtATime<'_> {
@@ -675,16 +699,27 @@ fn lookup_events_output_later_in_a_file_is_a_record() {
     assert!(!out[1].2);
 }
 
-/// The content hash of `source` read through a `window_bytes` window, hashing on.
-fn hash_of<R: Read>(source: R, window_bytes: usize) -> Option<ContentHash> {
-    let (_, decoded) = open(source).unwrap();
-    read_records(
+/// The content hash of `source` read through a `window_bytes` window, hashing on, on one thread and
+/// read ahead: both must give the same.
+fn hash_of<R: Read + Send + Clone>(source: R, window_bytes: usize) -> Option<ContentHash> {
+    let (_, decoded) = open(source.clone()).unwrap();
+    let inline = read_records(
         decoded.hashed(),
         with_window(window_bytes),
         &mut collect(&mut Vec::new()),
     )
     .unwrap()
-    .content_hash
+    .content_hash;
+    let (_, decoded) = open(source).unwrap();
+    let ahead = read_records_ahead(
+        decoded.hashed(),
+        with_window(window_bytes),
+        &mut collect(&mut Vec::new()),
+    )
+    .unwrap()
+    .content_hash;
+    assert_eq!(ahead, inline, "read ahead, {window_bytes}-byte window");
+    inline
 }
 
 #[test]
@@ -727,4 +762,129 @@ fn the_content_hash_is_the_sha256_of_every_decompressed_byte_however_it_is_read(
     .unwrap();
     assert_eq!(end.content_hash, None);
     assert_eq!(end.container, Container::Records);
+}
+
+/// A source of `records` small records, gzipped, that counts what is read from it.
+struct Counted<'a> {
+    data: &'a [u8],
+    read: &'a std::sync::atomic::AtomicUsize,
+}
+
+impl Read for Counted<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.data.read(buf)?;
+        self.read.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+fn many_records_gzipped(records: usize) -> Vec<u8> {
+    let mut log = String::from("{\"Records\":[");
+    for i in 0..records {
+        if i > 0 {
+            log.push(',');
+        }
+        log.push_str(&format!("{{\"i\":{i},\"s\":\"{:x}\"}}", i * 7919));
+    }
+    log.push_str("]}");
+    gzip(log.as_bytes())
+}
+
+#[test]
+fn reading_ahead_stops_soon_after_the_caller_stops() {
+    let zipped = many_records_gzipped(400_000);
+    let read = std::sync::atomic::AtomicUsize::new(0);
+    let (_, decoded) = open(Counted {
+        data: &zipped,
+        read: &read,
+    })
+    .unwrap();
+    let mut seen = 0;
+    let err = read_records_ahead(decoded, with_window(4096), &mut |_| {
+        seen += 1;
+        Err(ReadError::Syntax {
+            offset: 7,
+            message: "the caller's own error".to_owned(),
+        })
+    })
+    .unwrap_err();
+    assert_eq!(seen, 1);
+    assert!(err.to_string().contains("the caller's own error"), "{err}");
+    // The reading thread is at most a few steps ahead: it stopped long before the end.
+    let read = read.into_inner();
+    assert!(
+        read < zipped.len() / 10,
+        "{read} of {} bytes read",
+        zipped.len()
+    );
+}
+
+#[test]
+fn a_caller_panicking_while_reading_ahead_panics_and_the_reader_stops() {
+    let zipped = many_records_gzipped(400_000);
+    let read = std::sync::atomic::AtomicUsize::new(0);
+    let (_, decoded) = open(Counted {
+        data: &zipped,
+        read: &read,
+    })
+    .unwrap();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_records_ahead(decoded, with_window(4096), &mut |_| {
+            panic!("the caller broke")
+        })
+    }));
+    let panic = outcome.expect_err("the caller's panic comes back");
+    assert_eq!(panic.downcast_ref::<&str>(), Some(&"the caller broke"));
+    let read = read.into_inner();
+    assert!(
+        read < zipped.len() / 10,
+        "{read} of {} bytes read",
+        zipped.len()
+    );
+}
+
+#[test]
+fn a_panic_on_the_reading_thread_reaches_the_caller() {
+    struct Breaks(usize);
+    impl Read for Breaks {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0 == 0 {
+                panic!("the source broke");
+            }
+            self.0 -= 1;
+            buf[0] = b' ';
+            Ok(1)
+        }
+    }
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let (_, decoded) = open(Breaks(10)).unwrap();
+        read_records_ahead(decoded, with_window(4), &mut collect(&mut Vec::new()))
+    }));
+    let panic = outcome.expect_err("the reading thread's panic comes back");
+    assert_eq!(panic.downcast_ref::<&str>(), Some(&"the source broke"));
+}
+
+#[test]
+fn a_source_failing_while_read_ahead_fails_the_read_as_it_does_inline() {
+    let zipped = many_records_gzipped(20_000);
+    let half = zipped.len() / 2;
+    for read in [read_records::<Scripted>, read_records_ahead::<Scripted>] {
+        let source = Scripted::new(vec![
+            Ok(&zipped[..half]),
+            Err(io::ErrorKind::ConnectionReset),
+        ]);
+        let (_, decoded) = open(source).unwrap();
+        let mut records = 0;
+        let err = read(decoded, with_window(4096), &mut |w| {
+            records += 1;
+            collect(&mut Vec::new())(w)
+        })
+        .unwrap_err();
+        assert!(
+            matches!(&err, ReadError::Io(e) if e.kind() == io::ErrorKind::ConnectionReset),
+            "{err}"
+        );
+        // What arrived before the failure was read.
+        assert!(records > 1000, "{records} records before the failure");
+    }
 }

@@ -1,110 +1,47 @@
 //! The window over the decompressed stream: filled, grown and validated as UTF-8 a step at a time.
 
-use flate2::bufread::MultiGzDecoder;
 use serde::de::{Deserialize, IgnoredAny};
-use sha2::{Digest, Sha256};
-use std::io::{self, BufReader, Read};
 
-use super::content_hash::ContentHash;
 use super::error::ReadError;
 use super::frame::value_len;
 use super::limits::ReadLimits;
+use super::text::{Step, Text};
 use super::RecordWindow;
 
-/// Compressed bytes read at a time from the source.
-pub(super) const SOURCE_CHUNK: usize = 256 << 10;
-
-pub(super) struct CountingReader<R> {
-    pub(super) inner: R,
-    pub(super) count: u64,
-}
-
-impl<R: Read> Read for CountingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.count += n as u64;
-        Ok(n)
-    }
-}
-
-/// The input with its first bytes (read to sniff the format) put back, counted for error offsets.
-type Source<R> = BufReader<CountingReader<io::Chain<io::Cursor<Vec<u8>>, R>>>;
-
-pub(super) enum Stream<R: Read> {
-    Plain(Source<R>),
-    Gzip(Box<MultiGzDecoder<Source<R>>>),
-}
-
-impl<R: Read> Stream<R> {
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, ReadError> {
-        match self {
-            Stream::Plain(r) => r.read(buf).map_err(ReadError::Io),
-            Stream::Gzip(d) => d.read(buf).map_err(|e| {
-                let compressed_offset = d.get_ref().get_ref().count;
-                match e.kind() {
-                    io::ErrorKind::InvalidInput
-                    | io::ErrorKind::InvalidData
-                    | io::ErrorKind::UnexpectedEof => ReadError::Gzip {
-                        compressed_offset,
-                        detail: if e.kind() == io::ErrorKind::UnexpectedEof {
-                            "the compressed stream ends early (truncated file)".to_owned()
-                        } else {
-                            e.to_string()
-                        },
-                    },
-                    _ => ReadError::Io(e),
-                }
-            }),
-        }
-    }
-}
-
-/// A sliding window over the decompressed stream, as text: every read is validated as UTF-8 once, here,
-/// so records are parsed from `&str` without checking each string again. `buf[pos..]` is unread;
-/// `base` is the stream offset of `buf[0]`.
-pub(super) struct Window<R: Read> {
-    stream: Stream<R>,
+/// A sliding window over the decompressed stream, as text: the [`Text`] validated every read as UTF-8
+/// once, so records are parsed from `&str` without checking each string again. `buf[pos..]` is
+/// unread; `base` is the stream offset of `buf[0]`.
+pub(super) struct Window<S: Text> {
+    text: S,
     limits: ReadLimits,
     pub(super) buf: String,
     pub(super) pos: usize,
     base: u64,
     eof: bool,
-    /// Bytes read but not yet in `buf`: the start of a character split by the read (at most 3), then
-    /// room for `window_bytes` more.
-    stage: Vec<u8>,
-    carry: usize,
-    /// Decompressed bytes read so far.
-    total: u64,
     /// Stream offset of the first byte that is not UTF-8; the window ends there.
     pub(super) invalid_at: Option<u64>,
     /// Top-level values begun so far.
     pub(super) values: u64,
-    /// Every decompressed byte read, hashed, when the caller wants the file's [`ContentHash`].
-    hasher: Option<Sha256>,
 }
 
-impl<R: Read> Window<R> {
-    pub(super) fn new(stream: Stream<R>, mut limits: ReadLimits, hash: bool) -> Self {
+impl<S: Text> Window<S> {
+    pub(super) fn new(text: S, mut limits: ReadLimits) -> Self {
         limits.window_bytes = limits.window_bytes.max(1);
         Window {
-            stream,
+            text,
             limits,
             buf: String::with_capacity(limits.window_bytes.saturating_mul(4)),
             pos: 0,
             base: 0,
             eof: false,
-            stage: vec![0; limits.window_bytes + 3],
-            carry: 0,
-            total: 0,
             invalid_at: None,
             values: 0,
-            hasher: hash.then(Sha256::new),
         }
     }
 
-    /// The hash of everything read, when it was asked for. Only meaningful once the stream has ended.
-    pub(super) fn content_hash(self) -> Option<ContentHash> {
-        self.hasher.map(|h| ContentHash(h.finalize().into()))
+    /// The text source, once the window is done with it.
+    pub(super) fn into_text(self) -> S {
+        self.text
     }
 
     fn bytes(&self) -> &[u8] {
@@ -143,47 +80,22 @@ impl<R: Read> Window<R> {
             self.eof = true;
             return Ok(false);
         }
-        let n = self
-            .stream
-            .read(&mut self.stage[self.carry..self.carry + self.limits.window_bytes])?;
-        if n == 0 {
-            self.eof = true;
-            if self.carry > 0 {
-                // The stream ends inside a character.
-                self.invalid_at = Some(self.offset(self.buf.len()));
+        match self.text.next_into(&mut self.buf)? {
+            Step::More => Ok(true),
+            Step::End => {
+                self.eof = true;
+                Ok(false)
             }
-            return Ok(false);
-        }
-        if let Some(hasher) = &mut self.hasher {
-            hasher.update(&self.stage[self.carry..self.carry + n]);
-        }
-        self.total += n as u64;
-        if self.total > self.limits.max_decompressed_bytes {
-            return Err(ReadError::TooLarge {
-                limit: self.limits.max_decompressed_bytes,
-            });
-        }
-        let read = self.carry + n;
-        self.carry = 0;
-        match simdutf8::compat::from_utf8(&self.stage[..read]) {
-            Ok(text) => self.buf.push_str(text),
-            Err(e) => {
-                let valid = e.valid_up_to();
-                let prefix = simdutf8::basic::from_utf8(&self.stage[..valid]).map_err(|_| {
-                    ReadError::Utf8 {
-                        offset: self.offset(self.buf.len()),
-                    }
-                })?;
-                self.buf.push_str(prefix);
-                if e.error_len().is_some() {
-                    self.invalid_at = Some(self.offset(self.buf.len()));
-                } else {
-                    self.stage.copy_within(valid..read, 0);
-                    self.carry = read - valid;
-                }
+            Step::InvalidAt(offset) => {
+                self.invalid_at = Some(offset);
+                Ok(true)
+            }
+            Step::EndsInsideCharAt(offset) => {
+                self.eof = true;
+                self.invalid_at = Some(offset);
+                Ok(false)
             }
         }
-        Ok(true)
     }
 
     /// Skips whitespace and returns the next byte without consuming it; `None` at the end.
