@@ -158,7 +158,7 @@ impl Engine {
     }
 
     /// Read, inflate and hash each file on a second thread while this one parses it
-    /// ([`cloudtrail::read_records_ahead`]): a file takes about half the time where a core is free,
+    /// ([`cloudtrail::read_records_ahead`]): a file takes about a third less time where a core is free,
     /// for a few percent more CPU. Worth it only when there are more cores than files being read.
     pub fn with_read_ahead(mut self, on: bool) -> Engine {
         self.read_ahead = on;
