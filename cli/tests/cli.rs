@@ -1,11 +1,24 @@
 //! The `trailwatch` binary as users run it.
 
+use std::path::Path;
 use std::process::{Command, Output};
 
 use trailwatch_testkit::{root, run_from_root, text};
 
 fn trailwatch(args: &[&str]) -> Output {
     run_from_root(env!("CARGO_BIN_EXE_trailwatch"), args)
+}
+
+/// `trailwatch metrics --format json --jobs JOBS PATH`.
+fn metrics_json(jobs: &str, path: &Path) -> Output {
+    trailwatch(&[
+        "metrics",
+        "--format",
+        "json",
+        "--jobs",
+        jobs,
+        path.to_str().unwrap(),
+    ])
 }
 
 #[test]
@@ -268,14 +281,7 @@ fn agrees_with_the_reference(records: u32, seed: u32, min_json_bytes: u64, jobs:
         .collect();
 
     // One file and more than one job: read ahead on a second thread.
-    let out = trailwatch(&[
-        "metrics",
-        "--format",
-        "json",
-        "--jobs",
-        jobs,
-        log.to_str().unwrap(),
-    ]);
+    let out = metrics_json(jobs, &log);
     std::fs::remove_dir_all(dir).unwrap();
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stderr}");
@@ -338,14 +344,7 @@ fn metrics_over_many_files_say_the_same_on_one_thread_or_several() {
     std::fs::write(dir.join("03-broken.json"), r#"{"Records":[{"eventTime":"#).unwrap();
     std::fs::write(dir.join("09-broken.json"), "not json").unwrap();
     let run = |jobs: &str| {
-        let out = trailwatch(&[
-            "metrics",
-            "--format",
-            "json",
-            "--jobs",
-            jobs,
-            dir.to_str().unwrap(),
-        ]);
+        let out = metrics_json(jobs, &dir);
         assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
         (text(&out.stdout), text(&out.stderr))
     };

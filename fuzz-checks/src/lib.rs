@@ -26,28 +26,23 @@ const LIMITS: ReadLimits = ReadLimits {
 
 fn engine() -> &'static Engine {
     static ENGINE: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
-    ENGINE.get_or_init(|| {
-        Engine::new(
-            RuleSet::builtin(DEFAULT_NAMESPACE).expect("builtin rules"),
-            LIMITS,
-        )
-        .with_evidence(true)
-        .with_content_hash(true)
-    })
+    ENGINE.get_or_init(|| build_engine(false))
 }
 
 /// [`engine`], reading ahead on a second thread.
 fn engine_reading_ahead() -> &'static Engine {
     static ENGINE: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
-    ENGINE.get_or_init(|| {
-        Engine::new(
-            RuleSet::builtin(DEFAULT_NAMESPACE).expect("builtin rules"),
-            LIMITS,
-        )
-        .with_evidence(true)
-        .with_content_hash(true)
-        .with_read_ahead(true)
-    })
+    ENGINE.get_or_init(|| build_engine(true))
+}
+
+fn build_engine(read_ahead: bool) -> Engine {
+    Engine::new(
+        RuleSet::builtin(DEFAULT_NAMESPACE).expect("builtin rules"),
+        LIMITS,
+    )
+    .with_evidence(true)
+    .with_content_hash(true)
+    .with_read_ahead(read_ahead)
 }
 
 /// A reader that hands out at most `step` bytes per read: framing must not depend on read sizes.

@@ -87,26 +87,22 @@ fn files(token: &str) -> [String; 2] {
 
 fn engine() -> &'static Engine {
     static ENGINE: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
-    ENGINE.get_or_init(|| {
-        Engine::new(
-            RuleSet::builtin(DEFAULT_NAMESPACE).expect("the built-in rules load"),
-            ReadLimits::default(),
-        )
-        .with_evidence(true)
-    })
+    ENGINE.get_or_init(|| build_engine(false))
 }
 
 /// [`engine`], reading ahead on a second thread.
 fn engine_reading_ahead() -> &'static Engine {
     static ENGINE: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
-    ENGINE.get_or_init(|| {
-        Engine::new(
-            RuleSet::builtin(DEFAULT_NAMESPACE).expect("the built-in rules load"),
-            ReadLimits::default(),
-        )
-        .with_evidence(true)
-        .with_read_ahead(true)
-    })
+    ENGINE.get_or_init(|| build_engine(true))
+}
+
+fn build_engine(read_ahead: bool) -> Engine {
+    Engine::new(
+        RuleSet::builtin(DEFAULT_NAMESPACE).expect("the built-in rules load"),
+        ReadLimits::default(),
+    )
+    .with_evidence(true)
+    .with_read_ahead(read_ahead)
 }
 
 fn outcome(result: Result<FileReport, FileError>) -> Result<String, String> {

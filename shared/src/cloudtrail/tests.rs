@@ -790,37 +790,11 @@ fn many_records_gzipped(records: usize) -> Vec<u8> {
     gzip(log.as_bytes())
 }
 
-#[test]
-fn reading_ahead_stops_soon_after_the_caller_stops() {
-    let zipped = many_records_gzipped(400_000);
-    let read = std::sync::atomic::AtomicUsize::new(0);
-    let (_, decoded) = open(Counted {
-        data: &zipped,
-        read: &read,
-    })
-    .unwrap();
-    let mut seen = 0;
-    let err = read_records_ahead(decoded, with_window(4096), &mut |_| {
-        seen += 1;
-        Err(ReadError::Syntax {
-            offset: 7,
-            message: "the caller's own error".to_owned(),
-        })
-    })
-    .unwrap_err();
-    assert_eq!(seen, 1);
-    assert!(err.to_string().contains("the caller's own error"), "{err}");
-    // The reading thread is at most a few steps ahead: it stopped long before the end.
-    let read = read.into_inner();
-    assert!(
-        read < zipped.len() / 10,
-        "{read} of {} bytes read",
-        zipped.len()
-    );
-}
-
-#[test]
-fn a_caller_panicking_while_reading_ahead_panics_and_the_reader_stops() {
+/// Reads a large log ahead, with `on_record` as the caller, catching a panic; checks that the reading
+/// thread stopped long before the end (it is at most a few reads ahead) and returns the outcome.
+fn read_ahead_until_the_caller_stops(
+    on_record: &mut dyn FnMut(RecordWindow<'_>) -> Result<Parsed, ReadError>,
+) -> std::thread::Result<Result<ReadEnd, ReadError>> {
     let zipped = many_records_gzipped(400_000);
     let read = std::sync::atomic::AtomicUsize::new(0);
     let (_, decoded) = open(Counted {
@@ -829,18 +803,39 @@ fn a_caller_panicking_while_reading_ahead_panics_and_the_reader_stops() {
     })
     .unwrap();
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        read_records_ahead(decoded, with_window(4096), &mut |_| {
-            panic!("the caller broke")
-        })
+        read_records_ahead(decoded, with_window(4096), on_record)
     }));
-    let panic = outcome.expect_err("the caller's panic comes back");
-    assert_eq!(panic.downcast_ref::<&str>(), Some(&"the caller broke"));
     let read = read.into_inner();
     assert!(
         read < zipped.len() / 10,
         "{read} of {} bytes read",
         zipped.len()
     );
+    outcome
+}
+
+#[test]
+fn reading_ahead_stops_soon_after_the_caller_stops() {
+    let mut seen = 0;
+    let outcome = read_ahead_until_the_caller_stops(&mut |_| {
+        seen += 1;
+        Err(ReadError::Syntax {
+            offset: 7,
+            message: "the caller's own error".to_owned(),
+        })
+    });
+    let err = outcome
+        .expect("no panic")
+        .expect_err("the caller's error comes back");
+    assert_eq!(seen, 1);
+    assert!(err.to_string().contains("the caller's own error"), "{err}");
+}
+
+#[test]
+fn a_caller_panicking_while_reading_ahead_panics_and_the_reader_stops() {
+    let outcome = read_ahead_until_the_caller_stops(&mut |_| panic!("the caller broke"));
+    let panic = outcome.expect_err("the caller's panic comes back");
+    assert_eq!(panic.downcast_ref::<&str>(), Some(&"the caller broke"));
 }
 
 #[test]
