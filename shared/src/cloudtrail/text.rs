@@ -111,11 +111,6 @@ impl<R: Read> Decoder<R> {
     pub(super) fn content_hash(self) -> Option<ContentHash> {
         self.hasher.map(|h| ContentHash(h.finalize().into()))
     }
-
-    fn push(&mut self, out: &mut String, text: &str) {
-        out.push_str(text);
-        self.text_len += text.len() as u64;
-    }
 }
 
 impl<R: Read> Text for Decoder<R> {
@@ -141,35 +136,29 @@ impl<R: Read> Text for Decoder<R> {
         }
         let read = self.carry + n;
         self.carry = 0;
-        let stage = std::mem::take(&mut self.stage);
-        let step = match simdutf8::compat::from_utf8(&stage[..read]) {
+        match simdutf8::compat::from_utf8(&self.stage[..read]) {
             Ok(text) => {
-                self.push(out, text);
+                out.push_str(text);
+                self.text_len += text.len() as u64;
                 Ok(Step::More)
             }
             Err(e) => {
                 let valid = e.valid_up_to();
-                match simdutf8::basic::from_utf8(&stage[..valid]) {
-                    Err(_) => Err(ReadError::Utf8 {
+                let prefix = simdutf8::basic::from_utf8(&self.stage[..valid]).map_err(|_| {
+                    ReadError::Utf8 {
                         offset: self.text_len,
-                    }),
-                    Ok(prefix) => {
-                        self.push(out, prefix);
-                        if e.error_len().is_some() {
-                            Ok(Step::InvalidAt(self.text_len))
-                        } else {
-                            self.carry = read - valid;
-                            Ok(Step::More)
-                        }
                     }
+                })?;
+                out.push_str(prefix);
+                self.text_len += prefix.len() as u64;
+                if e.error_len().is_some() {
+                    return Ok(Step::InvalidAt(self.text_len));
                 }
+                self.stage.copy_within(valid..read, 0);
+                self.carry = read - valid;
+                Ok(Step::More)
             }
-        };
-        self.stage = stage;
-        if self.carry > 0 {
-            self.stage.copy_within(read - self.carry..read, 0);
         }
-        step
     }
 }
 
